@@ -1,0 +1,21 @@
+#include "space/hash.h"
+
+#include <fmt/format.h>
+
+namespace qtnas {
+
+uint64_t stable_hash(std::string_view bytes) {
+  uint64_t h = 0xcbf29ce484222325ULL;
+  for (unsigned char c : bytes) {
+    h ^= c;
+    h *= 0x100000001b3ULL;
+  }
+  h += 0x9e3779b97f4a7c15ULL;
+  h = (h ^ (h >> 30)) * 0xbf58476d1ce4e5b9ULL;
+  h = (h ^ (h >> 27)) * 0x94d049bb133111ebULL;
+  return h ^ (h >> 31);
+}
+
+std::string hash_hex(uint64_t hash) { return fmt::format("{:016x}", hash); }
+
+}  // namespace qtnas
