@@ -1,0 +1,41 @@
+#include "data/dataset.h"
+
+#include <cerrno>
+#include <cstring>
+#include <filesystem>
+
+#include "space/error.h"
+#include "space/hash.h"
+
+namespace qtnas {
+
+Split split_of(std::string_view key) {
+  const uint64_t bucket = stable_hash(key) % 100;
+  if (bucket < 80) return Split::Train;
+  if (bucket < 90) return Split::Val;
+  return Split::Test;
+}
+
+const char* split_name(Split split) {
+  switch (split) {
+    case Split::Train: return "train";
+    case Split::Val: return "val";
+    case Split::Test: return "test";
+  }
+  return "?";
+}
+
+std::ifstream open_input_file(const std::string& path) {
+  // Opening a directory succeeds on Linux and only the first read fails; say so up front instead.
+  std::error_code ec;
+  QTNAS_CHECK(!std::filesystem::is_directory(path, ec), "cannot open '{}': Is a directory", path);
+  errno = 0;
+  std::ifstream in(path, std::ios::binary);
+  if (!in) {
+    const int err = errno;
+    QTNAS_FAIL("cannot open '{}': {}", path, err != 0 ? std::strerror(err) : "unreadable");
+  }
+  return in;
+}
+
+}  // namespace qtnas

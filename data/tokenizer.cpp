@@ -1,0 +1,184 @@
+#include "data/tokenizer.h"
+
+#include <cerrno>
+#include <cstring>
+#include <filesystem>
+#include <fstream>
+#include <iterator>
+#include <unordered_map>
+
+#include <fmt/format.h>
+#include <nlohmann/json.hpp>
+#include <sentencepiece_processor.h>
+#include <sentencepiece_trainer.h>
+
+#include "data/dataset.h"
+#include "space/error.h"
+#include "space/hash.h"
+
+namespace qtnas {
+namespace {
+
+// Feeds the texts to the trainer straight from memory, so no temporary corpus file is ever written.
+class TextIterator : public sentencepiece::SentenceIterator {
+ public:
+  explicit TextIterator(const std::vector<std::string>& texts) : texts_(texts) {}
+  bool done() const override { return next_ >= texts_.size(); }
+  void Next() override { ++next_; }
+  const std::string& value() const override { return texts_[next_]; }
+  sentencepiece::util::Status status() const override { return {}; }
+
+ private:
+  const std::vector<std::string>& texts_;
+  size_t next_ = 0;
+};
+
+std::string read_all(const std::string& path) {
+  std::ifstream in = open_input_file(path);
+  std::string bytes((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  QTNAS_CHECK(!in.bad(), "'{}': read error", path);
+  return bytes;
+}
+
+// Writes to a temporary name first and renames, so an interrupted run never leaves a half-written model
+// that a later train_or_load would take for a finished one.
+void write_all(const std::string& path, const std::string& bytes) {
+  const std::filesystem::path parent = std::filesystem::path(path).parent_path();
+  std::error_code ec;
+  if (!parent.empty()) std::filesystem::create_directories(parent, ec);
+  const std::string tmp = path + ".tmp";
+  {
+    errno = 0;
+    std::ofstream out(tmp, std::ios::binary | std::ios::trunc);
+    QTNAS_CHECK(out, "cannot write '{}': {}", tmp, errno != 0 ? std::strerror(errno) : "unwritable");
+    out.write(bytes.data(), static_cast<std::streamsize>(bytes.size()));
+    out.close();
+    QTNAS_CHECK(out, "cannot write '{}': write failed", tmp);
+  }
+  std::filesystem::rename(tmp, path, ec);
+  QTNAS_CHECK(!ec, "cannot write '{}': {}", path, ec.message());
+}
+
+std::string sidecar_path(const std::string& model_path) { return model_path + ".json"; }
+
+// `what` names the source in error messages: "'path'" or "the serialized tokenizer".
+std::shared_ptr<const sentencepiece::SentencePieceProcessor> processor_from_bytes(const std::string& bytes,
+                                                                                   const std::string& what) {
+  auto processor = std::make_shared<sentencepiece::SentencePieceProcessor>();
+  const auto status = processor->LoadFromSerializedProto(bytes);
+  QTNAS_CHECK(status.ok(), "tokenizer {} is not a valid SentencePiece model: {}", what, status.ToString());
+  QTNAS_CHECK(processor->pad_id() == 0 && processor->unk_id() == 1 && processor->bos_id() == 2 &&
+                  processor->eos_id() == 3,
+              "tokenizer {} was not made by qtnas: special ids are pad {} unk {} bos {} eos {} (expected 0 1 2 3)",
+              what, processor->pad_id(), processor->unk_id(), processor->bos_id(), processor->eos_id());
+  return processor;
+}
+
+}  // namespace
+
+Tokenizer::Tokenizer(std::shared_ptr<const sentencepiece::SentencePieceProcessor> processor)
+    : processor_(std::move(processor)) {}
+
+std::string Tokenizer::fingerprint(const std::vector<std::string>& texts, int vocab_size) {
+  // Length-prefixed so that ["ab", "c"] and ["a", "bc"] differ.
+  std::string bytes = fmt::format("qtnas-tokenizer-v1 vocab_size={}\n", vocab_size);
+  for (const std::string& text : texts) {
+    bytes += std::to_string(text.size());
+    bytes += ':';
+    bytes += text;
+  }
+  return hash_hex(stable_hash(bytes));
+}
+
+Tokenizer Tokenizer::train(const std::vector<std::string>& texts, int vocab_size, const std::string& model_path) {
+  QTNAS_CHECK(!texts.empty(), "cannot train tokenizer '{}': no texts", model_path);
+  QTNAS_CHECK(vocab_size >= 8, "cannot train tokenizer '{}': vocab_size {} is too small (at least 8)", model_path,
+              vocab_size);
+  // bos (id 2) doubles as [CLS]. hard_vocab_limit=false lets a small corpus give a smaller vocabulary instead
+  // of failing. The seed only matters if sentencepiece samples; fixing it keeps runs repeatable. The map
+  // overload is used because the string one echoes the command line at INFO level before minloglevel applies.
+  const std::unordered_map<std::string, std::string> args = {
+      {"model_type", "unigram"},         {"vocab_size", std::to_string(vocab_size)},
+      {"pad_id", "0"},                   {"unk_id", "1"},
+      {"bos_id", "2"},                   {"eos_id", "3"},
+      {"character_coverage", "1.0"},     {"hard_vocab_limit", "false"},
+      {"num_threads", "2"},              {"minloglevel", "2"},
+      {"shuffle_input_sentence", "false"}};
+  sentencepiece::SetRandomGeneratorSeed(20240611);
+  TextIterator iterator(texts);
+  std::string model;
+  const auto status = sentencepiece::SentencePieceTrainer::Train(args, &iterator, &model);
+  QTNAS_CHECK(status.ok(), "cannot train tokenizer '{}': {}", model_path, status.ToString());
+  Tokenizer tokenizer(processor_from_bytes(model, "'" + model_path + "'"));
+
+  const nlohmann::json sidecar = {{"vocab_size_requested", vocab_size},
+                                  {"fingerprint", fingerprint(texts, vocab_size)}};
+  write_all(model_path, model);
+  write_all(sidecar_path(model_path), sidecar.dump(2) + "\n");
+  return tokenizer;
+}
+
+Tokenizer Tokenizer::load(const std::string& model_path) {
+  return Tokenizer(processor_from_bytes(read_all(model_path), "'" + model_path + "'"));
+}
+
+Tokenizer Tokenizer::from_serialized(const std::string& bytes) {
+  return Tokenizer(processor_from_bytes(bytes, "(serialized)"));
+}
+
+Tokenizer Tokenizer::train_or_load(const std::vector<std::string>& texts, int vocab_size,
+                                   const std::string& model_path, bool* reused) {
+  std::error_code ec;
+  if (!std::filesystem::exists(model_path, ec)) {
+    if (reused) *reused = false;
+    return train(texts, vocab_size, model_path);
+  }
+  const std::string refuse = fmt::format(
+      "tokenizer '{}' was trained on other data or another vocabulary size; use another work directory or "
+      "delete it",
+      model_path);
+  std::string stored;
+  try {
+    const nlohmann::json sidecar = nlohmann::json::parse(read_all(sidecar_path(model_path)));
+    stored = sidecar.at("fingerprint").get<std::string>();
+  } catch (const std::exception&) {
+    QTNAS_FAIL("tokenizer '{}' has no readable fingerprint file '{}'; use another work directory or delete it",
+               model_path, sidecar_path(model_path));
+  }
+  QTNAS_CHECK(stored == fingerprint(texts, vocab_size), "{}", refuse);
+  Tokenizer tokenizer = load(model_path);
+  if (reused) *reused = true;
+  return tokenizer;
+}
+
+int Tokenizer::vocab_size() const { return processor_->GetPieceSize(); }
+
+std::vector<int> Tokenizer::pieces(std::string_view text) const {
+  std::vector<int> ids;
+  const auto status = processor_->Encode(text, &ids);
+  // Encoding a loaded model only fails on internal errors; a silent empty result would hide them.
+  QTNAS_CHECK(status.ok(), "tokenizer failed to encode text: {}", status.ToString());
+  return ids;
+}
+
+std::vector<int> Tokenizer::encode(std::string_view text, int max_len) const {
+  QTNAS_CHECK(max_len >= 1, "max_len must be at least 1, got {}", max_len);
+  const std::vector<int> ids = pieces(text);
+  std::vector<int> out;
+  const size_t n = std::min(ids.size() + 1, static_cast<size_t>(max_len));
+  out.reserve(n);
+  out.push_back(cls_id());
+  out.insert(out.end(), ids.begin(), ids.begin() + static_cast<std::ptrdiff_t>(n - 1));
+  return out;
+}
+
+int Tokenizer::length(std::string_view text) const { return static_cast<int>(pieces(text).size()) + 1; }
+
+std::string Tokenizer::piece(int id) const {
+  QTNAS_CHECK(id >= 0 && id < vocab_size(), "token id {} out of range [0, {})", id, vocab_size());
+  return processor_->IdToPiece(id);
+}
+
+std::string Tokenizer::serialized() const { return processor_->serialized_model_proto(); }
+
+}  // namespace qtnas

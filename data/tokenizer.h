@@ -1,0 +1,66 @@
+// Text -> token ids: a SentencePiece unigram model trained on the task's texts, with fixed special ids
+// (0 pad, 1 unk, 2 [CLS], 3 eos). The model is stored as SentencePiece's serialized model proto.
+#pragma once
+
+#include <memory>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace sentencepiece {
+class SentencePieceProcessor;
+}
+
+namespace qtnas {
+
+// Copies share one immutable processor; every const method is safe to call from several threads at once.
+class Tokenizer {
+ public:
+  // Trains a unigram model on `texts` in memory and writes it to `model_path` (serialized model proto) plus a
+  // sidecar `model_path + ".json"`: {"vocab_size_requested": N, "fingerprint": "<16 hex digits>"}.
+  // The vocabulary may come out smaller than `vocab_size` on a small corpus (never an error on that account).
+  // Throws Error when training fails (e.g. no texts, vocab_size < 8) or a file cannot be written.
+  static Tokenizer train(const std::vector<std::string>& texts, int vocab_size, const std::string& model_path);
+
+  // Throws Error naming `model_path` when it is missing, not a SentencePiece model, or has other special ids.
+  static Tokenizer load(const std::string& model_path);
+
+  // Loads `model_path` if it exists and its sidecar fingerprint matches (texts, vocab_size); trains it if it
+  // does not exist. Throws Error if it exists with another (or no readable) fingerprint, so that nothing stored
+  // is silently overwritten. `*reused` (if given) is set to true when loaded, false when trained.
+  static Tokenizer train_or_load(const std::vector<std::string>& texts, int vocab_size, const std::string& model_path,
+                                 bool* reused = nullptr);
+
+  // The sidecar's fingerprint of (texts, vocab_size): 16 hex digits of stable_hash.
+  static std::string fingerprint(const std::vector<std::string>& texts, int vocab_size);
+
+  // Rebuilds a tokenizer from serialized() bytes; throws Error if they are not a valid qtnas model.
+  static Tokenizer from_serialized(const std::string& bytes);
+
+  int vocab_size() const;  // the real size, special ids included
+  int pad_id() const { return 0; }
+  int unk_id() const { return 1; }
+  int cls_id() const { return 2; }
+  int eos_id() const { return 3; }
+
+  // [CLS] followed by the pieces' ids, truncated to at most max_len ids in total (max_len >= 1, else Error).
+  // No padding.
+  std::vector<int> encode(std::string_view text, int max_len) const;
+
+  // Number of ids encode() would give without truncation ([CLS] included).
+  int length(std::string_view text) const;
+
+  // The piece of an id (e.g. "▁the"), for debugging and tests.
+  std::string piece(int id) const;
+
+  // The model proto bytes (saved inside exported models).
+  std::string serialized() const;
+
+ private:
+  explicit Tokenizer(std::shared_ptr<const sentencepiece::SentencePieceProcessor> processor);
+  std::vector<int> pieces(std::string_view text) const;
+
+  std::shared_ptr<const sentencepiece::SentencePieceProcessor> processor_;
+};
+
+}  // namespace qtnas

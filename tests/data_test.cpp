@@ -1,0 +1,485 @@
+// Tests of data/: the hash split, the WordNet and TSV/JSONL loaders (incl. every kind of bad input), the
+// SentencePiece tokenizer (save/load, reuse, refusal) and the dataset statistics.
+#include <gtest/gtest.h>
+
+#include <unistd.h>
+
+#include <algorithm>
+#include <atomic>
+#include <filesystem>
+#include <fstream>
+#include <functional>
+#include <map>
+#include <set>
+#include <thread>
+
+#include "data/dataset.h"
+#include "data/labeled_files.h"
+#include "data/stats.h"
+#include "data/tokenizer.h"
+#include "data/wordnet.h"
+#include "space/error.h"
+
+namespace fs = std::filesystem;
+using namespace qtnas;
+
+namespace {
+
+// Every test gets a fresh temporary directory, removed afterwards.
+class DataTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    const auto* info = ::testing::UnitTest::GetInstance()->current_test_info();
+    dir_ = fs::temp_directory_path() /
+           (std::string("qtnas_data_test_") + info->test_suite_name() + "_" + info->name() + "_" +
+            std::to_string(::getpid()));
+    fs::remove_all(dir_);
+    fs::create_directories(dir_);
+  }
+  void TearDown() override { fs::remove_all(dir_); }
+
+  std::string path(const std::string& name) const { return (dir_ / name).string(); }
+  std::string write(const std::string& name, const std::string& content) const {
+    std::ofstream(path(name), std::ios::binary) << content;
+    return path(name);
+  }
+
+  fs::path dir_;
+};
+
+// Runs fn, expects a qtnas::Error whose one-line message contains every part.
+void expect_error(const std::function<void()>& fn, const std::vector<std::string>& parts) {
+  try {
+    fn();
+  } catch (const Error& e) {
+    const std::string msg = e.what();
+    EXPECT_EQ(msg.find('\n'), std::string::npos) << msg;
+    for (const auto& part : parts) EXPECT_NE(msg.find(part), std::string::npos) << "'" << part << "' not in: " << msg;
+    return;
+  }
+  ADD_FAILURE() << "no qtnas::Error thrown";
+}
+
+// A deterministic corpus of simple sentences (no randomness from the platform).
+std::vector<std::string> make_corpus(int n, uint32_t seed) {
+  static const char* words[] = {"the", "cat", "dog", "runs", "quickly", "over", "a", "lazy", "fox", "jumps",
+                                "small", "house", "river", "mountain", "green", "blue", "reads", "book", "under",
+                                "tree", "bright", "morning", "evening", "walks", "slowly", "with", "friend",
+                                "garden", "flowers", "grow", "tall", "bird", "sings", "song", "quietly", "near",
+                                "window", "children", "play", "football", "teacher", "explains", "lesson",
+                                "students", "listen", "carefully", "weather", "changes", "rain", "falls"};
+  std::vector<std::string> corpus;
+  uint32_t state = seed;
+  auto next = [&]() { return state = state * 1664525u + 1013904223u, state >> 8; };
+  for (int i = 0; i < n; ++i) {
+    std::string s;
+    const int len = 4 + static_cast<int>(next() % 12);
+    for (int w = 0; w < len; ++w) s += (w ? " " : "") + std::string(words[next() % std::size(words)]);
+    corpus.push_back(s);
+  }
+  return corpus;
+}
+
+std::vector<int> labels_of(const std::vector<Example>& examples) {
+  std::vector<int> out;
+  for (const auto& e : examples) out.push_back(e.label);
+  return out;
+}
+
+}  // namespace
+
+// ---------------------------------------------------------------- split
+
+TEST(Split, DeterministicAndProportional) {
+  EXPECT_EQ(split_of("00001740-a"), split_of("00001740-a"));
+  int counts[3] = {0, 0, 0};
+  for (int i = 0; i < 10000; ++i) {
+    const std::string key = "key-" + std::to_string(i);
+    const Split s = split_of(key);
+    ASSERT_EQ(s, split_of(key));
+    ++counts[static_cast<int>(s)];
+  }
+  EXPECT_NEAR(counts[0], 8000, 200);
+  EXPECT_NEAR(counts[1], 1000, 120);
+  EXPECT_NEAR(counts[2], 1000, 120);
+}
+
+// ---------------------------------------------------------------- wordnet
+
+TEST_F(DataTest, WordNetFixtureParsed) {
+  const std::string license = "  1 This software and database is being provided to you  \n  2 Princeton  \n";
+  write("data.noun", license +
+                         "00001740 03 n 01 entity 0 003 ~ 00001930 n 0000 | that which is perceived to exist  \n"
+                         "00015388 05 n 01 animal 0 001 @ 00004475 n 0000 | a living organism; \"a zoo animal\"\n");
+  write("data.verb",
+        license + "00001740 29 v 04 breathe 0 001 @ 02 + 00 00 | draw air into, and expel out of, the lungs  \n");
+  write("data.adj", license + "00001740 00 a 01 able 0 000 | having the necessary means\n"
+                              "00003553 00 s 02 emergent 0 emerging 0 000 |  coming into existence   \n");
+  write("data.adv", license + "00001740 02 r 01 a_cappella 0 000 | without musical accompaniment\n");
+  const Dataset d = load_wordnet(dir_.string());
+  EXPECT_EQ(d.name, "wordnet");
+  ASSERT_EQ(d.num_classes(), 45);
+  EXPECT_EQ(d.label_names[0], "adj.all");
+  EXPECT_EQ(d.label_names[3], "noun.Tops");
+  EXPECT_EQ(d.label_names[28], "noun.time");
+  EXPECT_EQ(d.label_names[29], "verb.body");
+  EXPECT_EQ(d.label_names[43], "verb.weather");
+  EXPECT_EQ(d.label_names[44], "adj.ppl");
+
+  std::map<std::string, int> text_to_label;
+  for (const auto* part : {&d.train, &d.val, &d.test})
+    for (const auto& e : *part) text_to_label[e.text] = e.label;
+  const std::map<std::string, int> expected = {
+      {"that which is perceived to exist", 3},
+      {"a living organism; \"a zoo animal\"", 5},
+      {"draw air into, and expel out of, the lungs", 29},
+      {"having the necessary means", 0},
+      {"coming into existence", 0},
+      {"without musical accompaniment", 2}};
+  EXPECT_EQ(text_to_label, expected);
+  // Same offset, different ss_type: the split key includes the type as written ('s' stays 's').
+  auto split_holds = [&](Split s, const std::string& text) {
+    const auto& v = s == Split::Train ? d.train : s == Split::Val ? d.val : d.test;
+    return std::any_of(v.begin(), v.end(), [&](const Example& e) { return e.text == text; });
+  };
+  EXPECT_TRUE(split_holds(split_of("00003553-s"), "coming into existence"));
+  EXPECT_TRUE(split_holds(split_of("00001740-r"), "without musical accompaniment"));
+  EXPECT_TRUE(split_holds(split_of("00001740-v"), "draw air into, and expel out of, the lungs"));
+}
+
+TEST_F(DataTest, WordNetMissingData) {
+  expect_error([&] { load_wordnet(path("nowhere")); },
+               {"WordNet data not found: cannot open '", "nowhere/data.noun'",
+                "install the Debian package wordnet-base"});
+  write("data.noun", "00001740 03 n 01 entity 0 000 | that which is perceived to exist\n");
+  expect_error([&] { load_wordnet(dir_.string()); }, {"WordNet data not found", "data.verb"});
+}
+
+TEST_F(DataTest, WordNetMalformedLines) {
+  const std::string good = "00001740 02 r 01 a_cappella 0 000 | without musical accompaniment\n";
+  write("data.verb", good);
+  write("data.adj", good);
+  write("data.adv", good);
+  const std::vector<std::pair<std::string, std::string>> bad = {
+      {"00001740 03 n 01 entity 0 000 no gloss here\n", "no gloss"},
+      {"00001740 45 n 01 entity 0 000 | gloss\n", "lexicographer file number"},
+      {"0000x740 03 n 01 entity 0 000 | gloss\n", "synset offset"},
+      {"00001740 03 q 01 entity 0 000 | gloss\n", "synset type"},
+      {"00001740 03 n 01 entity 0 000 |    \n", "empty gloss"}};
+  for (const auto& [line, what] : bad) {
+    write("data.noun", "  1 license  \n" + good + line);
+    expect_error([&] { load_wordnet(dir_.string()); }, {path("data.noun") + ":3:", what});
+  }
+}
+
+TEST(WordNet, RealInstall) {
+  if (!fs::exists("/usr/share/wordnet/data.noun")) GTEST_SKIP() << "wordnet-base is not installed";
+  const Dataset d = load_wordnet();
+  EXPECT_EQ(d.train.size() + d.val.size() + d.test.size(), 117659u);
+  ASSERT_EQ(d.num_classes(), 45);
+  std::set<int> train_labels;
+  for (const auto& e : d.train) train_labels.insert(e.label);
+  EXPECT_EQ(train_labels.size(), 45u);
+  const double n = 117659.0;
+  EXPECT_NEAR(d.train.size() / n, 0.8, 0.01);
+  EXPECT_NEAR(d.val.size() / n, 0.1, 0.01);
+  EXPECT_NEAR(d.test.size() / n, 0.1, 0.01);
+  for (const auto* part : {&d.train, &d.val, &d.test})
+    for (const auto& e : *part) ASSERT_FALSE(e.text.empty());
+}
+
+// ---------------------------------------------------------------- labeled files
+
+TEST(LabeledFiles, ParseFileFormat) {
+  EXPECT_EQ(parse_file_format("tsv"), FileFormat::TSV);
+  EXPECT_EQ(parse_file_format("jsonl"), FileFormat::JSONL);
+  expect_error([] { parse_file_format("csv"); }, {"'csv'", "tsv", "jsonl"});
+}
+
+TEST_F(DataTest, TsvThreeFiles) {
+  // Extra columns, label before text, a blank line, Windows line ends.
+  const auto train = write("train.tsv", "id\tlabel\ttext\n1\tpos\tgood film\r\n2\tneg\tbad film\n\n3\tpos\tgreat\n");
+  const auto val = write("val.tsv", "text\tlabel\nnice\tpos\n");
+  const auto test = write("test.tsv", "label\tsource\ttext\nneg\tweb\tawful\n");
+  const Dataset d = load_labeled_files(FileFormat::TSV, train, val, test);
+  EXPECT_EQ(d.name, "train.tsv");
+  EXPECT_EQ(d.label_names, (std::vector<std::string>{"neg", "pos"}));
+  ASSERT_EQ(d.train.size(), 3u);
+  EXPECT_EQ(d.train[0].text, "good film");
+  EXPECT_EQ(labels_of(d.train), (std::vector<int>{1, 0, 1}));
+  ASSERT_EQ(d.val.size(), 1u);
+  EXPECT_EQ(d.val[0].text, "nice");
+  ASSERT_EQ(d.test.size(), 1u);
+  EXPECT_EQ(d.test[0].text, "awful");
+  EXPECT_EQ(d.test[0].label, 0);
+}
+
+TEST_F(DataTest, IntegerLabelsSortNumerically) {
+  const auto train = write("train.tsv", "text\tlabel\na\t10\nb\t2\nc\t-1\nd\t2\n");
+  const auto other = write("other.tsv", "text\tlabel\ne\t10\n");
+  const Dataset d = load_labeled_files(FileFormat::TSV, train, other, other);
+  EXPECT_EQ(d.label_names, (std::vector<std::string>{"-1", "2", "10"}));
+  EXPECT_EQ(labels_of(d.train), (std::vector<int>{2, 1, 0, 1}));
+  // One non-integer label: lexicographic order for all.
+  const auto mixed = write("mixed.tsv", "text\tlabel\na\t10\nb\t2\nc\tx\n");
+  EXPECT_EQ(load_labeled_files(FileFormat::TSV, mixed, other, other).label_names,
+            (std::vector<std::string>{"10", "2", "x"}));
+}
+
+TEST_F(DataTest, JsonlThreeFiles) {
+  const auto train = write("train.jsonl",
+                           "{\"text\": \"good film\", \"label\": 1, \"id\": 7}\n"
+                           "\n"
+                           "{\"label\": 0, \"text\": \"bad film\"}\n"
+                           "{\"text\": \"so-so\", \"label\": 12}\n");
+  const auto val = write("val.jsonl", "{\"text\": \"fine\", \"label\": \"12\"}\n");
+  const auto test = write("test.jsonl", "{\"text\": \"dull\", \"label\": 0}\n");
+  const Dataset d = load_labeled_files(FileFormat::JSONL, train, val, test);
+  EXPECT_EQ(d.label_names, (std::vector<std::string>{"0", "1", "12"}));
+  EXPECT_EQ(labels_of(d.train), (std::vector<int>{1, 0, 2}));
+  EXPECT_EQ(d.val[0].label, 2);  // the string "12" is the same label as the integer 12
+  EXPECT_EQ(d.test[0].text, "dull");
+}
+
+TEST_F(DataTest, SingleFileHashSplit) {
+  std::string tsv = "label\ttext\n";
+  const auto corpus = make_corpus(300, 7);
+  std::set<std::string> texts(corpus.begin(), corpus.end());
+  int i = 0;
+  for (const auto& t : texts) tsv += (i++ % 3 == 0 ? "a\t" : "b\t") + t + "\n";
+  const auto file = write("all.tsv", tsv);
+  const Dataset d = load_labeled_file_split(FileFormat::TSV, file);
+  EXPECT_EQ(d.name, "all.tsv");
+  EXPECT_EQ(d.label_names, (std::vector<std::string>{"a", "b"}));
+  EXPECT_EQ(d.train.size() + d.val.size() + d.test.size(), texts.size());
+  for (const auto& e : d.train) EXPECT_EQ(split_of(e.text), Split::Train);
+  for (const auto& e : d.val) EXPECT_EQ(split_of(e.text), Split::Val);
+  for (const auto& e : d.test) EXPECT_EQ(split_of(e.text), Split::Test);
+  // Deterministic: a second load gives the same split.
+  EXPECT_EQ(load_labeled_file_split(FileFormat::TSV, file).test.size(), d.test.size());
+}
+
+TEST_F(DataTest, MissingAndEmptyFiles) {
+  const auto good = write("good.tsv", "text\tlabel\na\tx\nb\ty\n");
+  const auto missing = path("missing.tsv");
+  expect_error([&] { load_labeled_files(FileFormat::TSV, missing, good, good); },
+               {"cannot open '" + missing + "': No such file or directory"});
+  expect_error([&] { load_labeled_files(FileFormat::TSV, good, missing, good); }, {"missing.tsv"});
+  expect_error([&] { load_labeled_file_split(FileFormat::JSONL, dir_.string()); }, {"cannot open", "directory"});
+  const auto empty = write("empty.tsv", "");
+  expect_error([&] { load_labeled_files(FileFormat::TSV, good, good, empty); }, {"empty.tsv", "empty file"});
+  const auto header_only = write("header.tsv", "text\tlabel\n\n");
+  expect_error([&] { load_labeled_files(FileFormat::TSV, good, header_only, good); }, {"header.tsv", "no examples"});
+  const auto empty_jsonl = write("empty.jsonl", "\n  \n");
+  expect_error([&] { load_labeled_file_split(FileFormat::JSONL, empty_jsonl); }, {"empty.jsonl", "empty file"});
+}
+
+TEST_F(DataTest, TsvMalformed) {
+  const auto good = write("good.tsv", "text\tlabel\na\tx\nb\ty\n");
+  const auto no_label = write("nolabel.tsv", "text\tlabels\na\tx\n");
+  expect_error([&] { load_labeled_files(FileFormat::TSV, no_label, good, good); },
+               {"nolabel.tsv:1:", "no 'label' column", "'text', 'labels'"});
+  const auto spaces = write("spaces.tsv", "text label\na x\n");
+  expect_error([&] { load_labeled_files(FileFormat::TSV, spaces, good, good); }, {"spaces.tsv:1:", "'text'"});
+  const auto fields = write("fields.tsv", "text\tlabel\na\tx\n\nb\ty\tz\n");
+  expect_error([&] { load_labeled_files(FileFormat::TSV, good, fields, good); },
+               {"fields.tsv:4:", "expected 2", "found 3"});
+  const auto empty_text = write("emptytext.tsv", "label\ttext\nx\ta\ny\t  \n");
+  expect_error([&] { load_labeled_files(FileFormat::TSV, good, good, empty_text); },
+               {"emptytext.tsv:3:", "empty text"});
+}
+
+TEST_F(DataTest, JsonlMalformed) {
+  const auto good = write("good.jsonl", "{\"text\": \"a\", \"label\": \"x\"}\n{\"text\": \"b\", \"label\": \"y\"}\n");
+  const std::string first = "{\"text\": \"a\", \"label\": \"x\"}\n";
+  const std::vector<std::pair<std::string, std::string>> bad = {
+      {"{\"text\": \"b\", \"label\": \"y\"\n", "not valid JSON"},
+      {"[\"b\", \"y\"]\n", "expected a JSON object"},
+      {"{\"label\": \"y\"}\n", "missing key \"text\""},
+      {"{\"text\": \"b\"}\n", "missing key \"label\""},
+      {"{\"text\": 5, \"label\": \"y\"}\n", "\"text\" must be a string"},
+      {"{\"text\": \"b\", \"label\": 1.5}\n", "\"label\" must be a string or an integer"},
+      {"{\"text\": \"b\", \"label\": [1]}\n", "\"label\" must be a string or an integer"},
+      {"{\"text\": \"\", \"label\": \"y\"}\n", "empty text"},
+      {"{\"text\": \"b\", \"label\": \"\"}\n", "empty label"}};
+  for (const auto& [line, what] : bad) {
+    const auto file = write("bad.jsonl", first + "\n" + line);
+    expect_error([&] { load_labeled_files(FileFormat::JSONL, good, file, good); }, {"bad.jsonl:3:", what});
+  }
+}
+
+TEST_F(DataTest, OneClassOnly) {
+  const auto good = write("good.tsv", "text\tlabel\na\tpos\n");
+  const auto one = write("one.tsv", "text\tlabel\na\tpos\nb\tpos\n");
+  expect_error([&] { load_labeled_files(FileFormat::TSV, one, good, good); },
+               {"one.tsv", "found only 1 class ('pos'); a classification task needs at least two"});
+}
+
+TEST_F(DataTest, LabelUnseenInTrain) {
+  const auto train =
+      write("train.jsonl", "{\"text\": \"a\", \"label\": \"pos\"}\n{\"text\": \"b\", \"label\": \"neg\"}\n");
+  const auto val = write("val.jsonl", "{\"text\": \"c\", \"label\": \"pos\"}\n{\"text\": \"d\", \"label\": \"meh\"}\n");
+  expect_error([&] { load_labeled_files(FileFormat::JSONL, train, val, train); }, {"val.jsonl:2:", "'meh'"});
+}
+
+TEST_F(DataTest, EmptySplitInSingleFile) {
+  const auto tiny = write("tiny.tsv", "text\tlabel\nalpha\tx\nbeta\ty\n");
+  expect_error([&] { load_labeled_file_split(FileFormat::TSV, tiny); }, {"tiny.tsv", "split empty"});
+}
+
+// ---------------------------------------------------------------- tokenizer
+
+TEST_F(DataTest, TokenizerTrainSaveLoad) {
+  const auto corpus = make_corpus(400, 1);
+  const auto model = path("tok/spm.model");
+  const Tokenizer trained = Tokenizer::train(corpus, 200, model);
+  EXPECT_GT(trained.vocab_size(), 50);
+  EXPECT_LE(trained.vocab_size(), 200);
+  EXPECT_TRUE(fs::exists(model));
+  std::ifstream sidecar(model + ".json");
+  const auto json = nlohmann::json::parse(sidecar);
+  EXPECT_EQ(json.at("vocab_size_requested"), 200);
+  EXPECT_EQ(json.at("fingerprint"), Tokenizer::fingerprint(corpus, 200));
+
+  const Tokenizer loaded = Tokenizer::load(model);
+  const Tokenizer copied = Tokenizer::from_serialized(trained.serialized());
+  EXPECT_EQ(loaded.vocab_size(), trained.vocab_size());
+  for (const auto& text : make_corpus(50, 99)) {
+    const auto ids = trained.encode(text, 512);
+    EXPECT_EQ(loaded.encode(text, 512), ids);
+    EXPECT_EQ(copied.encode(text, 512), ids);
+  }
+  // Training is deterministic: the same corpus gives the same model bytes.
+  EXPECT_EQ(Tokenizer::train(corpus, 200, path("again.model")).serialized(), trained.serialized());
+  EXPECT_EQ(trained.piece(trained.cls_id()), "<s>");
+  EXPECT_EQ(trained.piece(trained.pad_id()), "<pad>");
+  EXPECT_EQ(trained.piece(trained.unk_id()), "<unk>");
+  EXPECT_EQ(trained.piece(trained.eos_id()), "</s>");
+}
+
+TEST_F(DataTest, TokenizerEncodeAndTruncate) {
+  const Tokenizer tok = Tokenizer::train(make_corpus(300, 2), 200, path("spm.model"));
+  const std::string text = "the small dog runs quickly over the green garden with a friend";
+  const auto full = tok.encode(text, 1000);
+  ASSERT_GE(full.size(), 3u);
+  EXPECT_EQ(full[0], tok.cls_id());
+  EXPECT_EQ(tok.length(text), static_cast<int>(full.size()));
+  for (size_t i = 1; i < full.size(); ++i) {
+    EXPECT_GT(full[i], tok.eos_id());  // known words: no unk, no specials
+    EXPECT_LT(full[i], tok.vocab_size());
+  }
+  const auto cut = tok.encode(text, 3);
+  EXPECT_EQ(cut, std::vector<int>(full.begin(), full.begin() + 3));
+  EXPECT_EQ(tok.encode(text, 1), std::vector<int>{tok.cls_id()});
+  EXPECT_EQ(tok.encode("", 8), std::vector<int>{tok.cls_id()});
+  EXPECT_EQ(tok.length(""), 1);
+  // Unseen characters map to unk.
+  const auto unseen = tok.encode("\xE2\x98\x83", 8);
+  EXPECT_NE(std::find(unseen.begin(), unseen.end(), tok.unk_id()), unseen.end());
+  expect_error([&] { tok.encode(text, 0); }, {"max_len"});
+
+  // Copies share the processor and encode concurrently with the same result.
+  const auto corpus = make_corpus(200, 3);
+  std::vector<std::vector<int>> expected;
+  for (const auto& t : corpus) expected.push_back(tok.encode(t, 64));
+  std::atomic<int> mismatches{0};
+  std::vector<std::thread> threads;
+  for (int t = 0; t < 4; ++t)
+    threads.emplace_back([&, copy = tok] {
+      for (size_t i = 0; i < corpus.size(); ++i)
+        if (copy.encode(corpus[i], 64) != expected[i]) ++mismatches;
+    });
+  for (auto& t : threads) t.join();
+  EXPECT_EQ(mismatches, 0);
+}
+
+TEST_F(DataTest, TokenizerTrainOrLoad) {
+  const auto corpus = make_corpus(300, 4);
+  const auto model = path("spm.model");
+  bool reused = true;
+  const Tokenizer first = Tokenizer::train_or_load(corpus, 200, model, &reused);
+  EXPECT_FALSE(reused);
+  const Tokenizer second = Tokenizer::train_or_load(corpus, 200, model, &reused);
+  EXPECT_TRUE(reused);
+  for (const auto& text : make_corpus(20, 5)) EXPECT_EQ(second.encode(text, 128), first.encode(text, 128));
+
+  const std::string refusal = "tokenizer '" + model + "' was trained on other data or another vocabulary size";
+  auto changed = corpus;
+  changed.back() += " rain";
+  const auto before = fs::last_write_time(model);
+  expect_error([&] { Tokenizer::train_or_load(changed, 200, model); }, {refusal});
+  expect_error([&] { Tokenizer::train_or_load(corpus, 150, model); }, {refusal});
+  EXPECT_EQ(fs::last_write_time(model), before);  // nothing was overwritten
+
+  fs::remove(model + ".json");
+  expect_error([&] { Tokenizer::train_or_load(corpus, 200, model); }, {model, "fingerprint"});
+}
+
+TEST_F(DataTest, TokenizerBadModelFiles) {
+  expect_error([&] { Tokenizer::load(path("none.model")); }, {"none.model", "No such file"});
+  const auto garbage = write("garbage.model", "this is not a sentencepiece model at all");
+  expect_error([&] { Tokenizer::load(garbage); }, {"garbage.model"});
+  const Tokenizer tok = Tokenizer::train(make_corpus(300, 6), 200, path("good.model"));
+  const std::string bytes = tok.serialized();
+  const auto truncated = write("truncated.model", bytes.substr(0, bytes.size() / 2));
+  expect_error([&] { Tokenizer::load(truncated); }, {"truncated.model"});
+  expect_error([&] { Tokenizer::from_serialized("\x01\x02garbage"); }, {"tokenizer"});
+}
+
+// ---------------------------------------------------------------- stats
+
+TEST_F(DataTest, StatsCountsAndTruncation) {
+  Dataset d;
+  d.name = "toy";
+  d.label_names = {"a", "b", "c"};
+  const auto corpus = make_corpus(120, 8);
+  for (size_t i = 0; i < corpus.size(); ++i) {
+    auto& part = i % 10 < 8 ? d.train : i % 10 == 8 ? d.val : d.test;
+    part.push_back({corpus[i], static_cast<int>(i % 3 == 2 ? 1 : 0)});
+  }
+  d.train[0].label = 2;
+  const Tokenizer tok = Tokenizer::train(corpus, 200, path("spm.model"));
+  const int max_len = 6;
+  const DatasetStats s = compute_stats(d, tok, max_len);
+  EXPECT_EQ(s.name, "toy");
+  EXPECT_EQ(s.max_len, max_len);
+  EXPECT_EQ(s.vocab_size, tok.vocab_size());
+  ASSERT_EQ(s.splits.size(), 3u);
+  const std::vector<const std::vector<Example>*> parts = {&d.train, &d.val, &d.test};
+  for (size_t p = 0; p < 3; ++p) {
+    const SplitStats& ss = s.splits[p];
+    EXPECT_EQ(ss.examples, parts[p]->size());
+    ASSERT_EQ(ss.class_counts.size(), 3u);
+    EXPECT_EQ(ss.class_counts[0] + ss.class_counts[1] + ss.class_counts[2], ss.examples);
+    int truncated = 0, max = 0;
+    double sum = 0;
+    for (const auto& e : *parts[p]) {
+      const int len = tok.length(e.text);
+      truncated += len > max_len;
+      max = std::max(max, len);
+      sum += len;
+    }
+    EXPECT_DOUBLE_EQ(ss.lengths.truncated_fraction, static_cast<double>(truncated) / ss.examples);
+    EXPECT_EQ(ss.lengths.max, max);
+    EXPECT_NEAR(ss.lengths.mean, sum / ss.examples, 1e-9);
+    EXPECT_LE(ss.lengths.median, ss.lengths.p95);
+    EXPECT_LE(ss.lengths.p95, ss.lengths.p99);
+    EXPECT_LE(ss.lengths.p99, ss.lengths.max);
+  }
+  EXPECT_EQ(s.splits[0].class_counts[2], 1u);
+  EXPECT_GT(s.splits[0].lengths.truncated_fraction, 0.0);
+  EXPECT_EQ(compute_stats(d, tok, 1).splits[2].lengths.truncated_fraction, 1.0);
+  EXPECT_EQ(compute_stats(d, tok, 10000).splits[2].lengths.truncated_fraction, 0.0);
+  // Majority class of train is "a" (label 0); the baseline is its share of test.
+  EXPECT_DOUBLE_EQ(s.majority_fraction_test,
+                   static_cast<double>(s.splits[2].class_counts[0]) / s.splits[2].examples);
+
+  const auto json = to_json(s);
+  EXPECT_EQ(json.at("splits").size(), 3u);
+  EXPECT_EQ(json.at("splits")[0].at("class_counts")[2], 1);
+  EXPECT_EQ(json.at("label_names")[1], "b");
+  const std::string table = to_table(s);
+  EXPECT_NE(table.find("toy"), std::string::npos);
+  EXPECT_NE(table.find("train"), std::string::npos);
+  EXPECT_NE(table.find("\nc "), std::string::npos);
+}
