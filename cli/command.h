@@ -1,0 +1,29 @@
+// The subcommand framework of the `qtnas` executable: each subcommand declares its options and a run function;
+// cli/main.cpp parses the command line and the config file and dispatches. Library code never sees Boost.
+#pragma once
+
+#include <functional>
+#include <string>
+#include <vector>
+
+#include <boost/program_options.hpp>
+
+namespace qtnas::cli {
+
+namespace po = boost::program_options;
+
+struct Command {
+  std::string name;
+  std::string summary;  // one line, shown by `qtnas --help`
+  std::function<void(po::options_description&)> add_options;
+  std::function<int(const po::variables_map&)> run;  // returns the exit code
+};
+
+// The registered subcommands, in the order `qtnas --help` lists them.
+const std::vector<Command>& commands();
+
+// Subcommands (one file each in cli/).
+Command data_command();
+Command arch_command();
+
+}  // namespace qtnas::cli

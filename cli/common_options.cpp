@@ -1,0 +1,92 @@
+#include "cli/common_options.h"
+
+#include <filesystem>
+
+#include "data/labeled_files.h"
+#include "data/wordnet.h"
+#include "space/error.h"
+
+namespace qtnas::cli {
+
+void add_space_options(po::options_description& desc) {
+  const SpaceConfig d;
+  desc.add_options()
+      ("layers", po::value<int>()->default_value(d.layers), "supernet layers (maximum depth)")
+      ("hidden", po::value<int>()->default_value(d.hidden), "hidden size")
+      ("heads", po::value<int>()->default_value(d.max_heads), "maximum attention heads per layer")
+      ("head-dim", po::value<int>()->default_value(d.head_dim), "size of one attention head")
+      ("ffn-choices", po::value<std::string>()->default_value("0,256,512,768,1024"), "FFN widths (0 = no FFN)")
+      ("sparsity-choices", po::value<std::string>()->default_value("0,0.5,0.75,0.9"),
+       "weight sparsity levels, as fractions or percents")
+      ("precisions", po::value<std::string>()->default_value("fp32,bf16,int8"), "layer precisions")
+      ("min-active-layers", po::value<int>()->default_value(d.min_active_layers), "fewest non-skipped layers")
+      ("skip-probability", po::value<double>()->default_value(d.skip_probability),
+       "chance that a randomly sampled layer is skipped");
+}
+
+void add_dims_options(po::options_description& desc) {
+  const SpaceConfig d;
+  desc.add_options()
+      ("vocab-size", po::value<int>()->default_value(d.vocab_size), "tokenizer vocabulary size")
+      ("seq-len", po::value<int>()->default_value(d.max_seq_len), "tokens per example, [CLS] included");
+}
+
+SpaceConfig space_config_from(const po::variables_map& vm, int num_classes) {
+  SpaceConfig c;
+  c.layers = vm["layers"].as<int>();
+  c.hidden = vm["hidden"].as<int>();
+  c.max_heads = vm["heads"].as<int>();
+  c.head_dim = vm["head-dim"].as<int>();
+  c.ffn_choices = parse_int_list(vm["ffn-choices"].as<std::string>(), "ffn");
+  c.sparsity_pct_choices = parse_sparsity_list(vm["sparsity-choices"].as<std::string>());
+  c.precisions = parse_precision_list(vm["precisions"].as<std::string>());
+  c.min_active_layers = vm["min-active-layers"].as<int>();
+  c.skip_probability = vm["skip-probability"].as<double>();
+  c.vocab_size = vm["vocab-size"].as<int>();
+  c.max_seq_len = vm["seq-len"].as<int>();
+  c.num_classes = num_classes;
+  validate(c);
+  return c;
+}
+
+void add_task_options(po::options_description& desc) {
+  desc.add_options()
+      ("task", po::value<std::string>()->default_value("wordnet"),
+       "wordnet (the embedded default: WordNet glosses -> 45 lexicographer classes), tsv or jsonl")
+      ("wordnet-dir", po::value<std::string>()->default_value("/usr/share/wordnet"), "WordNet 3.0 data files")
+      ("data", po::value<std::string>(), "one tsv/jsonl file, split 80/10/10 by a hash of each text")
+      ("train", po::value<std::string>(), "training file (with --val and --test instead of --data)")
+      ("val", po::value<std::string>(), "validation file")
+      ("test", po::value<std::string>(), "test file")
+      ("workdir", po::value<std::string>()->default_value("qtnas_work"),
+       "directory for the tokenizer, checkpoints and databases of this task");
+}
+
+Dataset load_task(const po::variables_map& vm) {
+  const std::string task = vm["task"].as<std::string>();
+  if (task == "wordnet") {
+    QTNAS_CHECK(!vm.count("data") && !vm.count("train"), "--task wordnet takes no --data/--train files");
+    return load_wordnet(vm["wordnet-dir"].as<std::string>());
+  }
+  QTNAS_CHECK(task == "tsv" || task == "jsonl", "unknown task '{}' (allowed: wordnet, tsv, jsonl)", task);
+  const FileFormat format = parse_file_format(task);
+  const bool split_files = vm.count("train") || vm.count("val") || vm.count("test");
+  if (vm.count("data")) {
+    QTNAS_CHECK(!split_files, "give either --data or --train/--val/--test, not both");
+    return load_labeled_file_split(format, vm["data"].as<std::string>());
+  }
+  QTNAS_CHECK(vm.count("train") && vm.count("val") && vm.count("test"),
+              "--task {} needs --data FILE, or all of --train, --val and --test", task);
+  return load_labeled_files(format, vm["train"].as<std::string>(), vm["val"].as<std::string>(),
+                            vm["test"].as<std::string>());
+}
+
+std::string workdir(const po::variables_map& vm) {
+  const std::string dir = vm["workdir"].as<std::string>();
+  std::error_code ec;
+  std::filesystem::create_directories(dir, ec);
+  QTNAS_CHECK(!ec, "cannot create work directory '{}': {}", dir, ec.message());
+  return dir;
+}
+
+}  // namespace qtnas::cli

@@ -1,0 +1,26 @@
+// Option groups shared by several subcommands: the search space, and the task (which data, which tokenizer).
+#pragma once
+
+#include <string>
+
+#include "cli/command.h"
+#include "data/dataset.h"
+#include "space/search_space.h"
+
+namespace qtnas::cli {
+
+// --layers --hidden --heads --head-dim --ffn-choices --sparsity-choices --precisions --min-active-layers
+// --skip-probability (defaults: the default space of qtnas).
+void add_space_options(po::options_description& desc);
+// --vocab-size --seq-len: the tokenizer's vocabulary and the model's sequence length.
+void add_dims_options(po::options_description& desc);
+// Builds the space from those options; num_classes comes from the task or from --num-classes.
+SpaceConfig space_config_from(const po::variables_map& vm, int num_classes);
+
+// --task wordnet|tsv|jsonl --wordnet-dir --data | --train --val --test, --workdir.
+void add_task_options(po::options_description& desc);
+Dataset load_task(const po::variables_map& vm);
+// Where this task's files (tokenizer, checkpoints) live; created if missing.
+std::string workdir(const po::variables_map& vm);
+
+}  // namespace qtnas::cli

@@ -1,0 +1,157 @@
+// Tests of the `qtnas` executable as a user runs it: exit codes, one-line errors, --json, config files.
+#include <gtest/gtest.h>
+#include <sys/wait.h>
+
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+
+#include <nlohmann/json.hpp>
+
+namespace fs = std::filesystem;
+
+namespace {
+
+struct Result {
+  int code = -1;
+  std::string out, err;
+};
+
+std::string read_file(const fs::path& p) {
+  std::ifstream in(p);
+  std::stringstream s;
+  s << in.rdbuf();
+  return s.str();
+}
+
+class Cli : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    dir_ = fs::temp_directory_path() /
+           ("qtnas_cli_" + std::string(::testing::UnitTest::GetInstance()->current_test_info()->name()));
+    fs::remove_all(dir_);
+    fs::create_directories(dir_);
+  }
+  void TearDown() override { fs::remove_all(dir_); }
+
+  Result run(const std::string& args) {
+    const fs::path out = dir_ / "stdout", err = dir_ / "stderr";
+    const std::string cmd = std::string(QTNAS_BIN) + " " + args + " >" + out.string() + " 2>" + err.string();
+    const int status = std::system(cmd.c_str());
+    Result r;
+    r.code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+    r.out = read_file(out);
+    r.err = read_file(err);
+    return r;
+  }
+
+  // Bad input: exit code 2 and exactly one line on stderr that contains `needle`.
+  void expect_bad_input(const std::string& args, const std::string& needle) {
+    const Result r = run(args);
+    EXPECT_EQ(r.code, 2) << args << "\n" << r.err;
+    EXPECT_EQ(std::count(r.err.begin(), r.err.end(), '\n'), 1) << args << "\n" << r.err;
+    EXPECT_NE(r.err.find(needle), std::string::npos) << args << "\n" << r.err;
+  }
+
+  fs::path write(const std::string& name, const std::string& text) {
+    std::ofstream(dir_ / name) << text;
+    return dir_ / name;
+  }
+
+  fs::path dir_;
+};
+
+TEST_F(Cli, HelpOnCommandAndSubcommands) {
+  Result r = run("--help");
+  EXPECT_EQ(r.code, 0);
+  EXPECT_NE(r.out.find("data"), std::string::npos);
+  EXPECT_NE(r.out.find("arch"), std::string::npos);
+  r = run("arch --help");
+  EXPECT_EQ(r.code, 0);
+  EXPECT_NE(r.out.find("--sparsity-choices"), std::string::npos);
+  r = run("data --help");
+  EXPECT_EQ(r.code, 0);
+  EXPECT_NE(r.out.find("--task"), std::string::npos);
+  EXPECT_EQ(run("").code, 2);
+}
+
+TEST_F(Cli, BadInputGivesOneLineAndCodeTwo) {
+  expect_bad_input("frobnicate", "unknown subcommand 'frobnicate'");
+  expect_bad_input("arch --no-such-option", "no-such-option");
+  expect_bad_input("arch --random", "random");
+  expect_bad_input("arch --random x", "random");
+  expect_bad_input("arch --check 'h4-f1024-s0'", "layer 0");
+  expect_bad_input("arch --check 'h9-f1024-s0-fp32,skip,skip,skip,skip,skip'", "9 heads");
+  expect_bad_input("arch --random 3 --ffn-choices 0,abc", "'abc'");
+  expect_bad_input("arch", "exactly one of");
+  expect_bad_input("arch --random 1 --config " + (dir_ / "missing.ini").string(), "missing.ini");
+  expect_bad_input("data --task tsv --data " + (dir_ / "missing.tsv").string(), "missing.tsv");
+  expect_bad_input("data --task csv", "unknown task 'csv'");
+  expect_bad_input("data --task tsv", "--train");
+  expect_bad_input("data --wordnet-dir " + (dir_ / "nowhere").string(), "wordnet-base");
+  const auto bad = write("bad.tsv", "text\tlabel\nhello\tpos\nno label here\n");
+  expect_bad_input("data --task tsv --data " + bad.string(), "bad.tsv:3");
+}
+
+TEST_F(Cli, ArchRandomIsDeterministicAndJson) {
+  const Result a = run("arch --random 20 --seed 5 --json");
+  const Result b = run("arch --random 20 --seed 5 --json");
+  ASSERT_EQ(a.code, 0) << a.err;
+  EXPECT_EQ(a.out, b.out);
+  const auto j = nlohmann::json::parse(a.out);
+  ASSERT_EQ(j["archs"].size(), 20u);
+  // Each printed arch checks out, with the same id and size.
+  const auto first = j["archs"][0];
+  const Result c = run("arch --json --check '" + first["arch"].get<std::string>() + "'");
+  ASSERT_EQ(c.code, 0) << c.err;
+  const auto k = nlohmann::json::parse(c.out);
+  EXPECT_EQ(k["archs"][0]["id"], first["id"]);
+  EXPECT_EQ(k["archs"][0]["size_bytes"], first["size_bytes"]);
+  EXPECT_NE(run("arch --random 20 --seed 6 --json").out, a.out);
+}
+
+TEST_F(Cli, ConfigFileSectionsAndDumpConfig) {
+  const auto ini = write("q.ini", "seed = 9\nvocab-size = 500\n[arch]\nrandom = 4\nlayers = 3\n[data]\ntask = tsv\n");
+  Result r = run("arch --config " + ini.string() + " --dump-config");
+  ASSERT_EQ(r.code, 0) << r.err;
+  EXPECT_NE(r.out.find("[arch]"), std::string::npos);
+  EXPECT_NE(r.out.find("seed = 9"), std::string::npos);
+  EXPECT_NE(r.out.find("layers = 3"), std::string::npos);
+  EXPECT_NE(r.out.find("vocab-size = 500"), std::string::npos);
+  // The command line wins over the file.
+  r = run("arch --config " + ini.string() + " --layers 2 --dump-config");
+  EXPECT_NE(r.out.find("layers = 2"), std::string::npos);
+  // The dumped configuration is itself a valid config file giving the same configuration.
+  const auto dumped = write("dumped.ini", r.out);
+  EXPECT_EQ(run("arch --config " + dumped.string() + " --dump-config").out, r.out);
+  r = run("arch --config " + ini.string() + " --json");
+  ASSERT_EQ(r.code, 0) << r.err;
+  EXPECT_EQ(nlohmann::json::parse(r.out)["archs"].size(), 4u);
+  expect_bad_input("arch --config " + write("typo.ini", "[arch]\nsed = 1\n").string(), "typo.ini:2");
+  expect_bad_input("arch --config " + write("global.ini", "nonsense = 1\n").string(), "nonsense");
+  expect_bad_input("arch --config " + write("noeq.ini", "[arch]\nrandom\n").string(), "noeq.ini:2");
+}
+
+TEST_F(Cli, DataOnUserTsvPrintsStatistics) {
+  std::string text = "id\ttext\tlabel\n";
+  for (int i = 0; i < 300; ++i) {
+    text += std::to_string(i) + "\t" + (i % 2 ? "the cat sat on the mat number " : "a dog ran in the park ") +
+            std::to_string(i) + "\t" + (i % 2 ? "cat" : "dog") + "\n";
+  }
+  const auto data = write("pets.tsv", text);
+  const std::string args = "data --task tsv --data " + data.string() + " --vocab-size 60 --seq-len 8 --workdir " +
+                           (dir_ / "work").string() + " --json";
+  const Result r = run(args);
+  ASSERT_EQ(r.code, 0) << r.err;
+  const auto j = nlohmann::json::parse(r.out);
+  EXPECT_FALSE(j["tokenizer"]["reused"].get<bool>());
+  EXPECT_TRUE(fs::exists(dir_ / "work" / "tokenizer.model"));
+  EXPECT_EQ(j["label_names"], (nlohmann::json{"cat", "dog"}));
+  // A second run reuses the tokenizer and prints the same statistics.
+  const auto again = nlohmann::json::parse(run(args).out);
+  EXPECT_TRUE(again["tokenizer"]["reused"].get<bool>());
+  EXPECT_EQ(again["splits"], j["splits"]);
+}
+
+}  // namespace

@@ -1,0 +1,209 @@
+// Tests of space/: arch text round trip, ids, validation messages, sampling operators, sizes, Rng state.
+#include <gtest/gtest.h>
+
+#include <set>
+
+#include "space/arch.h"
+#include "space/error.h"
+#include "space/hash.h"
+#include "space/search_space.h"
+
+using namespace qtnas;
+
+namespace {
+
+// Expects `fn` to throw qtnas::Error whose message contains every string in `parts`.
+template <typename Fn>
+void expect_error(Fn fn, std::initializer_list<const char*> parts) {
+  try {
+    fn();
+    FAIL() << "no error thrown";
+  } catch (const Error& e) {
+    const std::string message = e.what();
+    EXPECT_EQ(message.find('\n'), std::string::npos) << message;
+    for (const char* part : parts) EXPECT_NE(message.find(part), std::string::npos) << message << " lacks " << part;
+  }
+}
+
+}  // namespace
+
+TEST(Arch, ParsesTheDocumentedForm) {
+  const Arch a = parse_arch("h4-f1024-s0-fp32, h2-f512-s50-int8 ,skip,h0-f256-s90-BF16");
+  ASSERT_EQ(a.layers.size(), 4u);
+  EXPECT_EQ(a.layers[0], (LayerArch{4, 1024, 0, Precision::FP32}));
+  EXPECT_EQ(a.layers[1], (LayerArch{2, 512, 50, Precision::INT8}));
+  EXPECT_TRUE(a.layers[2].skipped());
+  EXPECT_EQ(a.layers[3], (LayerArch{0, 256, 90, Precision::BF16}));
+  EXPECT_EQ(a.active_layers(), 3);
+  EXPECT_EQ(to_string(a), "h4-f1024-s0-fp32,h2-f512-s50-int8,skip,h0-f256-s90-bf16");
+}
+
+TEST(Arch, SkippedLayersNormalize) {
+  const Arch a = parse_arch("h0-f0-s75-int8,h1-f0-s0-fp32");
+  EXPECT_EQ(to_string(a), "skip,h1-f0-s0-fp32");
+  EXPECT_EQ(a.layers[0], LayerArch{});
+}
+
+TEST(Arch, RoundTripOnThousandsOfRandomArchs) {
+  SpaceConfig config;
+  config.layers = 8;
+  config.skip_probability = 0.3;
+  const SearchSpace space(config);
+  Rng rng(7);
+  std::set<uint64_t> ids;
+  std::set<std::string> strings;
+  for (int i = 0; i < 5000; ++i) {
+    const Arch a = space.sample(rng);
+    const std::string text = to_string(a);
+    const Arch back = parse_arch(text);
+    ASSERT_EQ(back, a) << text;
+    ASSERT_EQ(to_string(back), text);
+    ASSERT_EQ(arch_id(back), arch_id(a));
+    ids.insert(arch_id(a));
+    strings.insert(text);
+  }
+  EXPECT_EQ(ids.size(), strings.size()) << "distinct canonical strings must have distinct ids";
+  EXPECT_GT(strings.size(), 4900u);
+}
+
+TEST(Arch, IdIsStable) {
+  // The id must never change between versions: databases and exported models refer to it.
+  EXPECT_EQ(hash_hex(arch_id(parse_arch("h4-f1024-s0-fp32,skip"))), hash_hex(stable_hash("h4-f1024-s0-fp32,skip")));
+  // Golden values, computed by an independent Python implementation of the definition in space/hash.h.
+  EXPECT_EQ(hash_hex(stable_hash("")), "c3817c016ba4ff30");
+  EXPECT_EQ(hash_hex(arch_id(parse_arch("h4-f1024-s0-fp32,skip"))), "e3c87288846869cb");
+  EXPECT_EQ(hash_hex(stable_hash("qtnas")), hash_hex(stable_hash(std::string("qtnas"))));
+  EXPECT_NE(stable_hash("a"), stable_hash("b"));
+}
+
+TEST(Arch, SyntaxErrorsNameTheLayerAndToken) {
+  expect_error([] { parse_arch(""); }, {"empty arch"});
+  expect_error([] { parse_arch("h4-f1024-s0"); }, {"layer 0", "3 fields"});
+  expect_error([] { parse_arch("h4-f1024-s0-fp32,,skip"); }, {"layer 1 is empty"});
+  expect_error([] { parse_arch("skip,x4-f1024-s0-fp32"); }, {"layer 1", "'x4'", "h<heads>"});
+  expect_error([] { parse_arch("h4-f1k-s0-fp32"); }, {"layer 0", "'f1k'"});
+  expect_error([] { parse_arch("h4-f10-s-1-fp32"); }, {"layer 0", "5 fields"});
+  expect_error([] { parse_arch("h4-f10-s100-fp32"); }, {"layer 0", "below 100"});
+  expect_error([] { parse_arch("h4-f10-s0-fp16"); }, {"layer 0", "'fp16'", "fp32, bf16, int8"});
+  expect_error([] { parse_arch("h-1-f10-s0-fp32"); }, {"layer 0"});
+}
+
+TEST(SearchSpace, ValidationNamesLayerAndAllowedValues) {
+  const SearchSpace space{SpaceConfig{}};
+  expect_error([&] { space.validate(parse_arch("h4-f1024-s0-fp32")); }, {"1 layers", "the space has 6"});
+  expect_error([&] { space.validate(parse_arch("h5-f1024-s0-fp32,skip,skip,skip,skip,skip")); },
+               {"layer 0", "5 heads", "0..4"});
+  expect_error([&] { space.validate(parse_arch("skip,h4-f300-s0-fp32,skip,skip,skip,skip")); },
+               {"layer 1", "ffn width 300", "0,256,512,768,1024"});
+  expect_error([&] { space.validate(parse_arch("skip,skip,h4-f256-s60-fp32,skip,skip,skip")); },
+               {"layer 2", "sparsity 60%", "0,50,75,90"});
+  expect_error([&] { space.validate(parse_arch("skip,skip,skip,skip,skip,skip")); },
+               {"0 active layers", "at least 1"});
+  SpaceConfig no_bf16;
+  no_bf16.precisions = {Precision::FP32, Precision::INT8};
+  const SearchSpace small(no_bf16);
+  expect_error([&] { small.validate(parse_arch("h1-f256-s0-bf16,skip,skip,skip,skip,skip")); },
+               {"layer 0", "precision bf16", "fp32,int8"});
+  // Every problem is reported, not just the first.
+  const auto problems = space.problems(parse_arch("h9-f1-s1-fp32,skip,skip,skip,skip,skip"));
+  EXPECT_EQ(problems.size(), 3u);
+  EXPECT_TRUE(space.problems(space.largest()).empty());
+  EXPECT_TRUE(space.problems(space.smallest(Precision::INT8)).empty());
+}
+
+TEST(SearchSpace, ConfigErrorsAndListParsing) {
+  SpaceConfig bad;
+  bad.sparsity_pct_choices = {0, 120};
+  expect_error([&] { SearchSpace s(bad); }, {"sparsity 120%"});
+  EXPECT_EQ(parse_sparsity_list("0, 0.5,0.75,0.9"), (std::vector<int>{0, 50, 75, 90}));
+  EXPECT_EQ(parse_sparsity_list("0,50"), (std::vector<int>{0, 50}));
+  expect_error([] { parse_sparsity_list("0.875"); }, {"whole percent"});
+  expect_error([] { parse_int_list("0,256,abc", "ffn"); }, {"'abc'", "not an integer"});
+  expect_error([] { parse_precision_list("fp32,int4"); }, {"'int4'"});
+  // Unsorted lists are canonicalized, so the space hash does not depend on the order given.
+  SpaceConfig shuffled;
+  shuffled.ffn_choices = {1024, 0, 512, 256, 768};
+  EXPECT_EQ(SearchSpace(shuffled).hash(), SearchSpace(SpaceConfig{}).hash());
+  SpaceConfig other;
+  other.num_classes = 3;
+  EXPECT_NE(SearchSpace(other).hash(), SearchSpace(SpaceConfig{}).hash());
+}
+
+TEST(SearchSpace, SampleMutateCrossoverStayValid) {
+  const SearchSpace space{SpaceConfig{}};
+  Rng rng(1);
+  std::set<int> depths;
+  std::set<Precision> precisions;
+  for (int i = 0; i < 2000; ++i) {
+    const Arch a = space.sample(rng);
+    const Arch b = space.sample(rng);
+    ASSERT_TRUE(space.problems(a).empty()) << to_string(a);
+    const Arch m = space.mutate(a, rng, 0.1);
+    ASSERT_TRUE(space.problems(m).empty()) << to_string(m);
+    ASSERT_NE(m, a);
+    ASSERT_EQ(m, normalized(m));
+    const Arch c = space.crossover(a, b, rng);
+    ASSERT_TRUE(space.problems(c).empty()) << to_string(c);
+    for (size_t l = 0; l < c.layers.size(); ++l) ASSERT_TRUE(c.layers[l] == a.layers[l] || c.layers[l] == b.layers[l]);
+    depths.insert(a.active_layers());
+    for (const auto& layer : a.layers) precisions.insert(layer.precision);
+  }
+  EXPECT_GE(depths.size(), 5u) << "sampling must cover elastic depth";
+  EXPECT_EQ(precisions.size(), 3u);
+}
+
+TEST(SearchSpace, SamplingIsDeterministicPerSeed) {
+  const SearchSpace space{SpaceConfig{}};
+  Rng a(42), b(42), c(43);
+  EXPECT_EQ(space.sample(a), space.sample(b));
+  EXPECT_NE(to_string(space.sample(a)), to_string(space.sample(c)));
+}
+
+TEST(SearchSpace, SizesFollowPrecisionAndSparsity) {
+  SpaceConfig config;
+  config.layers = 1;
+  config.hidden = 8;
+  config.max_heads = 1;
+  config.head_dim = 8;
+  config.ffn_choices = {0, 16};
+  config.vocab_size = 10;
+  config.max_seq_len = 4;
+  config.num_classes = 2;
+  const SearchSpace space(config);
+  // Fixed part: embeddings 10*8 + 4*8 + 2*8 = 128, final LN 16, classifier 8*2 + 2 = 18 -> 162 fp32 values.
+  const int64_t fixed = 162;
+  const ArchSize attn = space.size(parse_arch("h1-f0-s0-fp32"));
+  EXPECT_EQ(attn.params, fixed + 4 * 64 + 3 * 8 + 8 + 16);
+  EXPECT_EQ(attn.size_bytes, 4 * attn.params);
+  const ArchSize ffn = space.size(parse_arch("h0-f16-s0-int8"));
+  EXPECT_EQ(ffn.params, fixed + 2 * 128 + 16 + 8 + 16);
+  // int8 weights: 256 bytes + one fp32 scale per output row (16 + 8 rows).
+  EXPECT_EQ(ffn.size_bytes, 4 * (fixed + 40) + 256 + 4 * 24);
+  const ArchSize sparse = space.size(parse_arch("h0-f16-s50-bf16"));
+  EXPECT_EQ(sparse.params, ffn.params);
+  // fc1 [16, 8]: 4 kept per row; fc2 [8, 16]: 8 kept per row; 2 bytes each, plus a 16-byte bitmap each.
+  EXPECT_EQ(sparse.nonzeros, fixed + 40 + 16 * 4 + 8 * 8);
+  EXPECT_EQ(sparse.size_bytes, 4 * (fixed + 40) + 2 * (64 + 64) + 16 + 16);
+  EXPECT_EQ(kept_per_row(256, 90), 26);
+  EXPECT_EQ(kept_per_row(256, 0), 256);
+  // Default space: the largest arch is about 4.9M parameters, smaller in int8.
+  const SearchSpace def{SpaceConfig{}};
+  EXPECT_LT(def.size(def.largest(Precision::INT8)).size_bytes, def.size(def.largest()).size_bytes / 2);
+  EXPECT_GT(def.log10_cardinality(), 10);
+}
+
+TEST(Rng, StateRoundTripResumesTheSameStream) {
+  Rng a(123);
+  for (int i = 0; i < 10; ++i) a.next_u64();
+  Rng b(0);
+  b.set_state(a.state());
+  for (int i = 0; i < 100; ++i) ASSERT_EQ(a.next_u64(), b.next_u64());
+  for (int i = 0; i < 1000; ++i) {
+    const auto v = a.uniform(7);
+    ASSERT_LT(v, 7u);
+    const double u = a.uniform01();
+    ASSERT_TRUE(u >= 0 && u < 1);
+  }
+  expect_error([&] { b.set_state("1 2 3"); }, {"bad random generator state"});
+  expect_error([&] { b.set_state("0 0 0 0"); }, {"all zero"});
+}
