@@ -9,29 +9,14 @@
 
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
-#include <sentencepiece_processor.h>
-#include <sentencepiece_trainer.h>
 
 #include "data/dataset.h"
+#include "data/sentencepiece_model.h"
 #include "space/error.h"
 #include "space/hash.h"
 
 namespace qtnas {
 namespace {
-
-// Feeds the texts to the trainer straight from memory, so no temporary corpus file is ever written.
-class TextIterator : public sentencepiece::SentenceIterator {
- public:
-  explicit TextIterator(const std::vector<std::string>& texts) : texts_(texts) {}
-  bool done() const override { return next_ >= texts_.size(); }
-  void Next() override { ++next_; }
-  const std::string& value() const override { return texts_[next_]; }
-  sentencepiece::util::Status status() const override { return {}; }
-
- private:
-  const std::vector<std::string>& texts_;
-  size_t next_ = 0;
-};
 
 std::string read_all(const std::string& path) {
   std::ifstream in = open_input_file(path);
@@ -62,21 +47,20 @@ void write_all(const std::string& path, const std::string& bytes) {
 std::string sidecar_path(const std::string& model_path) { return model_path + ".json"; }
 
 // `what` names the source in error messages: "'path'" or "the serialized tokenizer".
-std::shared_ptr<const sentencepiece::SentencePieceProcessor> processor_from_bytes(const std::string& bytes,
-                                                                                   const std::string& what) {
-  auto processor = std::make_shared<sentencepiece::SentencePieceProcessor>();
-  const auto status = processor->LoadFromSerializedProto(bytes);
-  QTNAS_CHECK(status.ok(), "tokenizer {} is not a valid SentencePiece model: {}", what, status.ToString());
-  QTNAS_CHECK(processor->pad_id() == 0 && processor->unk_id() == 1 && processor->bos_id() == 2 &&
-                  processor->eos_id() == 3,
+std::shared_ptr<const SentencePieceModel> processor_from_bytes(const std::string& bytes, const std::string& what) {
+  std::string error;
+  auto processor = SentencePieceModel::load(bytes, &error);
+  QTNAS_CHECK(processor != nullptr, "tokenizer {} is not a valid SentencePiece model: {}", what, error);
+  const auto special = processor->special_ids();
+  QTNAS_CHECK(special == (std::array<int, 4>{0, 1, 2, 3}),
               "tokenizer {} was not made by qtnas: special ids are pad {} unk {} bos {} eos {} (expected 0 1 2 3)",
-              what, processor->pad_id(), processor->unk_id(), processor->bos_id(), processor->eos_id());
+              what, special[0], special[1], special[2], special[3]);
   return processor;
 }
 
 }  // namespace
 
-Tokenizer::Tokenizer(std::shared_ptr<const sentencepiece::SentencePieceProcessor> processor)
+Tokenizer::Tokenizer(std::shared_ptr<const SentencePieceModel> processor)
     : processor_(std::move(processor)) {}
 
 std::string Tokenizer::fingerprint(const std::vector<std::string>& texts, int vocab_size) {
@@ -95,7 +79,7 @@ Tokenizer Tokenizer::train(const std::vector<std::string>& texts, int vocab_size
   QTNAS_CHECK(vocab_size >= 8, "cannot train tokenizer '{}': vocab_size {} is too small (at least 8)", model_path,
               vocab_size);
   // bos (id 2) doubles as [CLS]. hard_vocab_limit=false lets a small corpus give a smaller vocabulary instead
-  // of failing. The seed only matters if sentencepiece samples; fixing it keeps runs repeatable. The map
+  // of failing. The module fixes SentencePiece's random seed, so training is repeatable. The map
   // overload is used because the string one echoes the command line at INFO level before minloglevel applies.
   const std::unordered_map<std::string, std::string> args = {
       {"model_type", "unigram"},         {"vocab_size", std::to_string(vocab_size)},
@@ -104,11 +88,9 @@ Tokenizer Tokenizer::train(const std::vector<std::string>& texts, int vocab_size
       {"character_coverage", "1.0"},     {"hard_vocab_limit", "false"},
       {"num_threads", "2"},              {"minloglevel", "2"},
       {"shuffle_input_sentence", "false"}};
-  sentencepiece::SetRandomGeneratorSeed(20240611);
-  TextIterator iterator(texts);
-  std::string model;
-  const auto status = sentencepiece::SentencePieceTrainer::Train(args, &iterator, &model);
-  QTNAS_CHECK(status.ok(), "cannot train tokenizer '{}': {}", model_path, status.ToString());
+  std::string model, error;
+  QTNAS_CHECK(SentencePieceModel::train(texts, args, &model, &error), "cannot train tokenizer '{}': {}", model_path,
+              error);
   Tokenizer tokenizer(processor_from_bytes(model, "'" + model_path + "'"));
 
   const nlohmann::json sidecar = {{"vocab_size_requested", vocab_size},
@@ -151,14 +133,10 @@ Tokenizer Tokenizer::train_or_load(const std::vector<std::string>& texts, int vo
   return tokenizer;
 }
 
-int Tokenizer::vocab_size() const { return processor_->GetPieceSize(); }
+int Tokenizer::vocab_size() const { return processor_->piece_size(); }
 
 std::vector<int> Tokenizer::pieces(std::string_view text) const {
-  std::vector<int> ids;
-  const auto status = processor_->Encode(text, &ids);
-  // Encoding a loaded model only fails on internal errors; a silent empty result would hide them.
-  QTNAS_CHECK(status.ok(), "tokenizer failed to encode text: {}", status.ToString());
-  return ids;
+  return processor_->encode(text);
 }
 
 std::vector<int> Tokenizer::encode(std::string_view text, int max_len) const {
@@ -176,9 +154,9 @@ int Tokenizer::length(std::string_view text) const { return static_cast<int>(pie
 
 std::string Tokenizer::piece(int id) const {
   QTNAS_CHECK(id >= 0 && id < vocab_size(), "token id {} out of range [0, {})", id, vocab_size());
-  return processor_->IdToPiece(id);
+  return processor_->id_to_piece(id);
 }
 
-std::string Tokenizer::serialized() const { return processor_->serialized_model_proto(); }
+std::string Tokenizer::serialized() const { return processor_->serialized(); }
 
 }  // namespace qtnas

@@ -7,11 +7,9 @@
 #include <string_view>
 #include <vector>
 
-namespace sentencepiece {
-class SentencePieceProcessor;
-}
-
 namespace qtnas {
+
+class SentencePieceModel;
 
 // Copies share one immutable processor; every const method is safe to call from several threads at once.
 class Tokenizer {
@@ -57,10 +55,10 @@ class Tokenizer {
   std::string serialized() const;
 
  private:
-  explicit Tokenizer(std::shared_ptr<const sentencepiece::SentencePieceProcessor> processor);
+  explicit Tokenizer(std::shared_ptr<const SentencePieceModel> processor);
   std::vector<int> pieces(std::string_view text) const;
 
-  std::shared_ptr<const sentencepiece::SentencePieceProcessor> processor_;
+  std::shared_ptr<const SentencePieceModel> processor_;
 };
 
 }  // namespace qtnas
