@@ -25,5 +25,7 @@ const std::vector<Command>& commands();
 // Subcommands (one file each in cli/).
 Command data_command();
 Command arch_command();
+Command train_command();
+Command eval_command();
 
 }  // namespace qtnas::cli

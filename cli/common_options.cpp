@@ -1,10 +1,16 @@
 #include "cli/common_options.h"
 
+#include <torch/torch.h>
+
+#include <chrono>
 #include <filesystem>
+#include <iostream>
+#include <thread>
 
 #include "data/labeled_files.h"
 #include "data/wordnet.h"
 #include "space/error.h"
+#include "space/hash.h"
 
 namespace qtnas::cli {
 
@@ -87,6 +93,30 @@ std::string workdir(const po::variables_map& vm) {
   std::filesystem::create_directories(dir, ec);
   QTNAS_CHECK(!ec, "cannot create work directory '{}': {}", dir, ec.message());
   return dir;
+}
+
+TaskContext prepare_task(const po::variables_map& vm) {
+  Dataset data = load_task(vm);
+  const int vocab_size = vm["vocab-size"].as<int>();
+  QTNAS_CHECK(vocab_size >= 8, "--vocab-size must be at least 8, got {}", vocab_size);
+  const std::string path = workdir(vm) + "/tokenizer.model";
+  std::vector<std::string> texts;
+  texts.reserve(data.train.size());
+  for (const auto& e : data.train) texts.push_back(e.text);
+  const auto start = std::chrono::steady_clock::now();
+  bool reused = false;
+  Tokenizer tokenizer = Tokenizer::train_or_load(texts, vocab_size, path, &reused);
+  const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  std::cerr << fmt::format("tokenizer: {} {} (vocabulary {}, {} training texts, {:.1f} s)\n",
+                           reused ? "reused" : "trained", path, tokenizer.vocab_size(), texts.size(), seconds);
+  const std::string fingerprint = hash_hex(stable_hash(tokenizer.serialized()));
+  return {std::move(data), std::move(tokenizer), path, fingerprint, reused};
+}
+
+void set_threads(const po::variables_map& vm) {
+  const int threads = vm["threads"].as<int>();
+  QTNAS_CHECK(threads >= 0, "--threads must be >= 0, got {}", threads);
+  at::set_num_threads(threads > 0 ? threads : std::max(1u, std::thread::hardware_concurrency()));
 }
 
 }  // namespace qtnas::cli

@@ -5,6 +5,7 @@
 
 #include "cli/command.h"
 #include "data/dataset.h"
+#include "data/tokenizer.h"
 #include "space/search_space.h"
 
 namespace qtnas::cli {
@@ -22,5 +23,19 @@ void add_task_options(po::options_description& desc);
 Dataset load_task(const po::variables_map& vm);
 // Where this task's files (tokenizer, checkpoints) live; created if missing.
 std::string workdir(const po::variables_map& vm);
+
+// A task ready for the model: its data and its tokenizer (trained on the training split, or reused).
+struct TaskContext {
+  Dataset data;
+  Tokenizer tokenizer;
+  std::string tokenizer_path;
+  std::string tokenizer_fingerprint;  // hash of the tokenizer's bytes, recorded in checkpoints
+  bool tokenizer_reused = false;
+};
+// Needs the task options and --vocab-size. Tells on stderr what it does with the tokenizer.
+TaskContext prepare_task(const po::variables_map& vm);
+
+// --threads N (0: all cores) -> LibTorch intra-op threads, decided once here.
+void set_threads(const po::variables_map& vm);
 
 }  // namespace qtnas::cli

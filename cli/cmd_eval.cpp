@@ -1,0 +1,75 @@
+// `qtnas eval`: accuracy, loss, params and size of one subnet of a trained supernet, with the export's numerics.
+#include <torch/torch.h>
+
+#include <filesystem>
+#include <iostream>
+
+#include <nlohmann/json.hpp>
+
+#include "cli/command.h"
+#include "cli/common_options.h"
+#include "space/error.h"
+#include "space/hash.h"
+#include "supernet/checkpoint.h"
+#include "supernet/evaluate.h"
+
+namespace qtnas::cli {
+namespace {
+
+int run_eval(const po::variables_map& vm) {
+  set_threads(vm);
+  const std::string path = vm["supernet"].as<std::string>();
+  LoadedCheckpoint ckpt = load_checkpoint(path);
+  const SearchSpace& space = ckpt.net->space();
+  const std::string arch_text = vm["arch"].as<std::string>();
+  const Arch arch = arch_text == "largest"    ? space.largest()
+                    : arch_text == "smallest" ? space.smallest()
+                                              : parse_arch(arch_text);
+  space.validate(arch);
+
+  const std::string tokenizer_path = (std::filesystem::path(path).parent_path() / "tokenizer.model").string();
+  const Tokenizer tokenizer = Tokenizer::load(tokenizer_path);
+  QTNAS_CHECK(hash_hex(stable_hash(tokenizer.serialized())) == ckpt.meta.tokenizer_fingerprint,
+              "tokenizer '{}' is not the one supernet '{}' was trained with", tokenizer_path, path);
+  const Dataset data = load_task(vm);
+  QTNAS_CHECK(data.label_names == ckpt.meta.label_names,
+              "the task's labels differ from those supernet '{}' was trained on (wrong --task?)", path);
+  const std::string split_name = vm["split"].as<std::string>();
+  QTNAS_CHECK(split_name == "val" || split_name == "test", "--split must be val or test, got '{}'", split_name);
+  const auto& examples = split_name == "val" ? data.val : data.test;
+  const EncodedSplit split = encode_split(examples, tokenizer, space.config().max_seq_len);
+
+  const EvalResult r = evaluate(ckpt.net, split, arch, vm["batch-size"].as<int>(), vm["limit"].as<size_t>());
+  const ArchSize size = space.size(arch);
+  if (vm["json"].as<bool>()) {
+    nlohmann::json out = {{"arch", to_string(arch)},   {"id", hash_hex(arch_id(arch))}, {"split", split_name},
+                          {"examples", r.examples},    {"accuracy", r.accuracy},        {"loss", r.loss},
+                          {"params", size.params},     {"size_bytes", size.size_bytes}};
+    std::cout << out.dump(2) << "\n";
+  } else {
+    std::cout << fmt::format("{} accuracy {:.2f}% loss {:.4f} on {} examples; params {} size_bytes {}\n  {}\n",
+                             split_name, 100 * r.accuracy, r.loss, r.examples, size.params, size.size_bytes,
+                             to_string(arch));
+  }
+  return 0;
+}
+
+}  // namespace
+
+Command eval_command() {
+  return {"eval", "evaluate one subnet of a trained supernet (accuracy, loss, params, size)",
+          [](po::options_description& desc) {
+            desc.add_options()
+                ("supernet", po::value<std::string>()->required(), "supernet checkpoint")
+                ("arch", po::value<std::string>()->required(), "arch string, or 'largest' / 'smallest'")
+                ("split", po::value<std::string>()->default_value("val"), "val or test")
+                ("limit", po::value<size_t>()->default_value(0), "first N examples of the split (0: all)")
+                ("batch-size", po::value<int>()->default_value(64), "examples per batch")
+                ("threads", po::value<int>()->default_value(0), "LibTorch threads (0: all cores)")
+                ("json", po::bool_switch(), "machine-readable output");
+            add_task_options(desc);
+          },
+          run_eval};
+}
+
+}  // namespace qtnas::cli

@@ -1,0 +1,47 @@
+#include "space/space_json.h"
+
+#include "space/error.h"
+
+namespace qtnas {
+
+nlohmann::json to_json(const SpaceConfig& c) {
+  std::vector<std::string> precisions;
+  for (Precision p : c.precisions) precisions.push_back(to_string(p));
+  return {{"layers", c.layers},
+          {"hidden", c.hidden},
+          {"max_heads", c.max_heads},
+          {"head_dim", c.head_dim},
+          {"ffn_choices", c.ffn_choices},
+          {"sparsity_pct_choices", c.sparsity_pct_choices},
+          {"precisions", precisions},
+          {"min_active_layers", c.min_active_layers},
+          {"skip_probability", c.skip_probability},
+          {"vocab_size", c.vocab_size},
+          {"max_seq_len", c.max_seq_len},
+          {"num_classes", c.num_classes}};
+}
+
+SpaceConfig space_config_from_json(const nlohmann::json& j) {
+  SpaceConfig c;
+  try {
+    c.layers = j.at("layers").get<int>();
+    c.hidden = j.at("hidden").get<int>();
+    c.max_heads = j.at("max_heads").get<int>();
+    c.head_dim = j.at("head_dim").get<int>();
+    c.ffn_choices = j.at("ffn_choices").get<std::vector<int>>();
+    c.sparsity_pct_choices = j.at("sparsity_pct_choices").get<std::vector<int>>();
+    c.precisions.clear();
+    for (const auto& p : j.at("precisions")) c.precisions.push_back(parse_precision(p.get<std::string>()));
+    c.min_active_layers = j.at("min_active_layers").get<int>();
+    c.skip_probability = j.at("skip_probability").get<double>();
+    c.vocab_size = j.at("vocab_size").get<int>();
+    c.max_seq_len = j.at("max_seq_len").get<int>();
+    c.num_classes = j.at("num_classes").get<int>();
+  } catch (const nlohmann::json::exception& e) {
+    QTNAS_FAIL("bad search space description: {}", e.what());
+  }
+  validate(c);
+  return c;
+}
+
+}  // namespace qtnas

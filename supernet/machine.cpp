@@ -1,0 +1,35 @@
+#include "supernet/machine.h"
+
+#include <fstream>
+#include <sstream>
+
+namespace qtnas {
+namespace {
+
+std::string cpuinfo_field(const std::string& name) {
+  std::ifstream in("/proc/cpuinfo");
+  std::string line;
+  while (std::getline(in, line)) {
+    if (line.rfind(name, 0) == 0) {
+      const auto colon = line.find(':');
+      if (colon != std::string::npos) return line.substr(colon + 2);
+    }
+  }
+  return "";
+}
+
+}  // namespace
+
+std::string cpu_model_name() {
+  const std::string name = cpuinfo_field("model name");
+  return name.empty() ? "unknown CPU" : name;
+}
+
+bool cpu_has_flag(const std::string& flag) {
+  static const std::string flags = " " + cpuinfo_field("flags") + " ";
+  return flags.find(" " + flag + " ") != std::string::npos;
+}
+
+bool cpu_has_fast_bf16() { return cpu_has_flag("avx512_bf16") || cpu_has_flag("amx_bf16"); }
+
+}  // namespace qtnas

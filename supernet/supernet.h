@@ -1,0 +1,53 @@
+// The weight-sharing supernet: a pre-LayerNorm BERT-style encoder at the space's maximum size (token and
+// position embeddings, layers of multi-head attention and GELU FFN, [CLS] pooling, a linear classifier).
+// Any Arch of the space runs by slicing the shared weights: the first k heads, the first m FFN neurons; a layer
+// with neither is skipped. Each layer's six linear weights are pruned by magnitude per row at its sparsity and
+// run at its precision with the export's numerics (supernet/numerics.h). Embeddings and classifier stay fp32.
+#pragma once
+
+#include <torch/torch.h>
+
+#include "space/search_space.h"
+
+namespace qtnas {
+
+struct SuperLayerImpl : torch::nn::Module {
+  SuperLayerImpl(int hidden, int max_heads, int head_dim, int max_ffn);
+
+  // x [B, L, hidden]; key_bias [B, 1, 1, L] (0 or a large negative number for padding); keep [B, L, 1] (1 for real
+  // tokens, 0 for padding: zeroes padding rows before int8 linears so that padding never moves their range).
+  torch::Tensor forward(torch::Tensor x, const torch::Tensor& key_bias, const torch::Tensor& keep,
+                        const LayerArch& arch, double dropout);
+
+  int head_dim;
+  torch::nn::LayerNorm attn_norm{nullptr}, ffn_norm{nullptr};
+  torch::Tensor wq, bq, wk, bk, wv, bv, wo, bo;  // q/k/v: [heads*head_dim, hidden]; o: [hidden, heads*head_dim]
+  torch::Tensor w1, b1, w2, b2;                  // w1: [max_ffn, hidden]; w2: [hidden, max_ffn]
+};
+TORCH_MODULE(SuperLayer);
+
+struct SupernetImpl : torch::nn::Module {
+  explicit SupernetImpl(const SpaceConfig& space, double dropout = 0.1);
+
+  // Logits [B, num_classes] of `arch` for token ids [B, L] (int64, [CLS] first) and padding [B, L] (bool, true
+  // where padded). Throws qtnas::Error if the arch is not in the space. Dropout applies in train() mode only.
+  torch::Tensor forward(const torch::Tensor& ids, const torch::Tensor& pad, const Arch& arch);
+
+  const SearchSpace& space() const { return space_; }
+  double dropout() const { return dropout_; }
+
+  torch::nn::Embedding tok_embedding{nullptr}, pos_embedding{nullptr};
+  torch::nn::LayerNorm embedding_norm{nullptr}, final_norm{nullptr};
+  torch::nn::Linear classifier{nullptr};
+  std::vector<SuperLayer> layers;
+
+ private:
+  SearchSpace space_;
+  double dropout_;
+};
+TORCH_MODULE(Supernet);
+
+// A real copy (own weights) of a supernet, e.g. to train a subnet alone from the same initialization.
+Supernet clone_supernet(const Supernet& net);
+
+}  // namespace qtnas

@@ -1,0 +1,335 @@
+// Tests of supernet/: slicing, numerics against references (and against the real INT8 kernel), importance
+// reorder, training, exact resume, checkpoints and their failure modes. Tiny spaces keep it fast.
+#include <gtest/gtest.h>
+
+#include <ATen/core/dispatch/Dispatcher.h>
+#include <ATen/native/quantized/PackedParams.h>
+
+#include <cmath>
+#include <filesystem>
+#include <fstream>
+
+#include "space/error.h"
+#include "supernet/checkpoint.h"
+#include "supernet/evaluate.h"
+#include "supernet/importance.h"
+#include "supernet/numerics.h"
+#include "supernet/trainer.h"
+
+using namespace qtnas;
+namespace fs = std::filesystem;
+
+namespace {
+
+SpaceConfig tiny_space() {
+  SpaceConfig c;
+  c.layers = 2;
+  c.hidden = 32;
+  c.max_heads = 2;
+  c.head_dim = 16;
+  c.ffn_choices = {0, 32, 64};
+  c.sparsity_pct_choices = {0, 50};
+  c.vocab_size = 40;
+  c.max_seq_len = 12;
+  c.num_classes = 3;
+  return c;
+}
+
+// A learnable synthetic task: the label is which of the marker tokens 4, 5, 6 occurs in the sequence.
+EncodedSplit synthetic_split(size_t n, uint64_t seed) {
+  Rng rng(seed);
+  EncodedSplit s;
+  for (size_t i = 0; i < n; ++i) {
+    const int label = static_cast<int>(rng.uniform(3));
+    std::vector<int> ids = {2};
+    const size_t len = 3 + rng.uniform(8);
+    for (size_t t = 0; t < len; ++t) ids.push_back(7 + static_cast<int>(rng.uniform(33)));
+    ids[1 + rng.uniform(len)] = 4 + label;
+    s.ids.push_back(ids);
+    s.labels.push_back(label);
+  }
+  return s;
+}
+
+fs::path temp_path(const std::string& name) {
+  const fs::path dir = fs::temp_directory_path() / "qtnas_supernet_test";
+  fs::create_directories(dir);
+  return dir / name;
+}
+
+template <typename Fn>
+void expect_error(Fn fn, std::initializer_list<std::string> parts) {
+  try {
+    fn();
+    FAIL() << "no error thrown";
+  } catch (const Error& e) {
+    for (const auto& part : parts) EXPECT_NE(std::string(e.what()).find(part), std::string::npos) << e.what();
+  }
+}
+
+CheckpointMeta tiny_meta(const SpaceConfig& space) { return {space, 0.1, {"a", "b", "c"}, "f00d", {}}; }
+
+}  // namespace
+
+TEST(Numerics, MagnitudeMaskKeepsTheLargestPerRow) {
+  torch::manual_seed(0);
+  const torch::Tensor w = torch::randn({7, 20});
+  for (int pct : {0, 50, 75, 90}) {
+    const torch::Tensor mask = magnitude_mask(w, pct);
+    const int64_t kept = kept_per_row(20, pct);
+    EXPECT_TRUE(mask.sum(1).eq(kept).all().item<bool>()) << pct;
+    // Every kept weight is at least as large as every pruned one in its row.
+    const torch::Tensor a = w.abs();
+    const auto kept_min = std::get<0>(torch::where(mask.to(torch::kBool), a, torch::full_like(a, 1e9)).min(1));
+    const auto pruned_max = std::get<0>(torch::where(mask.to(torch::kBool), torch::full_like(a, -1), a).max(1));
+    EXPECT_TRUE(kept_min.ge(pruned_max).all().item<bool>()) << pct;
+  }
+}
+
+TEST(Numerics, WeightFakeQuantMatchesScalarReference) {
+  torch::manual_seed(1);
+  const torch::Tensor w = torch::randn({5, 33});
+  const torch::Tensor fq = fake_quant_weight_int8(w);
+  auto wa = w.accessor<float, 2>();
+  auto fa = fq.accessor<float, 2>();
+  for (int r = 0; r < 5; ++r) {
+    float amax = 0;
+    for (int c = 0; c < 33; ++c) amax = std::max(amax, std::fabs(wa[r][c]));
+    const float scale = amax / 127.0f;
+    for (int c = 0; c < 33; ++c) {
+      const float q = std::max(-128.0f, std::min(127.0f, std::nearbyint(wa[r][c] * (1.0f / scale))));
+      EXPECT_NEAR(fa[r][c], q * scale, 1e-6f * amax) << r << "," << c;
+    }
+  }
+  // Straight-through: the gradient is the identity.
+  const torch::Tensor x = w.clone().requires_grad_(true);
+  fake_quant_weight_int8(x).sum().backward();
+  EXPECT_TRUE(x.grad().eq(1).all().item<bool>());
+}
+
+TEST(Numerics, ActivationFakeQuantMatchesTorchQuantizeDequantize) {
+  torch::manual_seed(2);
+  const torch::Tensor x = torch::randn({4, 9, 32}) * 3 + 0.5;
+  const ActivationQParams qp = activation_qparams(x);
+  EXPECT_GE(qp.zero_point, 0);
+  EXPECT_LE(qp.zero_point, 127);  // reduce_range: 7-bit activations
+  const torch::Tensor reference = at::quantize_per_tensor(x, qp.scale, qp.zero_point, torch::kQUInt8).dequantize();
+  const torch::Tensor fq = fake_quant_activation_uint8(x);
+  // Equal but for rare ties that torch rounds the other way (one quantization step apart).
+  const torch::Tensor differ = (fq - reference).abs().gt(1e-6);
+  EXPECT_LE(differ.sum().item<int64_t>(), 2);
+  EXPECT_LE((fq - reference).abs().max().item<double>(), qp.scale * 1.001);
+  EXPECT_LE((fq - x).abs().max().item<double>(), qp.scale * 0.5001);
+}
+
+TEST(Numerics, Int8LinearAgreesWithTheOnednnKernel) {
+  at::globalContext().setQEngine(at::QEngine::ONEDNN);
+  torch::manual_seed(3);
+  for (int64_t rows : {1, 17, 256}) {
+    const torch::Tensor x = torch::randn({rows, 64}) * 2;
+    const torch::Tensor w = torch::randn({48, 64}) * 0.1;
+    const torch::Tensor b = torch::randn({48});
+    const QuantizedWeight qw = quantize_weight_int8(w);
+    const torch::Tensor wq = at::_make_per_channel_quantized_tensor(qw.values, qw.scales.to(torch::kDouble),
+                                                                    torch::zeros({48}, torch::kLong), 0);
+    using Packed = c10::intrusive_ptr<LinearPackedParamsBase>;
+    static auto prepack = c10::Dispatcher::singleton()
+                              .findSchemaOrThrow("quantized::linear_prepack", "")
+                              .typed<Packed(at::Tensor, c10::optional<at::Tensor>)>();
+    const torch::Tensor kernel = prepack.call(wq, b)->apply_dynamic(x, kReduceRange);
+    const torch::Tensor emulated = linear_at_precision(x, w, b, Precision::INT8);
+    const double tolerance = 1e-5 * kernel.abs().max().item<double>();
+    EXPECT_LE((kernel - emulated).abs().max().item<double>(), tolerance) << rows << " rows";
+  }
+}
+
+TEST(Numerics, Bf16LinearAgreesWithBf16Tensors) {
+  torch::manual_seed(4);
+  const torch::Tensor x = torch::randn({8, 64}), w = torch::randn({16, 64}) * 0.1, b = torch::randn({16});
+  const torch::Tensor native =
+      torch::linear(x.to(torch::kBFloat16), w.to(torch::kBFloat16), b.to(torch::kBFloat16)).to(torch::kFloat);
+  const torch::Tensor emulated = linear_at_precision(x, w, b, Precision::BF16);
+  // One bf16 rounding of the output apart at most (8 bits of mantissa).
+  EXPECT_TRUE(torch::allclose(native, emulated, /*rtol=*/1e-2, /*atol=*/1e-2));
+  EXPECT_TRUE(round_bf16(emulated).equal(emulated));
+}
+
+TEST(Supernet, SlicesEveryKindOfLayer) {
+  torch::manual_seed(5);
+  Supernet net(tiny_space(), 0.0);
+  const EncodedSplit data = synthetic_split(8, 1);
+  const Batch batch = make_batch(data, {0, 1, 2, 3, 4, 5, 6, 7});
+  for (const char* text : {"h2-f64-s0-fp32,h2-f64-s0-fp32", "h1-f32-s50-int8,skip", "h0-f64-s0-bf16,h2-f0-s50-fp32",
+                           "skip,h1-f0-s0-int8"}) {
+    const Arch arch = parse_arch(text);
+    net->zero_grad();
+    const torch::Tensor logits = net->forward(batch.ids, batch.pad, arch);
+    ASSERT_EQ(logits.sizes(), (std::vector<int64_t>{8, 3})) << text;
+    logits.sum().backward();
+    for (int l = 0; l < 2; ++l) {
+      const LayerArch& la = arch.layers[l];
+      const SuperLayer& layer = net->layers[l];
+      // Rows and columns outside the slice get no gradient; a skipped layer none at all.
+      const int64_t inner = int64_t{la.heads} * 16;
+      const auto grad_or_zero = [](const torch::Tensor& t) { return t.grad().defined() ? t.grad() : torch::zeros_like(t); };
+      EXPECT_EQ(grad_or_zero(layer->wq).narrow(0, inner, 32 - inner).abs().sum().item<float>(), 0) << text;
+      EXPECT_EQ(grad_or_zero(layer->wo).narrow(1, inner, 32 - inner).abs().sum().item<float>(), 0) << text;
+      EXPECT_EQ(grad_or_zero(layer->w1).narrow(0, la.ffn, 64 - la.ffn).abs().sum().item<float>(), 0) << text;
+      if (la.heads > 0) EXPECT_GT(grad_or_zero(layer->wq).narrow(0, 0, inner).abs().sum().item<float>(), 0) << text;
+      if (la.ffn > 0) EXPECT_GT(grad_or_zero(layer->w2).narrow(1, 0, la.ffn).abs().sum().item<float>(), 0) << text;
+    }
+  }
+  expect_error([&] { net->forward(batch.ids, batch.pad, parse_arch("h3-f64-s0-fp32,skip")); }, {"layer 0", "3 heads"});
+}
+
+TEST(Supernet, PaddingDoesNotChangeTheOutput) {
+  torch::manual_seed(6);
+  Supernet net(tiny_space(), 0.0);
+  net->eval();
+  const EncodedSplit data = synthetic_split(6, 2);
+  for (const char* text : {"h2-f64-s0-fp32,h1-f32-s50-int8", "h2-f64-s50-bf16,skip"}) {
+    const Arch arch = parse_arch(text);
+    const Batch alone = make_batch(data, {0});
+    const Batch padded = make_batch(data, {0, 1, 2, 3, 4, 5});  // example 0 padded to the longest
+    torch::NoGradGuard no_grad;
+    const torch::Tensor a = net->forward(alone.ids, alone.pad, arch);
+    const torch::Tensor b = net->forward(padded.ids, padded.pad, arch).narrow(0, 0, 1);
+    if (std::string(text).find("int8") == std::string::npos) {
+      EXPECT_TRUE(torch::allclose(a, b, 1e-4, 1e-5)) << text;
+    } else {
+      // int8 activations share one range across the batch, as in the deployed module; padding itself is zeroed.
+      EXPECT_TRUE(torch::allclose(a, b, 5e-2, 5e-2)) << text;
+    }
+  }
+}
+
+TEST(Supernet, ReorderKeepsTheLargestArchAndSortsByImportance) {
+  torch::manual_seed(7);
+  Supernet net(tiny_space(), 0.0);
+  const EncodedSplit data = synthetic_split(64, 3);
+  const Batch batch = make_batch(data, {0, 1, 2, 3, 4, 5, 6, 7});
+  const Arch largest = net->space().largest();
+  net->eval();
+  const torch::Tensor before = net->forward(batch.ids, batch.pad, largest).detach();
+  const auto batches = eval_batches(data, 16);
+  reorder_by_importance(net, measure_importance(net, data, batches), nullptr);
+  const torch::Tensor after = net->forward(batch.ids, batch.pad, largest).detach();
+  EXPECT_TRUE(torch::allclose(before, after, 1e-4, 1e-5));
+  const Importance imp = measure_importance(net, data, batches);
+  for (const auto& heads : imp.heads) EXPECT_GE(heads[0].item<double>(), heads[1].item<double>() - 1e-12);
+  for (const auto& neurons : imp.neurons) EXPECT_GE(neurons[0].item<double>(), neurons[63].item<double>());
+}
+
+TEST(Trainer, TinyRunLearns) {
+  torch::manual_seed(8);
+  const SpaceConfig space = tiny_space();
+  const EncodedSplit train = synthetic_split(512, 4), val = synthetic_split(256, 5);
+  TrainConfig config;
+  config.steps = 120;
+  config.batch_size = 32;
+  config.lr = 3e-3;
+  config.checkpoint_every = 1000;
+  Trainer trainer(Supernet(space, 0.0), config, tiny_meta(space));
+  Supernet net = trainer.net();
+  const double before = evaluate(net, val, net->space().largest()).loss;
+  std::vector<double> losses;
+  TrainCallbacks callbacks;
+  callbacks.on_step = [&](const TrainStatus& s) { losses.push_back(s.loss); };
+  trainer.run(train, val, temp_path("learns.pt").string(), callbacks);
+  const EvalResult after = evaluate(net, val, net->space().largest());
+  EXPECT_LT(after.loss, before * 0.7);
+  EXPECT_GT(after.accuracy, 0.6);  // chance is 1/3
+  EXPECT_LT(losses.back(), losses.front());
+  EXPECT_TRUE(trainer.reorder_report().contains("archs"));
+  // The smallest subnet learned too, through in-place distillation.
+  EXPECT_GT(evaluate(net, val, net->space().smallest()).accuracy, 0.45);
+}
+
+TEST(Trainer, ResumeGivesTheSameWeightsAsAnUninterruptedRun) {
+  const SpaceConfig space = tiny_space();
+  const EncodedSplit train = synthetic_split(200, 6), val = synthetic_split(64, 7);
+  TrainConfig config;
+  config.steps = 12;
+  config.batch_size = 16;
+  config.reorder_fraction = 0.25;  // reorder at step 3, before the interruption at step 6
+  config.checkpoint_every = 6;
+  config.seed = 9;
+
+  torch::manual_seed(10);
+  Trainer straight(Supernet(space, 0.1), config, tiny_meta(space));
+  straight.run(train, val, temp_path("straight.pt").string());
+
+  torch::manual_seed(10);
+  const std::string path = temp_path("interrupted.pt").string();
+  fs::remove(path);
+  {
+    Trainer first(Supernet(space, 0.1), config, tiny_meta(space));
+    TrainCallbacks crash;
+    crash.on_step = [](const TrainStatus& s) {
+      if (s.step == 8) throw std::runtime_error("simulated crash");
+    };
+    EXPECT_THROW(first.run(train, val, path, crash), std::runtime_error);
+  }
+  torch::manual_seed(999);  // the resumed run must not depend on the process's random state
+  Trainer resumed(load_checkpoint(path));
+  EXPECT_EQ(resumed.step(), 6);
+  resumed.run(train, val, path);
+  auto a = straight.net()->named_parameters();
+  for (const auto& p : resumed.net()->named_parameters()) {
+    EXPECT_TRUE(torch::allclose(p.value(), a[p.key()], 1e-6, 1e-7)) << p.key();
+  }
+}
+
+TEST(Checkpoint, SaveLoadGivesIdenticalOutputs) {
+  torch::manual_seed(11);
+  const SpaceConfig space = tiny_space();
+  Supernet net(space, 0.0);
+  net->eval();
+  const std::string path = temp_path("roundtrip.pt").string();
+  save_checkpoint(path, net, tiny_meta(space), nullptr);
+  LoadedCheckpoint loaded = load_checkpoint(path);
+  loaded.net->eval();
+  EXPECT_EQ(loaded.meta.label_names, (std::vector<std::string>{"a", "b", "c"}));
+  EXPECT_EQ(to_string(loaded.meta.space), to_string(SearchSpace(space).config()));
+  const EncodedSplit data = synthetic_split(8, 8);
+  const Batch batch = make_batch(data, {0, 1, 2, 3});
+  Rng rng(1);
+  for (int i = 0; i < 10; ++i) {
+    const Arch arch = net->space().sample(rng);
+    torch::NoGradGuard no_grad;
+    EXPECT_TRUE(net->forward(batch.ids, batch.pad, arch).equal(loaded.net->forward(batch.ids, batch.pad, arch)))
+        << to_string(arch);
+  }
+}
+
+TEST(Checkpoint, BadFilesAreRefusedClearly) {
+  const SpaceConfig space = tiny_space();
+  Supernet net(space, 0.0);
+  const std::string good = temp_path("good.pt").string();
+  save_checkpoint(good, net, tiny_meta(space), nullptr);
+  std::ifstream in(good, std::ios::binary);
+  const std::string bytes((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+
+  const std::string truncated = temp_path("truncated.pt").string();
+  std::ofstream(truncated, std::ios::binary) << bytes.substr(0, bytes.size() / 2);
+  expect_error([&] { load_checkpoint(truncated); }, {"truncated.pt", "truncated or corrupt"});
+
+  const std::string garbage = temp_path("garbage.pt").string();
+  std::ofstream(garbage, std::ios::binary) << "this is not a checkpoint at all";
+  expect_error([&] { load_checkpoint(garbage); }, {"garbage.pt", "truncated or corrupt"});
+
+  expect_error([&] { load_checkpoint(temp_path("missing.pt").string()); }, {"missing.pt", "not found"});
+
+  const std::string foreign = temp_path("foreign.pt").string();
+  torch::save(torch::ones({3}), foreign);
+  expect_error([&] { load_checkpoint(foreign); }, {"foreign.pt"});
+
+  // A newer format version is refused, not misread.
+  const std::string newer = temp_path("newer.pt").string();
+  {
+    torch::serialize::OutputArchive archive;
+    archive.write("qtnas_meta", c10::IValue(std::string(R"({"format": "qtnas-supernet", "version": 99})")));
+    archive.save_to(newer);
+  }
+  expect_error([&] { load_checkpoint(newer); }, {"newer.pt", "version 99"});
+}
