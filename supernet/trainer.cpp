@@ -1,11 +1,10 @@
 #include "supernet/trainer.h"
 
-#include <ATen/autocast_mode.h>
-
 #include <chrono>
 #include <cmath>
 
 #include "space/error.h"
+#include "supernet/autocast.h"
 #include "supernet/evaluate.h"
 #include "supernet/importance.h"
 #include "supernet/machine.h"
@@ -14,30 +13,6 @@ namespace qtnas {
 namespace {
 
 namespace F = torch::nn::functional;
-
-// bf16 autocast on the CPU for one forward/backward; clears the cast-weight cache on exit, as Python's
-// torch.autocast does, so the next step casts the updated weights.
-class CpuAutocast {
- public:
-  explicit CpuAutocast(bool enabled) : enabled_(enabled) {
-    if (!enabled_) return;
-    previous_ = at::autocast::is_cpu_enabled();
-    at::autocast::set_cpu_enabled(true);
-    at::autocast::set_autocast_cpu_dtype(at::kBFloat16);
-    at::autocast::increment_nesting();
-  }
-  ~CpuAutocast() {
-    if (!enabled_) return;
-    if (at::autocast::decrement_nesting() == 0) at::autocast::clear_cache();
-    at::autocast::set_cpu_enabled(previous_);
-  }
-  CpuAutocast(const CpuAutocast&) = delete;
-  CpuAutocast& operator=(const CpuAutocast&) = delete;
-
- private:
-  bool enabled_;
-  bool previous_ = false;
-};
 
 // The archs the reorder report compares before and after reordering: every layer at one width.
 Arch uniform_arch(const SearchSpace& space, int heads, int ffn) {
