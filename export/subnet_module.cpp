@@ -1,0 +1,165 @@
+#include "export/subnet_module.h"
+
+#include <ATen/core/dispatch/Dispatcher.h>
+#include <ATen/native/quantized/PackedParams.h>
+#include <torch/csrc/jit/frontend/resolver.h>
+#include <torch/csrc/jit/frontend/sugared_value.h>
+
+#include <cmath>
+
+#include "space/error.h"
+#include "supernet/numerics.h"
+
+namespace qtnas {
+namespace {
+
+using PackedLinear = c10::intrusive_ptr<LinearPackedParamsBase>;
+
+// Makes the name `quantized` in module source refer to the quantized operators (quantized.linear_dynamic).
+struct QuantizedOpsResolver : torch::jit::Resolver {
+  std::shared_ptr<torch::jit::SugaredValue> resolveValue(const std::string& name, torch::jit::GraphFunction& m,
+                                                         const torch::jit::SourceRange& loc) override {
+    if (name == "quantized") return std::make_shared<torch::jit::BuiltinModule>("quantized");
+    return torch::jit::nativeResolver()->resolveValue(name, m, loc);
+  }
+  c10::TypePtr resolveType(const std::string& name, const torch::jit::SourceRange& loc) override {
+    return torch::jit::nativeResolver()->resolveType(name, loc);
+  }
+};
+
+PackedLinear prepack(const torch::Tensor& w, const torch::Tensor& b) {
+  static auto op = c10::Dispatcher::singleton()
+                       .findSchemaOrThrow("quantized::linear_prepack", "")
+                       .typed<PackedLinear(at::Tensor, c10::optional<at::Tensor>)>();
+  const QuantizedWeight q = quantize_weight_int8(w);
+  const torch::Tensor wq = at::_make_per_channel_quantized_tensor(
+      q.values, q.scales.to(torch::kDouble), torch::zeros({w.size(0)}, torch::kLong), /*axis=*/0);
+  return op.call(wq, b.contiguous());
+}
+
+// Registers the weights of one linear at the layer's precision under `name` and returns the source of
+// `name(input)`.
+std::string add_linear(torch::jit::Module& m, const std::string& name, const torch::Tensor& w, const torch::Tensor& b,
+                       Precision precision) {
+  switch (precision) {
+    case Precision::INT8:
+      m.register_attribute(name, c10::getCustomClassType<PackedLinear>(), c10::IValue(prepack(w, b)));
+      return "quantized.linear_dynamic({in} * keep, self." + name + ", True)";
+    case Precision::BF16:
+      m.register_buffer(name + "_w", w.to(torch::kBFloat16).contiguous());
+      m.register_buffer(name + "_b", b.to(torch::kBFloat16).contiguous());
+      // dtype codes: 15 = bfloat16, 6 = float32 (dtype names are no values in this source).
+      return "torch.linear({in}.to(15), self." + name + "_w, self." + name + "_b).to(6)";
+    case Precision::FP32:
+      break;
+  }
+  m.register_buffer(name + "_w", w.contiguous());
+  m.register_buffer(name + "_b", b.contiguous());
+  return "torch.linear({in}, self." + name + "_w, self." + name + "_b)";
+}
+
+std::string call(const std::string& linear, const std::string& input) {
+  std::string out = linear;
+  out.replace(out.find("{in}"), 4, input);
+  return out;
+}
+
+torch::Tensor pruned(const torch::Tensor& w, int sparsity_pct) {
+  return sparsity_pct == 0 ? w.clone() : w * magnitude_mask(w, sparsity_pct);
+}
+
+void add_norm(torch::jit::Module& m, const std::string& name, const torch::nn::LayerNorm& norm) {
+  m.register_buffer(name + "_w", norm->weight.detach().clone());
+  m.register_buffer(name + "_b", norm->bias.detach().clone());
+}
+
+std::string norm(const std::string& name, const std::string& input, int hidden) {
+  return fmt::format("torch.layer_norm({}, [{}], self.{}_w, self.{}_b, 1e-05)", input, hidden, name, name);
+}
+
+// Registers every weight of the subnet on `m` and returns the source of its forward.
+std::string assemble(torch::jit::Module& m, Supernet& net, const Arch& arch) {
+  const SpaceConfig& c = net->space().config();
+  const int d = c.head_dim, h = c.hidden;
+  torch::NoGradGuard no_grad;
+  auto W = [](const torch::Tensor& t) { return t.detach(); };
+  m.register_buffer("tok_embedding", W(net->tok_embedding->weight).clone());
+  m.register_buffer("pos_embedding", W(net->pos_embedding->weight).clone());
+  add_norm(m, "embedding_norm", net->embedding_norm);
+  std::string src =
+      "def forward(self, ids: Tensor, pad: Tensor) -> Tensor:\n"
+      "    batch = ids.size(0)\n"
+      "    length = ids.size(1)\n"
+      "    positions = torch.arange(length, dtype=4)\n"
+      "    x = torch.embedding(self.tok_embedding, ids) + torch.embedding(self.pos_embedding, positions).unsqueeze(0)\n"
+      "    x = " + norm("embedding_norm", "x", h) + "\n"
+      "    key_bias = pad.to(6).mul(-1000000000.0).view([batch, 1, 1, length])\n"
+      "    keep = pad.logical_not().to(6).unsqueeze(-1)\n";
+  for (size_t i = 0; i < arch.layers.size(); ++i) {
+    const LayerArch& la = arch.layers[i];
+    if (la.skipped()) continue;
+    const std::string p = fmt::format("l{}_", i);
+    const SuperLayer& L = net->layers[i];
+    auto linear = [&](const std::string& name, const torch::Tensor& w, const torch::Tensor& b) {
+      return add_linear(m, p + name, w, b, la.precision);
+    };
+    if (la.heads > 0) {
+      const int64_t inner = int64_t{la.heads} * d;
+      add_norm(m, p + "attn_norm", L->attn_norm);
+      // q, k and v are each pruned on their own slice, as in the supernet, then stacked into one matmul.
+      const std::string qkv = linear("qkv",
+                                     torch::cat({pruned(W(L->wq).narrow(0, 0, inner), la.sparsity_pct),
+                                                 pruned(W(L->wk).narrow(0, 0, inner), la.sparsity_pct),
+                                                 pruned(W(L->wv).narrow(0, 0, inner), la.sparsity_pct)}),
+                                     torch::cat({W(L->bq).narrow(0, 0, inner), W(L->bk).narrow(0, 0, inner),
+                                                 W(L->bv).narrow(0, 0, inner)}));
+      const std::string out = linear("out", pruned(W(L->wo).narrow(1, 0, inner), la.sparsity_pct), W(L->bo).clone());
+      const std::string heads = fmt::format(".view([batch, length, {}, {}]).transpose(1, 2)", la.heads, d);
+      src += "    h = " + norm(p + "attn_norm", "x", h) + "\n";
+      src += "    qkv = " + call(qkv, "h") + "\n";
+      src += fmt::format("    q = qkv.narrow(2, 0, {}){}\n", inner, heads);
+      src += fmt::format("    k = qkv.narrow(2, {}, {}){}\n", inner, inner, heads);
+      src += fmt::format("    v = qkv.narrow(2, {}, {}){}\n", 2 * inner, inner, heads);
+      src += fmt::format("    scores = torch.matmul(q, k.transpose(-2, -1)) / {} + key_bias\n", std::sqrt(double(d)));
+      src += fmt::format(
+          "    context = torch.matmul(torch.softmax(scores, -1), v).transpose(1, 2).reshape([batch, length, {}])\n",
+          inner);
+      src += "    x = x + " + call(out, "context") + "\n";
+    }
+    if (la.ffn > 0) {
+      add_norm(m, p + "ffn_norm", L->ffn_norm);
+      const std::string fc1 =
+          linear("fc1", pruned(W(L->w1).narrow(0, 0, la.ffn), la.sparsity_pct), W(L->b1).narrow(0, 0, la.ffn).clone());
+      const std::string fc2 = linear("fc2", pruned(W(L->w2).narrow(1, 0, la.ffn), la.sparsity_pct), W(L->b2).clone());
+      src += "    h = " + norm(p + "ffn_norm", "x", h) + "\n";
+      src += "    a = torch.gelu(" + call(fc1, "h") + ")\n";
+      src += "    x = x + " + call(fc2, "a") + "\n";
+    }
+  }
+  add_norm(m, "final_norm", net->final_norm);
+  m.register_buffer("classifier_w", W(net->classifier->weight).clone());
+  m.register_buffer("classifier_b", W(net->classifier->bias).clone());
+  src += "    x = " + norm("final_norm", "x", h) + "\n";
+  src += "    return torch.linear(x.select(1, 0), self.classifier_w, self.classifier_b)\n";
+  return src;
+}
+
+}  // namespace
+
+void select_quantized_engine() {
+  const auto& engines = at::globalContext().supportedQEngines();
+  QTNAS_CHECK(std::find(engines.begin(), engines.end(), at::QEngine::ONEDNN) != engines.end(),
+              "INT8 needs LibTorch's onednn quantized engine, which this build lacks");
+  at::globalContext().setQEngine(at::QEngine::ONEDNN);
+}
+
+torch::jit::Module build_subnet_module(Supernet& net, const Arch& arch) {
+  net->space().validate(arch);
+  select_quantized_engine();
+  torch::jit::Module module("__torch__.qtnas.Subnet");
+  module.define(assemble(module, net, arch), std::make_shared<QuantizedOpsResolver>());
+  module.eval();
+  return module;
+}
+
+}  // namespace qtnas

@@ -1,0 +1,127 @@
+// Tests of export/: the deployable TorchScript module agrees with the supernet's evaluation of the same arch
+// (fp32, bf16, int8, sparse), and survives save and load.
+#include <gtest/gtest.h>
+
+#include <filesystem>
+
+#include "export/subnet_module.h"
+#include "supernet/evaluate.h"
+#include "supernet/trainer.h"
+
+using namespace qtnas;
+
+namespace {
+
+SpaceConfig tiny_space() {
+  SpaceConfig c;
+  c.layers = 2;
+  c.hidden = 32;
+  c.max_heads = 2;
+  c.head_dim = 16;
+  c.ffn_choices = {0, 32, 64};
+  c.sparsity_pct_choices = {0, 50, 75};
+  c.vocab_size = 40;
+  c.max_seq_len = 12;
+  c.num_classes = 3;
+  return c;
+}
+
+// The label is which of the marker tokens 4, 5, 6 occurs: learnable, so accuracies are far from chance.
+EncodedSplit synthetic_split(size_t n, uint64_t seed) {
+  Rng rng(seed);
+  EncodedSplit s;
+  for (size_t i = 0; i < n; ++i) {
+    const int label = static_cast<int>(rng.uniform(3));
+    std::vector<int> ids = {2};
+    const size_t len = 3 + rng.uniform(8);
+    for (size_t t = 0; t < len; ++t) ids.push_back(7 + static_cast<int>(rng.uniform(33)));
+    ids[1 + rng.uniform(len)] = 4 + label;
+    s.ids.push_back(ids);
+    s.labels.push_back(label);
+  }
+  return s;
+}
+
+// A supernet trained briefly, shared by the tests of this file.
+Supernet trained_net() {
+  static Supernet net = [] {
+    torch::manual_seed(1);
+    const SpaceConfig space = tiny_space();
+    TrainConfig config;
+    config.steps = 80;
+    config.lr = 3e-3;
+    config.checkpoint_every = 1000;
+    Trainer trainer(Supernet(space, 0.0), config, {space, 0.0, {"a", "b", "c"}, "", {}});
+    const auto path = std::filesystem::temp_directory_path() / "qtnas_export_test_train.pt";
+    trainer.run(synthetic_split(512, 2), synthetic_split(64, 3), path.string());
+    return trainer.net();
+  }();
+  return net;
+}
+
+struct Agreement {
+  double supernet_accuracy, module_accuracy, max_logit_diff, max_logit;
+};
+
+Agreement compare(Supernet& net, torch::jit::Module& module, const EncodedSplit& val, const Arch& arch) {
+  const double supernet_accuracy = evaluate(net, val, arch, 64).accuracy;
+  net->eval();
+  torch::InferenceMode inference;
+  int64_t correct = 0, total = 0;
+  double max_diff = 0, max_logit = 0;
+  for (const auto& indices : eval_batches(val, 64)) {  // the very batches evaluate() used
+    const Batch batch = make_batch(val, indices);
+    const torch::Tensor expected = net->forward(batch.ids, batch.pad, arch);
+    const torch::Tensor logits = module.forward({batch.ids, batch.pad}).toTensor();
+    correct += logits.argmax(1).eq(batch.labels).sum().item<int64_t>();
+    total += batch.labels.size(0);
+    max_diff = std::max(max_diff, (logits - expected).abs().max().item<double>());
+    max_logit = std::max(max_logit, expected.abs().max().item<double>());
+  }
+  return {supernet_accuracy, double(correct) / total, max_diff, max_logit};
+}
+
+}  // namespace
+
+TEST(Export, ModuleAgreesWithTheSupernetForEveryPrecisionAndSparsity) {
+  Supernet net = trained_net();
+  const EncodedSplit val = synthetic_split(1000, 4);
+  // Relative logit tolerance per kind: fp32 differs only by summation order; bf16 by one bf16 rounding here and
+  // there; int8 by float-rounding differences that can move an activation across a quantization step.
+  const std::vector<std::pair<std::string, double>> cases = {
+      {"h2-f64-s0-fp32,h2-f64-s0-fp32", 1e-4},  {"h2-f64-s0-bf16,h1-f32-s0-bf16", 3e-2},
+      {"h2-f64-s0-int8,h2-f64-s0-int8", 2e-2},  {"h2-f64-s50-fp32,h1-f64-s75-fp32", 1e-4},
+      {"h1-f32-s50-int8,skip", 2e-2},           {"h2-f0-s75-bf16,h0-f64-s75-bf16", 3e-2}};
+  for (const auto& [text, tolerance] : cases) {
+    const Arch arch = parse_arch(text);
+    torch::jit::Module module = build_subnet_module(net, arch);
+    const Agreement a = compare(net, module, val, arch);
+    EXPECT_GT(a.supernet_accuracy, 0.45) << text;  // trained: far from chance (1/3)
+    EXPECT_LE(std::fabs(a.module_accuracy - a.supernet_accuracy), 0.002) << text;
+    EXPECT_LE(a.max_logit_diff, tolerance * a.max_logit) << text << ": " << a.max_logit_diff << " of " << a.max_logit;
+  }
+}
+
+TEST(Export, ModuleIsPhysicallySlicedAndSurvivesSaveAndLoad) {
+  Supernet net = trained_net();
+  const Arch arch = parse_arch("h1-f32-s50-fp32,skip");
+  torch::jit::Module module = build_subnet_module(net, arch);
+  int64_t elements = 0;
+  for (const auto& b : module.named_buffers()) {
+    EXPECT_EQ(b.name.find("l1_"), std::string::npos) << "the skipped layer must be absent: " << b.name;
+    elements += b.value.numel();
+  }
+  // Embeddings 40x32 + 12x32, four norms, the classifier, and only the active slices of layer 0: qkv of one
+  // 16-wide head, the output projection, and 32 FFN neurons.
+  const int64_t expected = 40 * 32 + 12 * 32 + 4 * 64 + (3 * 32 + 3) + (48 * 32 + 48) + (32 * 16 + 32) +
+                           (32 * 32 + 32) + (32 * 32 + 32);
+  EXPECT_EQ(elements, expected);
+
+  const std::string path = (std::filesystem::temp_directory_path() / "qtnas_export_test.pt").string();
+  module.save(path);
+  torch::jit::Module loaded = torch::jit::load(path);
+  const EncodedSplit data = synthetic_split(16, 5);
+  const Batch batch = make_batch(data, eval_batches(data, 16)[0]);
+  torch::InferenceMode inference;
+  EXPECT_TRUE(module.forward({batch.ids, batch.pad}).toTensor().equal(loaded.forward({batch.ids, batch.pad}).toTensor()));
+}
