@@ -27,5 +27,6 @@ Command data_command();
 Command arch_command();
 Command train_command();
 Command eval_command();
+Command profile_command();
 
 }  // namespace qtnas::cli

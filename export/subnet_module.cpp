@@ -153,8 +153,10 @@ void select_quantized_engine() {
   at::globalContext().setQEngine(at::QEngine::ONEDNN);
 }
 
-torch::jit::Module build_subnet_module(Supernet& net, const Arch& arch) {
-  net->space().validate(arch);
+torch::jit::Module build_subnet_module(Supernet& net, const Arch& arch, bool allow_empty) {
+  const bool empty = allow_empty && arch.active_layers() == 0 &&
+                     static_cast<int>(arch.layers.size()) == net->space().config().layers;
+  if (!empty) net->space().validate(arch);
   select_quantized_engine();
   torch::jit::Module module("__torch__.qtnas.Subnet");
   module.define(assemble(module, net, arch), std::make_shared<QuantizedOpsResolver>());

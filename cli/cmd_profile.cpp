@@ -1,0 +1,103 @@
+// `qtnas profile`: measure deployable subnets of a trained supernet on this machine, store the measurements,
+// fit the latency model and report it on held-out subnets.
+#include <torch/torch.h>
+
+#include <filesystem>
+#include <fstream>
+#include <iostream>
+#include <optional>
+
+#include "cli/command.h"
+#include "cli/common_options.h"
+#include "cli/progress.h"
+#include "latency_models/profiler.h"
+#include "space/error.h"
+#include "supernet/checkpoint.h"
+
+namespace qtnas::cli {
+namespace {
+
+int run_profile(const po::variables_map& vm) {
+  set_threads(vm);
+  LoadedCheckpoint ckpt = load_checkpoint(vm["supernet"].as<std::string>());
+  ProfileConfig config;
+  config.measure.batch = vm["batch"].as<int>();
+  config.measure.seq = vm["seq"].as<int>();
+  config.measure.rounds = vm["rounds"].as<int>();
+  config.subnets = vm["samples"].as<int>();
+  config.seed = vm["seed"].as<uint64_t>();
+  QTNAS_CHECK(config.measure.batch >= 1, "--batch must be positive, got {}", config.measure.batch);
+  QTNAS_CHECK(config.measure.seq >= 1 && config.measure.seq <= ckpt.net->space().config().max_seq_len,
+              "--seq must be in 1..{}, got {}", ckpt.net->space().config().max_seq_len, config.measure.seq);
+  QTNAS_CHECK(config.measure.rounds >= 3, "--rounds must be at least 3, got {}", config.measure.rounds);
+  const std::string db_path = vm["db"].as<std::string>();
+  MeasurementStore store(db_path);
+  const std::string out = vm.count("out") ? vm["out"].as<std::string>()
+                                          : fmt::format("{}.b{}.s{}.t{}.json", db_path, config.measure.batch,
+                                                        config.measure.seq, at::get_num_threads());
+
+  std::optional<Progress> progress;  // the number of groups is known at the first report
+  const ProfileResult r = profile(ckpt.net, config, store, [&](int done, int total) {
+    if (!progress) progress.emplace("profile (module groups)", total);
+    progress->update(done);
+  });
+  if (progress) progress->finish();
+
+  nlohmann::json model = r.model.to_json();
+  model["holdout"] = to_json(r.holdout);
+  model["measured"] = {{"subnets", r.train.size() + r.held_out.size()}, {"layer_kinds", r.layer_kinds},
+                       {"seconds", r.seconds}};
+  std::ofstream(out) << model.dump(2) << "\n";
+  QTNAS_CHECK(std::filesystem::exists(out), "cannot write latency model '{}'", out);
+
+  nlohmann::json anchors = nlohmann::json::array();
+  for (const auto& a : r.anchors) {
+    anchors.push_back({{"arch", to_string(a.arch)}, {"measured_ms", a.latency_ms},
+                       {"predicted_ms", r.model.predict_ms(a.arch)}});
+  }
+  const nlohmann::json report = {{"model", out},
+                                 {"db", db_path},
+                                 {"environment", to_json(r.model.environment())},
+                                 {"holdout", to_json(r.holdout)},
+                                 {"subnets_measured", r.train.size() + r.held_out.size()},
+                                 {"layer_kinds_measured", r.layer_kinds},
+                                 {"seconds", r.seconds},
+                                 {"anchors", anchors}};
+  if (vm["json"].as<bool>()) {
+    std::cout << report.dump(2) << "\n";
+    return 0;
+  }
+  std::cout << fmt::format("batch {} seq {} threads {}: {} subnets and {} layer kinds measured in {:.0f} s\n",
+                           config.measure.batch, config.measure.seq, at::get_num_threads(),
+                           r.train.size() + r.held_out.size(), r.layer_kinds, r.seconds);
+  std::cout << fmt::format("holdout ({} subnets never fitted): {:.1f}% within +-10%, MAPE {:.2f}%, Kendall tau {:.3f}\n",
+                           r.holdout.n, 100 * r.holdout.within_10pct, 100 * r.holdout.mape, r.holdout.kendall_tau);
+  for (const auto& a : anchors) {
+    std::cout << fmt::format("  measured {:9.3f} ms  predicted {:9.3f} ms  {}\n", a["measured_ms"].get<double>(),
+                             a["predicted_ms"].get<double>(), a["arch"].get<std::string>());
+  }
+  std::cout << "latency model: " << out << "\n";
+  return 0;
+}
+
+}  // namespace
+
+Command profile_command() {
+  return {"profile", "measure deployable subnets on this machine and fit the latency model",
+          [](po::options_description& desc) {
+            desc.add_options()
+                ("supernet", po::value<std::string>()->required(), "supernet checkpoint")
+                ("db", po::value<std::string>()->required(), "SQLite file the measurements are added to")
+                ("batch", po::value<int>()->default_value(1), "examples per forward")
+                ("seq", po::value<int>()->default_value(64), "tokens per example")
+                ("samples", po::value<int>()->default_value(60), "subnets measured (a quarter held out)")
+                ("rounds", po::value<int>()->default_value(7), "timed repetitions per module")
+                ("seed", po::value<uint64_t>()->default_value(0), "which subnets are sampled")
+                ("out", po::value<std::string>(), "latency model file (default: next to the database)")
+                ("threads", po::value<int>()->default_value(0), "LibTorch threads (0: all cores)")
+                ("json", po::bool_switch(), "machine-readable report");
+          },
+          run_profile};
+}
+
+}  // namespace qtnas::cli

@@ -1,0 +1,35 @@
+// The conditions a latency was measured under. A latency model fitted under one environment refuses to
+// predict for another (threads, batch, sequence length, CPU or LibTorch version), unless asked to.
+#pragma once
+
+#include <string>
+
+#include <nlohmann/json.hpp>
+
+namespace qtnas {
+
+struct Environment {
+  std::string cpu;            // model name
+  std::string isa;            // the matmul-relevant ISA extensions present, e.g. "avx2 fma" or "avx512 vnni amx"
+  std::string torch_version;  // e.g. "1.13.1"
+  int threads = 1;
+  int batch = 1;
+  int seq = 64;
+
+  bool operator==(const Environment& o) const {
+    return cpu == o.cpu && isa == o.isa && torch_version == o.torch_version && threads == o.threads &&
+           batch == o.batch && seq == o.seq;
+  }
+  bool operator!=(const Environment& o) const { return !(*this == o); }
+};
+
+// This machine and process, for the given workload. Threads are LibTorch's current intra-op threads.
+Environment current_environment(int batch, int seq);
+
+// "threads 2 vs 4; batch 1 vs 32" etc.: what differs, for error messages. Empty if equal.
+std::string differences(const Environment& fitted, const Environment& asked);
+
+nlohmann::json to_json(const Environment& env);
+Environment environment_from_json(const nlohmann::json& j);  // throws qtnas::Error on a missing field
+
+}  // namespace qtnas

@@ -1,0 +1,199 @@
+#include "latency_models/latency_model.h"
+
+#include <algorithm>
+#include <cmath>
+
+#include "space/error.h"
+#include "space/space_json.h"
+
+namespace qtnas {
+namespace {
+
+// Solves (X^T X + ridge I) c = X^T y by Gaussian elimination with partial pivoting; the system is tiny.
+std::array<double, AdditiveLatencyModel::kFeatures> least_squares(
+    const std::vector<std::array<double, AdditiveLatencyModel::kFeatures>>& x, const std::vector<double>& y) {
+  constexpr int n = AdditiveLatencyModel::kFeatures;
+  double a[n][n + 1] = {};
+  for (size_t r = 0; r < x.size(); ++r) {
+    for (int i = 0; i < n; ++i) {
+      for (int j = 0; j < n; ++j) a[i][j] += x[r][i] * x[r][j];
+      a[i][n] += x[r][i] * y[r];
+    }
+  }
+  for (int i = 0; i < n; ++i) a[i][i] += 1e-6 * (1 + a[i][i]);  // a whisper of ridge keeps it solvable
+  for (int col = 0; col < n; ++col) {
+    int pivot = col;
+    for (int r = col + 1; r < n; ++r) {
+      if (std::fabs(a[r][col]) > std::fabs(a[pivot][col])) pivot = r;
+    }
+    std::swap(a[col], a[pivot]);
+    for (int r = 0; r < n; ++r) {
+      if (r == col || a[col][col] == 0) continue;
+      const double f = a[r][col] / a[col][col];
+      for (int k = col; k <= n; ++k) a[r][k] -= f * a[col][k];
+    }
+  }
+  std::array<double, n> c{};
+  for (int i = 0; i < n; ++i) c[i] = a[i][i] != 0 ? a[i][n] / a[i][i] : 0;
+  return c;
+}
+
+}  // namespace
+
+void LatencyModel::check_environment(const Environment& asked, bool allow_other) const {
+  if (allow_other) return;
+  const std::string diff = differences(environment(), asked);
+  QTNAS_CHECK(diff.empty(),
+              "the latency model was fitted under another environment ({}); profile this one, or allow it explicitly",
+              diff);
+}
+
+AdditiveLatencyModel::AdditiveLatencyModel(const SpaceConfig& space, Environment env, LayerTable table)
+    : space_(SearchSpace(space).config()), env_(std::move(env)), table_(std::move(table)) {
+  precision_index_.fill(-1);
+  for (size_t i = 0; i < space_.precisions.size(); ++i) precision_index_[int(space_.precisions[i])] = int(i);
+  sparsity_index_.fill(-1);
+  for (size_t i = 0; i < space_.sparsity_pct_choices.size(); ++i) sparsity_index_[space_.sparsity_pct_choices[i]] = int(i);
+  ffn_index_.assign(space_.ffn_choices.back() + 1, -1);
+  int k = 0;
+  for (int f : space_.ffn_choices) {
+    if (f > 0) ffn_index_[f] = k++;
+  }
+  const size_t per = space_.precisions.size() * space_.sparsity_pct_choices.size();
+  QTNAS_CHECK(table_.attention_ms.size() == size_t(space_.max_heads) * per && table_.ffn_ms.size() == size_t(k) * per,
+              "latency table has {} attention and {} FFN entries; the space needs {} and {}",
+              table_.attention_ms.size(), table_.ffn_ms.size(), size_t(space_.max_heads) * per, size_t(k) * per);
+}
+
+size_t AdditiveLatencyModel::attention_index(int heads, Precision p, int sparsity_pct) const {
+  const size_t np = space_.precisions.size(), ns = space_.sparsity_pct_choices.size();
+  return (size_t(heads - 1) * np + precision_index_[int(p)]) * ns + sparsity_index_[sparsity_pct];
+}
+
+size_t AdditiveLatencyModel::ffn_index(int ffn, Precision p, int sparsity_pct) const {
+  const size_t np = space_.precisions.size(), ns = space_.sparsity_pct_choices.size();
+  return (size_t(ffn_index_[ffn]) * np + precision_index_[int(p)]) * ns + sparsity_index_[sparsity_pct];
+}
+
+double AdditiveLatencyModel::table_ms(const Arch& arch) const {
+  double sum = table_.empty_ms;
+  for (const LayerArch& l : arch.layers) {
+    if (l.heads > 0) sum += table_.attention_ms[attention_index(l.heads, l.precision, l.sparsity_pct)];
+    if (l.ffn > 0) sum += table_.ffn_ms[ffn_index(l.ffn, l.precision, l.sparsity_pct)];
+  }
+  return sum;
+}
+
+std::array<double, AdditiveLatencyModel::kFeatures> AdditiveLatencyModel::features(const Arch& arch) const {
+  std::array<double, kFeatures> f{1, 0, 0, 0, 0, table_ms(arch)};
+  for (const LayerArch& l : arch.layers) {
+    if (l.skipped()) continue;
+    f[1] += l.heads > 0;
+    f[2] += l.ffn > 0;
+    f[3] += l.precision == Precision::INT8;
+    f[4] += l.precision == Precision::BF16;
+  }
+  return f;
+}
+
+double AdditiveLatencyModel::predict_ms(const Arch& arch) const {
+  const auto f = features(arch);
+  double correction = 0;
+  for (int i = 0; i < kFeatures; ++i) correction += coefficients_[i] * f[i];
+  return f[kFeatures - 1] + correction;
+}
+
+AdditiveLatencyModel AdditiveLatencyModel::fit(const SearchSpace& space, const Environment& env, LayerTable table,
+                                               const std::vector<SubnetMeasurement>& train) {
+  QTNAS_CHECK(train.size() >= size_t(kFeatures), "fitting the latency correction needs at least {} subnets, got {}",
+              kFeatures, train.size());
+  AdditiveLatencyModel model(space.config(), env, std::move(table));
+  std::vector<std::array<double, kFeatures>> x;
+  std::vector<double> residual;
+  for (const auto& m : train) {
+    space.validate(m.arch);
+    x.push_back(model.features(m.arch));
+    // Relative weighting: each subnet counts by its percentage error, not its absolute milliseconds.
+    const double w = 1.0 / std::max(1e-6, m.latency_ms);
+    for (double& v : x.back()) v *= w;
+    residual.push_back((m.latency_ms - model.table_ms(m.arch)) * w);
+  }
+  model.coefficients_ = least_squares(x, residual);
+  return model;
+}
+
+nlohmann::json AdditiveLatencyModel::to_json() const {
+  return {{"kind", "additive"},
+          {"version", 1},
+          {"space", qtnas::to_json(space_)},
+          {"environment", qtnas::to_json(env_)},
+          {"empty_ms", table_.empty_ms},
+          {"attention_ms", table_.attention_ms},
+          {"ffn_ms", table_.ffn_ms},
+          {"coefficients", coefficients_}};
+}
+
+AdditiveLatencyModel AdditiveLatencyModel::from_json(const nlohmann::json& j) {
+  try {
+    QTNAS_CHECK(j.value("kind", "") == "additive", "not an additive latency model");
+    QTNAS_CHECK(j.at("version").get<int>() <= 1, "latency model version {} is newer than this qtnas reads",
+                j.at("version").get<int>());
+    LayerTable table{j.at("empty_ms").get<double>(), j.at("attention_ms").get<std::vector<double>>(),
+                     j.at("ffn_ms").get<std::vector<double>>()};
+    AdditiveLatencyModel model(space_config_from_json(j.at("space")), environment_from_json(j.at("environment")),
+                               std::move(table));
+    model.coefficients_ = j.at("coefficients").get<std::array<double, kFeatures>>();
+    return model;
+  } catch (const nlohmann::json::exception& e) {
+    QTNAS_FAIL("malformed latency model: {}", e.what());
+  }
+}
+
+double kendall_tau(const std::vector<double>& a, const std::vector<double>& b) {
+  QTNAS_CHECK(a.size() == b.size(), "kendall_tau: {} vs {} values", a.size(), b.size());
+  double concordant = 0, discordant = 0, ties_a = 0, ties_b = 0;
+  for (size_t i = 0; i < a.size(); ++i) {
+    for (size_t j = i + 1; j < a.size(); ++j) {
+      const double da = a[i] - a[j], db = b[i] - b[j];
+      if (da == 0 && db == 0) continue;
+      if (da == 0) {
+        ++ties_a;
+      } else if (db == 0) {
+        ++ties_b;
+      } else if ((da > 0) == (db > 0)) {
+        ++concordant;
+      } else {
+        ++discordant;
+      }
+    }
+  }
+  const double denominator = std::sqrt((concordant + discordant + ties_a) * (concordant + discordant + ties_b));
+  return denominator > 0 ? (concordant - discordant) / denominator : 0;
+}
+
+HoldoutReport evaluate_holdout(const LatencyModel& model, const std::vector<SubnetMeasurement>& holdout) {
+  HoldoutReport r;
+  r.n = static_cast<int>(holdout.size());
+  if (holdout.empty()) return r;
+  std::vector<double> predicted, measured;
+  int within = 0;
+  double ape = 0;
+  for (const auto& m : holdout) {
+    const double p = model.predict_ms(m.arch);
+    const double error = std::fabs(p - m.latency_ms) / m.latency_ms;
+    within += error <= 0.10;
+    ape += error;
+    predicted.push_back(p);
+    measured.push_back(m.latency_ms);
+  }
+  r.within_10pct = double(within) / r.n;
+  r.mape = ape / r.n;
+  r.kendall_tau = kendall_tau(predicted, measured);
+  return r;
+}
+
+nlohmann::json to_json(const HoldoutReport& r) {
+  return {{"n", r.n}, {"within_10pct", r.within_10pct}, {"mape", r.mape}, {"kendall_tau", r.kendall_tau}};
+}
+
+}  // namespace qtnas

@@ -1,0 +1,87 @@
+// Latency predictors fitted from measurements of deployable subnets on this machine (never from FLOP counts).
+// LatencyModel is the interface the search uses; AdditiveLatencyModel is a per-layer-kind table (the measured
+// cost of one attention or FFN block of each heads/width x precision x sparsity, over a measured empty model)
+// plus a least-squares correction for what the table misses (overheads of depth and precision changes, cache
+// effects), fitted on measured whole subnets.
+#pragma once
+
+#include <array>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "latency_models/environment.h"
+#include "space/search_space.h"
+
+namespace qtnas {
+
+class LatencyModel {
+ public:
+  virtual ~LatencyModel() = default;
+  // Predicted latency of a valid arch in environment(), in ms. Const and safe to call from many threads.
+  virtual double predict_ms(const Arch& arch) const = 0;
+  virtual const Environment& environment() const = 0;
+  // Throws qtnas::Error naming the differences if `asked` is not the fitted environment, unless allow_other.
+  void check_environment(const Environment& asked, bool allow_other = false) const;
+};
+
+struct SubnetMeasurement {
+  Arch arch;
+  double latency_ms = 0;
+};
+
+// Per-layer measurements: one block of each kind alone in an otherwise empty model, minus the empty model.
+struct LayerTable {
+  double empty_ms = 0;
+  std::vector<double> attention_ms;  // [heads - 1][precision index][sparsity index], over the space's lists
+  std::vector<double> ffn_ms;        // [non-zero ffn index][precision index][sparsity index]
+};
+
+class AdditiveLatencyModel : public LatencyModel {
+ public:
+  static constexpr int kFeatures = 6;  // 1, attention blocks, FFN blocks, int8 layers, bf16 layers, table sum
+
+  // Fits the correction on `train` (at least kFeatures subnets) by ridge-regularized least squares.
+  static AdditiveLatencyModel fit(const SearchSpace& space, const Environment& env, LayerTable table,
+                                  const std::vector<SubnetMeasurement>& train);
+
+  double predict_ms(const Arch& arch) const override;
+  double table_ms(const Arch& arch) const;  // the table's sum alone, no correction
+  const Environment& environment() const override { return env_; }
+  const SpaceConfig& space() const { return space_; }
+  const LayerTable& table() const { return table_; }
+
+  nlohmann::json to_json() const;
+  static AdditiveLatencyModel from_json(const nlohmann::json& j);  // throws qtnas::Error on a malformed model
+
+  // Index helpers, public for the profiler that fills the table.
+  size_t attention_index(int heads, Precision p, int sparsity_pct) const;
+  size_t ffn_index(int ffn, Precision p, int sparsity_pct) const;
+
+ private:
+  AdditiveLatencyModel(const SpaceConfig& space, Environment env, LayerTable table);
+  std::array<double, kFeatures> features(const Arch& arch) const;
+
+  SpaceConfig space_;
+  Environment env_;
+  LayerTable table_;
+  std::array<double, kFeatures> coefficients_{};
+  std::array<int, 3> precision_index_{};
+  std::array<int, 100> sparsity_index_{};
+  std::vector<int> ffn_index_;  // ffn width -> index among the non-zero widths
+};
+
+struct HoldoutReport {
+  int n = 0;
+  double within_10pct = 0;  // fraction of subnets predicted within +-10% of their measured latency
+  double mape = 0;          // mean absolute percentage error, as a fraction
+  double kendall_tau = 0;   // rank agreement of predicted and measured (tau-b)
+};
+HoldoutReport evaluate_holdout(const LatencyModel& model, const std::vector<SubnetMeasurement>& holdout);
+nlohmann::json to_json(const HoldoutReport& report);
+
+// Kendall's tau-b of two equally long sequences (ties counted as neither concordant nor discordant).
+double kendall_tau(const std::vector<double>& a, const std::vector<double>& b);
+
+}  // namespace qtnas

@@ -1,0 +1,66 @@
+#include "latency_models/measure.h"
+
+#include <algorithm>
+#include <chrono>
+#include <cmath>
+#include <numeric>
+
+#include "space/rng.h"
+
+namespace qtnas {
+namespace {
+
+double median_of(std::vector<double> v) {
+  std::sort(v.begin(), v.end());
+  const size_t n = v.size();
+  return n == 0 ? 0 : n % 2 ? v[n / 2] : 0.5 * (v[n / 2 - 1] + v[n / 2]);
+}
+
+}  // namespace
+
+LatencyStats summarize(std::vector<double> samples) {
+  LatencyStats s;
+  if (samples.empty()) return s;
+  const double median = median_of(samples);
+  std::vector<double> deviations;
+  for (double x : samples) deviations.push_back(std::fabs(x - median));
+  const double mad = median_of(deviations);
+  std::vector<double> kept;
+  for (double x : samples) {
+    if (mad == 0 || std::fabs(x - median) <= 5 * mad) kept.push_back(x);
+  }
+  s.median_ms = median_of(kept);
+  s.min_ms = *std::min_element(kept.begin(), kept.end());
+  s.max_ms = *std::max_element(kept.begin(), kept.end());
+  s.mad_ms = mad;
+  s.samples = static_cast<int>(kept.size());
+  s.outliers = static_cast<int>(samples.size() - kept.size());
+  return s;
+}
+
+std::vector<LatencyStats> measure_interleaved(std::vector<torch::jit::Module>& modules, const MeasureConfig& c) {
+  torch::InferenceMode inference;
+  const torch::Tensor ids = torch::randint(4, c.vocab_size, {c.batch, c.seq}, torch::kLong);
+  const torch::Tensor pad = torch::zeros({c.batch, c.seq}, torch::kBool);
+  std::vector<c10::IValue> inputs = {ids, pad};
+  for (auto& m : modules) {
+    for (int i = 0; i < c.warmup; ++i) m.forward(inputs);
+  }
+  std::vector<std::vector<double>> samples(modules.size());
+  std::vector<size_t> order(modules.size());
+  std::iota(order.begin(), order.end(), 0);
+  Rng rng(c.seed);
+  for (int round = 0; round < c.rounds; ++round) {
+    for (size_t i = order.size(); i > 1; --i) std::swap(order[i - 1], order[rng.uniform(i)]);
+    for (size_t k : order) {
+      const auto start = std::chrono::steady_clock::now();
+      modules[k].forward(inputs);
+      samples[k].push_back(std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start).count());
+    }
+  }
+  std::vector<LatencyStats> out;
+  for (auto& s : samples) out.push_back(summarize(std::move(s)));
+  return out;
+}
+
+}  // namespace qtnas

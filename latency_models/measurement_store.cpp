@@ -1,0 +1,38 @@
+#include "latency_models/measurement_store.h"
+
+#include "latency_models/schema.h"
+
+namespace qtnas {
+
+MeasurementStore::MeasurementStore(const std::string& path)
+    : db_(path, kLatencySchema, kLatencySchemaVersion, kLatencyApplicationId) {}
+
+void MeasurementStore::add(const Environment& env, const std::string& space_hash, const std::string& kind,
+                           const Arch& arch, const LatencyStats& s) {
+  const std::string env_json = to_json(env).dump();
+  Statement insert = db_.prepare(
+      "INSERT INTO measurements (env_key, environment, space_hash, kind, arch, median_ms, min_ms, max_ms, mad_ms, "
+      "samples, outliers) VALUES (?1, ?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)");
+  insert.bind(1, env_json).bind(2, space_hash).bind(3, kind).bind(4, arch.layers.empty() ? "" : to_string(arch));
+  insert.bind(5, s.median_ms).bind(6, s.min_ms).bind(7, s.max_ms).bind(8, s.mad_ms);
+  insert.bind(9, int64_t{s.samples}).bind(10, int64_t{s.outliers});
+  insert.run();
+}
+
+std::vector<SubnetMeasurement> MeasurementStore::subnets(const Environment& env, const std::string& space_hash) {
+  Statement query = db_.prepare(
+      "SELECT arch, median_ms FROM measurements WHERE env_key = ?1 AND space_hash = ?2 AND kind = 'subnet' "
+      "ORDER BY id");
+  query.bind(1, to_json(env).dump()).bind(2, space_hash);
+  std::vector<SubnetMeasurement> out;
+  while (query.step()) out.push_back({parse_arch(query.column_text(0)), query.column_double(1)});
+  return out;
+}
+
+int64_t MeasurementStore::count() {
+  Statement query = db_.prepare("SELECT COUNT(*) FROM measurements");
+  query.step();
+  return query.column_int(0);
+}
+
+}  // namespace qtnas

@@ -1,0 +1,172 @@
+// Tests of latency_models/: robust statistics, Kendall tau, the additive model's fit and refusal of another
+// environment, the measurement database and its refusals, and a tiny end-to-end profile.
+#include <gtest/gtest.h>
+
+#include <filesystem>
+#include <fstream>
+
+#include "latency_models/profiler.h"
+#include "space/error.h"
+
+using namespace qtnas;
+namespace fs = std::filesystem;
+
+namespace {
+
+SpaceConfig tiny_space() {
+  SpaceConfig c;
+  c.layers = 3;
+  c.hidden = 32;
+  c.max_heads = 2;
+  c.head_dim = 16;
+  c.ffn_choices = {0, 32, 64};
+  c.sparsity_pct_choices = {0, 50};
+  c.vocab_size = 40;
+  c.max_seq_len = 12;
+  c.num_classes = 3;
+  return c;
+}
+
+fs::path fresh(const std::string& name) {
+  const fs::path dir = fs::temp_directory_path() / "qtnas_latency_test";
+  fs::create_directories(dir);
+  fs::remove(dir / name);
+  fs::remove(dir / (name + "-wal"));
+  fs::remove(dir / (name + "-shm"));
+  return dir / name;
+}
+
+std::string bytes_of(const fs::path& p) {
+  std::ifstream in(p, std::ios::binary);
+  return {std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
+}
+
+}  // namespace
+
+TEST(Measure, SummaryDropsOutliersAndTakesTheMedian) {
+  const LatencyStats s = summarize({1.0, 1.1, 0.9, 1.05, 0.95, 30.0, 1.0});
+  EXPECT_EQ(s.outliers, 1);
+  EXPECT_EQ(s.samples, 6);
+  EXPECT_NEAR(s.median_ms, 1.0, 1e-12);
+  EXPECT_NEAR(s.max_ms, 1.1, 1e-12);
+}
+
+TEST(Measure, KendallTau) {
+  EXPECT_DOUBLE_EQ(kendall_tau({1, 2, 3, 4}, {10, 20, 30, 40}), 1.0);
+  EXPECT_DOUBLE_EQ(kendall_tau({1, 2, 3, 4}, {4, 3, 2, 1}), -1.0);
+  // One discordant pair of six: (5 - 1) / 6.
+  EXPECT_NEAR(kendall_tau({1, 2, 3, 4}, {1, 3, 2, 4}), 4.0 / 6.0, 1e-12);
+}
+
+TEST(LatencyModel, FitRecoversAnAdditiveTruthAndRefusesAnotherEnvironment) {
+  const SearchSpace space(tiny_space());
+  Environment env;
+  env.cpu = "test cpu";
+  env.threads = 2;
+  env.batch = 1;
+  // Ground truth: a table, then 1.1 x table + 0.4 ms + 0.15 ms per int8 layer.
+  LayerTable table{2.0, {}, {}};
+  for (int i = 0; i < 2 * 3 * 2; ++i) table.attention_ms.push_back(0.5 + 0.1 * i);
+  for (int i = 0; i < 2 * 3 * 2; ++i) table.ffn_ms.push_back(0.3 + 0.07 * i);
+  const AdditiveLatencyModel truth_table = AdditiveLatencyModel::fit(
+      space, env, table, std::vector<SubnetMeasurement>(AdditiveLatencyModel::kFeatures, {space.largest(), 1.0}));
+  auto truth = [&](const Arch& a) {
+    int int8 = 0;
+    for (const auto& l : a.layers) int8 += !l.skipped() && l.precision == Precision::INT8;
+    return 1.1 * truth_table.table_ms(a) + 0.4 + 0.15 * int8;
+  };
+  Rng rng(3);
+  std::vector<SubnetMeasurement> train, holdout;
+  for (int i = 0; i < 60; ++i) {
+    const Arch a = space.sample(rng);
+    (i % 4 == 3 ? holdout : train).push_back({a, truth(a)});
+  }
+  const AdditiveLatencyModel model = AdditiveLatencyModel::fit(space, env, table, train);
+  const HoldoutReport report = evaluate_holdout(model, holdout);
+  EXPECT_EQ(report.n, 15);
+  EXPECT_DOUBLE_EQ(report.within_10pct, 1.0);
+  EXPECT_LT(report.mape, 1e-4);
+  EXPECT_GT(report.kendall_tau, 0.99);
+
+  const AdditiveLatencyModel loaded = AdditiveLatencyModel::from_json(nlohmann::json::parse(model.to_json().dump()));
+  for (const auto& m : holdout) EXPECT_DOUBLE_EQ(loaded.predict_ms(m.arch), model.predict_ms(m.arch));
+
+  Environment other = env;
+  other.threads = 4;
+  other.batch = 32;
+  try {
+    model.check_environment(other);
+    FAIL() << "another environment was accepted";
+  } catch (const Error& e) {
+    EXPECT_NE(std::string(e.what()).find("threads 2 vs 4"), std::string::npos) << e.what();
+    EXPECT_NE(std::string(e.what()).find("batch 1 vs 32"), std::string::npos) << e.what();
+  }
+  EXPECT_NO_THROW(model.check_environment(other, /*allow_other=*/true));
+  EXPECT_NO_THROW(model.check_environment(env));
+}
+
+TEST(MeasurementStore, RoundTripAndRefusals) {
+  const fs::path path = fresh("measurements.sqlite");
+  Environment env;
+  env.cpu = "cpu";
+  const Arch arch = parse_arch("h1-f32-s0-int8,skip,skip");
+  {
+    MeasurementStore store(path.string());
+    store.add(env, "abc", "subnet", arch, LatencyStats{1.5, 1.4, 1.7, 0.05, 7, 0});
+    store.add(env, "abc", "empty", Arch{}, LatencyStats{0.5, 0.4, 0.7, 0.05, 7, 0});
+  }
+  MeasurementStore reopened(path.string());
+  EXPECT_EQ(reopened.count(), 2);
+  const auto subnets = reopened.subnets(env, "abc");
+  ASSERT_EQ(subnets.size(), 1u);
+  EXPECT_EQ(subnets[0].arch, arch);
+  EXPECT_DOUBLE_EQ(subnets[0].latency_ms, 1.5);
+  Environment other = env;
+  other.batch = 8;
+  EXPECT_TRUE(reopened.subnets(other, "abc").empty());
+
+  // Not SQLite, another program's database, a newer schema: refused, and the file is left as it was.
+  const fs::path text = fresh("notes.sqlite");
+  std::ofstream(text) << "just some text, long enough to not look like an empty database file at all";
+  const fs::path foreign = fresh("foreign.sqlite");
+  { Database db(foreign.string(), "CREATE TABLE t (x);", 3, 12345); }
+  const fs::path newer = fresh("newer.sqlite");
+  {
+    MeasurementStore store(newer.string());
+  }
+  { Database db(newer.string(), "", 1, 0x71744c54); db.exec("PRAGMA user_version=7"); }
+  for (const auto& [file, needle] : std::vector<std::pair<fs::path, std::string>>{
+           {text, "notes.sqlite"}, {foreign, "another program"}, {newer, "version 7"}}) {
+    const std::string before = bytes_of(file);
+    try {
+      MeasurementStore store(file.string());
+      FAIL() << file << " was accepted";
+    } catch (const Error& e) {
+      EXPECT_NE(std::string(e.what()).find(needle), std::string::npos) << e.what();
+    }
+    EXPECT_EQ(bytes_of(file), before) << file;
+  }
+}
+
+TEST(Profiler, TinyEndToEnd) {
+  torch::manual_seed(0);
+  Supernet net(tiny_space(), 0.0);
+  const fs::path path = fresh("profile.sqlite");
+  MeasurementStore store(path.string());
+  ProfileConfig config;
+  config.measure.batch = 2;
+  config.measure.seq = 8;
+  config.measure.rounds = 3;
+  config.subnets = 16;
+  int reports = 0;
+  const ProfileResult r = profile(net, config, store, [&](int, int) { ++reports; });
+  EXPECT_EQ(r.layer_kinds, 2 * 3 * 2 + 2 * 3 * 2);
+  EXPECT_EQ(r.train.size() + r.held_out.size(), 16u);
+  EXPECT_EQ(r.held_out.size(), 3u);  // every 4th of the 12 non-anchor subnets
+  EXPECT_EQ(r.anchors.size(), 4u);   // largest in three precisions, smallest
+  EXPECT_EQ(r.holdout.n, 3);
+  // Every module measured, plus one empty baseline per group, is in the database.
+  EXPECT_EQ(store.count(), int64_t(r.layer_kinds + 16 + reports));
+  for (const auto& m : r.train) EXPECT_GT(m.latency_ms, 0);
+  EXPECT_GT(r.model.predict_ms(net->space().largest()), 0);
+}
