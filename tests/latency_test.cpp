@@ -7,25 +7,13 @@
 
 #include "latency_models/profiler.h"
 #include "space/error.h"
+#include "tests/fixtures.h"
 
 using namespace qtnas;
+using namespace qtnas::testing;
 namespace fs = std::filesystem;
 
 namespace {
-
-SpaceConfig tiny_space() {
-  SpaceConfig c;
-  c.layers = 3;
-  c.hidden = 32;
-  c.max_heads = 2;
-  c.head_dim = 16;
-  c.ffn_choices = {0, 32, 64};
-  c.sparsity_pct_choices = {0, 50};
-  c.vocab_size = 40;
-  c.max_seq_len = 12;
-  c.num_classes = 3;
-  return c;
-}
 
 fs::path fresh(const std::string& name) {
   const fs::path dir = fs::temp_directory_path() / "qtnas_latency_test";
@@ -59,7 +47,7 @@ TEST(Measure, KendallTau) {
 }
 
 TEST(LatencyModel, FitRecoversAnAdditiveTruthAndRefusesAnotherEnvironment) {
-  const SearchSpace space(tiny_space());
+  const SearchSpace space(tiny_space(3));
   Environment env;
   env.cpu = "test cpu";
   env.threads = 2;
@@ -150,7 +138,7 @@ TEST(MeasurementStore, RoundTripAndRefusals) {
 
 TEST(Profiler, TinyEndToEnd) {
   torch::manual_seed(0);
-  Supernet net(tiny_space(), 0.0);
+  Supernet net(tiny_space(3), 0.0);
   const fs::path path = fresh("profile.sqlite");
   MeasurementStore store(path.string());
   ProfileConfig config;

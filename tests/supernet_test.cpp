@@ -15,41 +15,13 @@
 #include "supernet/importance.h"
 #include "supernet/numerics.h"
 #include "supernet/trainer.h"
+#include "tests/fixtures.h"
 
 using namespace qtnas;
+using namespace qtnas::testing;
 namespace fs = std::filesystem;
 
 namespace {
-
-SpaceConfig tiny_space() {
-  SpaceConfig c;
-  c.layers = 2;
-  c.hidden = 32;
-  c.max_heads = 2;
-  c.head_dim = 16;
-  c.ffn_choices = {0, 32, 64};
-  c.sparsity_pct_choices = {0, 50};
-  c.vocab_size = 40;
-  c.max_seq_len = 12;
-  c.num_classes = 3;
-  return c;
-}
-
-// A learnable synthetic task: the label is which of the marker tokens 4, 5, 6 occurs in the sequence.
-EncodedSplit synthetic_split(size_t n, uint64_t seed) {
-  Rng rng(seed);
-  EncodedSplit s;
-  for (size_t i = 0; i < n; ++i) {
-    const int label = static_cast<int>(rng.uniform(3));
-    std::vector<int> ids = {2};
-    const size_t len = 3 + rng.uniform(8);
-    for (size_t t = 0; t < len; ++t) ids.push_back(7 + static_cast<int>(rng.uniform(33)));
-    ids[1 + rng.uniform(len)] = 4 + label;
-    s.ids.push_back(ids);
-    s.labels.push_back(label);
-  }
-  return s;
-}
 
 fs::path temp_path(const std::string& name) {
   const fs::path dir = fs::temp_directory_path() / "qtnas_supernet_test";
