@@ -11,6 +11,7 @@
 #include "space/error.h"
 #include "space/hash.h"
 #include "supernet/checkpoint.h"
+#include "export/subnet_module.h"
 #include "supernet/evaluate.h"
 
 namespace qtnas::cli {
@@ -39,17 +40,41 @@ int run_eval(const po::variables_map& vm) {
   const auto& examples = split_name == "val" ? data.val : data.test;
   const EncodedSplit split = encode_split(examples, tokenizer, space.config().max_seq_len);
 
-  const EvalResult r = evaluate(ckpt.net, split, arch, vm["batch-size"].as<int>(), vm["limit"].as<size_t>());
+  const int batch_size = vm["batch-size"].as<int>();
+  const size_t limit = vm["limit"].as<size_t>();
+  const EvalResult r = evaluate(ckpt.net, split, arch, batch_size, limit);
   const ArchSize size = space.size(arch);
+  nlohmann::json deployed;
+  if (vm["compare-deployed"].as<bool>()) {
+    // The deployable module on the very batches the supernet was evaluated on.
+    torch::jit::Module module = build_subnet_module(ckpt.net, arch);
+    ckpt.net->eval();
+    torch::InferenceMode inference;
+    int64_t correct = 0, total = 0;
+    double max_diff = 0;
+    for (const auto& indices : eval_batches(split, batch_size, limit)) {
+      const Batch batch = make_batch(split, indices);
+      const torch::Tensor logits = module.forward({batch.ids, batch.pad}).toTensor();
+      max_diff = std::max(max_diff, (logits - ckpt.net->forward(batch.ids, batch.pad, arch)).abs().max().item<double>());
+      correct += logits.argmax(1).eq(batch.labels).sum().item<int64_t>();
+      total += batch.labels.size(0);
+    }
+    deployed = {{"accuracy", double(correct) / total}, {"max_logit_diff", max_diff}};
+  }
   if (vm["json"].as<bool>()) {
     nlohmann::json out = {{"arch", to_string(arch)},   {"id", hash_hex(arch_id(arch))}, {"split", split_name},
                           {"examples", r.examples},    {"accuracy", r.accuracy},        {"loss", r.loss},
                           {"params", size.params},     {"size_bytes", size.size_bytes}};
+    if (!deployed.is_null()) out["deployed"] = deployed;
     std::cout << out.dump(2) << "\n";
   } else {
     std::cout << fmt::format("{} accuracy {:.2f}% loss {:.4f} on {} examples; params {} size_bytes {}\n  {}\n",
                              split_name, 100 * r.accuracy, r.loss, r.examples, size.params, size.size_bytes,
                              to_string(arch));
+    if (!deployed.is_null()) {
+      std::cout << fmt::format("deployed module: accuracy {:.2f}%, largest logit difference {:.2e}\n",
+                               100 * deployed["accuracy"].get<double>(), deployed["max_logit_diff"].get<double>());
+    }
   }
   return 0;
 }
@@ -65,6 +90,8 @@ Command eval_command() {
                 ("split", po::value<std::string>()->default_value("val"), "val or test")
                 ("limit", po::value<size_t>()->default_value(0), "first N examples of the split (0: all)")
                 ("batch-size", po::value<int>()->default_value(64), "examples per batch")
+                ("compare-deployed", po::bool_switch(),
+                 "also run the deployable module on the same batches and compare")
                 ("threads", po::value<int>()->default_value(0), "LibTorch threads (0: all cores)")
                 ("json", po::bool_switch(), "machine-readable output");
             add_task_options(desc);

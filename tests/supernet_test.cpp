@@ -147,8 +147,12 @@ TEST(Supernet, SlicesEveryKindOfLayer) {
       EXPECT_EQ(grad_or_zero(layer->wq).narrow(0, inner, 32 - inner).abs().sum().item<float>(), 0) << text;
       EXPECT_EQ(grad_or_zero(layer->wo).narrow(1, inner, 32 - inner).abs().sum().item<float>(), 0) << text;
       EXPECT_EQ(grad_or_zero(layer->w1).narrow(0, la.ffn, 64 - la.ffn).abs().sum().item<float>(), 0) << text;
-      if (la.heads > 0) EXPECT_GT(grad_or_zero(layer->wq).narrow(0, 0, inner).abs().sum().item<float>(), 0) << text;
-      if (la.ffn > 0) EXPECT_GT(grad_or_zero(layer->w2).narrow(1, 0, la.ffn).abs().sum().item<float>(), 0) << text;
+      if (la.heads > 0) {
+        EXPECT_GT(grad_or_zero(layer->wq).narrow(0, 0, inner).abs().sum().item<float>(), 0) << text;
+      }
+      if (la.ffn > 0) {
+        EXPECT_GT(grad_or_zero(layer->w2).narrow(1, 0, la.ffn).abs().sum().item<float>(), 0) << text;
+      }
     }
   }
   expect_error([&] { net->forward(batch.ids, batch.pad, parse_arch("h3-f64-s0-fp32,skip")); }, {"layer 0", "3 heads"});
