@@ -1,6 +1,8 @@
 // Latency measurement that holds on a noisy shared machine: warm-up, repetitions interleaved across the
 // modules being compared (so a burst of noise hits all alike), medians, and outliers beyond 5 median absolute
-// deviations dropped before the statistics.
+// deviations dropped before the statistics. Each timed forward directly follows an untimed forward of the same
+// module: a deployed module runs again and again, and without this a light module timed right after a heavy
+// one pays for the heavy one's state (measured here: 13.7 ms instead of 1.1 ms after a bf16 model).
 #pragma once
 
 #include <torch/script.h>
@@ -14,7 +16,7 @@ struct MeasureConfig {
   int seq = 64;
   int vocab_size = 8000;  // token ids are drawn from [4, vocab_size), past the special ids
   int warmup = 2;   // untimed forwards per module before the first round
-  int rounds = 7;   // timed forwards per module, one per round, modules in a shuffled order each round
+  int rounds = 7;   // timed forwards per module, one per round (after an untimed one), modules shuffled per round
   uint64_t seed = 0;
 };
 
