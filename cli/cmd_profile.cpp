@@ -13,12 +13,16 @@
 #include "latency_models/profiler.h"
 #include "space/error.h"
 #include "supernet/checkpoint.h"
+#include "supernet/machine.h"
 
 namespace qtnas::cli {
 namespace {
 
 int run_profile(const po::variables_map& vm) {
   set_threads(vm);
+  // Measured modules run with LibTorch's OpenMP threads only (supernet/machine.h says why). Training keeps
+  // OpenBLAS's own threads: its speed was measured that way.
+  set_openblas_single_threaded();
   LoadedCheckpoint ckpt = load_checkpoint(vm["supernet"].as<std::string>());
   ProfileConfig config;
   config.measure.batch = vm["batch"].as<int>();

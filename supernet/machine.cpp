@@ -1,5 +1,7 @@
 #include "supernet/machine.h"
 
+#include <dlfcn.h>
+
 #include <fstream>
 #include <sstream>
 
@@ -31,5 +33,13 @@ bool cpu_has_flag(const std::string& flag) {
 }
 
 bool cpu_has_fast_bf16() { return cpu_has_flag("avx512_bf16") || cpu_has_flag("amx_bf16"); }
+
+bool set_openblas_single_threaded() {
+  using SetThreads = void (*)(int);
+  auto set = reinterpret_cast<SetThreads>(dlsym(RTLD_DEFAULT, "openblas_set_num_threads"));
+  if (!set) return false;
+  set(1);
+  return true;
+}
 
 }  // namespace qtnas
