@@ -110,7 +110,7 @@ ProfileResult profile(Supernet& net, const ProfileConfig& c, MeasurementStore& s
   }
   ProfileResult result{layout, {}, {}, {}, {}, static_cast<int>(layer_jobs), 0};
   // Held out: every k-th sampled subnet, decided by position alone (never by its latency).
-  const int every = std::max(2, static_cast<int>(std::lround(1.0 / std::max(0.01, c.holdout_fraction))));
+  const size_t every = std::max<size_t>(2, std::lround(1.0 / std::max(0.01, c.holdout_fraction)));
   for (size_t k = layer_jobs; k < jobs.size(); ++k) {
     const size_t i = k - layer_jobs;
     const SubnetMeasurement m{jobs[k].arch, jobs[k].latency_ms};
