@@ -103,6 +103,11 @@ double AdditiveLatencyModel::predict_ms(const Arch& arch) const {
   return f[kFeatures - 1] + correction;
 }
 
+AdditiveLatencyModel AdditiveLatencyModel::table_only(const SearchSpace& space, const Environment& env,
+                                                      LayerTable table) {
+  return AdditiveLatencyModel(space.config(), env, std::move(table));
+}
+
 AdditiveLatencyModel AdditiveLatencyModel::fit(const SearchSpace& space, const Environment& env, LayerTable table,
                                                const std::vector<SubnetMeasurement>& train) {
   QTNAS_CHECK(train.size() >= size_t(kFeatures), "fitting the latency correction needs at least {} subnets, got {}",

@@ -45,6 +45,8 @@ class AdditiveLatencyModel : public LatencyModel {
   // Fits the correction on `train` (at least kFeatures subnets) by ridge-regularized least squares.
   static AdditiveLatencyModel fit(const SearchSpace& space, const Environment& env, LayerTable table,
                                   const std::vector<SubnetMeasurement>& train);
+  // The table alone, with no correction (all coefficients zero): predict_ms == table_ms.
+  static AdditiveLatencyModel table_only(const SearchSpace& space, const Environment& env, LayerTable table);
 
   double predict_ms(const Arch& arch) const override;
   double table_ms(const Arch& arch) const;  // the table's sum alone, no correction

@@ -51,13 +51,12 @@ ProfileResult profile(Supernet& net, const ProfileConfig& c, MeasurementStore& s
   QTNAS_CHECK(c.subnets >= 2 * AdditiveLatencyModel::kFeatures, "profiling needs at least {} subnets, got {}",
               2 * AdditiveLatencyModel::kFeatures, c.subnets);
 
-  // The table's layout, fixed by a throwaway model over an empty table.
+  // The table's layout (which slot each layer kind fills), from a model over an empty table.
   const size_t per = sc.precisions.size() * sc.sparsity_pct_choices.size();
   int ffn_widths = 0;
   for (int f : sc.ffn_choices) ffn_widths += f > 0;
   LayerTable table{0, std::vector<double>(sc.max_heads * per), std::vector<double>(ffn_widths * per)};
-  const AdditiveLatencyModel layout = AdditiveLatencyModel::fit(
-      space, env, table, std::vector<SubnetMeasurement>(AdditiveLatencyModel::kFeatures, {space.largest(), 1.0}));
+  const AdditiveLatencyModel layout = AdditiveLatencyModel::table_only(space, env, table);
 
   std::vector<Job> jobs;
   const Arch empty{std::vector<LayerArch>(sc.layers)};

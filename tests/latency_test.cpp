@@ -56,8 +56,7 @@ TEST(LatencyModel, FitRecoversAnAdditiveTruthAndRefusesAnotherEnvironment) {
   LayerTable table{2.0, {}, {}};
   for (int i = 0; i < 2 * 3 * 2; ++i) table.attention_ms.push_back(0.5 + 0.1 * i);
   for (int i = 0; i < 2 * 3 * 2; ++i) table.ffn_ms.push_back(0.3 + 0.07 * i);
-  const AdditiveLatencyModel truth_table = AdditiveLatencyModel::fit(
-      space, env, table, std::vector<SubnetMeasurement>(AdditiveLatencyModel::kFeatures, {space.largest(), 1.0}));
+  const AdditiveLatencyModel truth_table = AdditiveLatencyModel::table_only(space, env, table);
   auto truth = [&](const Arch& a) {
     int int8 = 0;
     for (const auto& l : a.layers) int8 += !l.skipped() && l.precision == Precision::INT8;
