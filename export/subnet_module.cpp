@@ -37,25 +37,99 @@ PackedLinear prepack(const torch::Tensor& w, const torch::Tensor& b) {
   return op.call(wq, b.contiguous());
 }
 
-// Registers the weights of one linear at the layer's precision under `name` and returns the source of
-// `name(input)`.
-std::string add_linear(torch::jit::Module& m, const std::string& name, const torch::Tensor& w, const torch::Tensor& b,
-                       Precision precision) {
+// The module's weights as they are saved. A sparse matrix is saved compressed, as a bitmap of its kept
+// positions plus the kept values (SearchSpace::size counts it this way); __setstate__, which torch.jit.load runs
+// in C++ and in Python alike, expands it into the dense weight that forward uses, so no mask is applied at run
+// time. Everything else is saved as it is.
+struct ModuleState {
+  std::vector<std::pair<std::string, std::string>> saved;  // attribute name, TorchScript type
+  std::string expand;                                       // __setstate__ lines that rebuild the rest
+};
+
+// Bit j of byte [r, c] says whether weight [r, 8c + j] is kept.
+torch::Tensor pack_bits(const torch::Tensor& mask) {
+  const int64_t rows = mask.size(0), cols = mask.size(1), bytes = (cols + 7) / 8;
+  const torch::Tensor padded = torch::constant_pad_nd(mask.to(torch::kUInt8), {0, bytes * 8 - cols});
+  const torch::Tensor weights = torch::tensor({1, 2, 4, 8, 16, 32, 64, 128}, torch::kUInt8);
+  return (padded.view({rows, bytes, 8}) * weights).sum(-1).to(torch::kUInt8);
+}
+
+// TorchScript source of the dense [rows, cols] matrix of dtype code `dtype` with `values` at the bitmap's kept
+// positions and zeros elsewhere.
+std::string unpack_source(const std::string& bits, const std::string& values, int64_t rows, int64_t cols, int dtype) {
+  return fmt::format(
+      "torch.zeros([{r}, {c}], dtype={t}).masked_scatter(torch.bitwise_and(torch.bitwise_right_shift("
+      "{bits}.unsqueeze(-1), torch.arange(8, dtype=0)), 1).view([{r}, -1]).narrow(1, 0, {c}).to(11), {values})",
+      fmt::arg("r", rows), fmt::arg("c", cols), fmt::arg("t", dtype), fmt::arg("bits", bits),
+      fmt::arg("values", values));
+}
+
+void add_saved_buffer(torch::jit::Module& m, ModuleState& state, const std::string& name, const torch::Tensor& t) {
+  m.register_buffer(name, t.contiguous());
+  state.saved.emplace_back(name, "Tensor");
+}
+
+// Registers the weights of one linear (w already pruned to `sparsity_pct`) at the layer's precision under `name`
+// and returns the source of `name(input)`.
+std::string add_linear(torch::jit::Module& m, ModuleState& state, const std::string& name, const torch::Tensor& w,
+                       const torch::Tensor& b, Precision precision, int sparsity_pct) {
+  const std::string self = "self." + name;
+  // dtype codes in the source (dtype names are no values there): 0 uint8, 1 int8, 6 float32, 7 float64,
+  // 11 bool, 15 bfloat16.
+  if (sparsity_pct > 0) {
+    const torch::Tensor mask = magnitude_mask(w, sparsity_pct).to(torch::kBool);
+    add_saved_buffer(m, state, name + "_bits", pack_bits(mask));
+    if (precision == Precision::INT8) {
+      const QuantizedWeight q = quantize_weight_int8(w);
+      add_saved_buffer(m, state, name + "_values", q.values.masked_select(mask));
+      add_saved_buffer(m, state, name + "_scales", q.scales.to(torch::kDouble));
+      add_saved_buffer(m, state, name + "_b", b);
+      m.register_attribute(name, c10::getCustomClassType<PackedLinear>(), c10::IValue());  // by __setstate__
+      state.expand += fmt::format(
+          "    {s} = quantized.linear_prepack(torch._make_per_channel_quantized_tensor({dense}, {s}_scales, "
+          "torch.zeros([{r}], dtype=4), 0), {s}_b)\n",
+          fmt::arg("s", self), fmt::arg("r", w.size(0)),
+          fmt::arg("dense", unpack_source(self + "_bits", self + "_values", w.size(0), w.size(1), 1)));
+      return "quantized.linear_dynamic({in} * keep, " + self + ", True)";
+    }
+    const bool bf16 = precision == Precision::BF16;
+    add_saved_buffer(m, state, name + "_values", w.masked_select(mask).to(bf16 ? torch::kBFloat16 : torch::kFloat));
+    add_saved_buffer(m, state, name + "_b", bf16 ? b.to(torch::kBFloat16) : b);
+    m.register_buffer(name + "_w", torch::Tensor());  // filled by __setstate__
+    state.expand += fmt::format("    {}_w = {}\n", self,
+                                unpack_source(self + "_bits", self + "_values", w.size(0), w.size(1), bf16 ? 15 : 6));
+    return bf16 ? "torch.linear({in}.to(15), " + self + "_w, " + self + "_b).to(6)"
+                : "torch.linear({in}, " + self + "_w, " + self + "_b)";
+  }
   switch (precision) {
     case Precision::INT8:
       m.register_attribute(name, c10::getCustomClassType<PackedLinear>(), c10::IValue(prepack(w, b)));
-      return "quantized.linear_dynamic({in} * keep, self." + name + ", True)";
+      state.saved.emplace_back(name, "__torch__.torch.classes.quantized.LinearPackedParamsBase");
+      return "quantized.linear_dynamic({in} * keep, " + self + ", True)";
     case Precision::BF16:
-      m.register_buffer(name + "_w", w.to(torch::kBFloat16).contiguous());
-      m.register_buffer(name + "_b", b.to(torch::kBFloat16).contiguous());
-      // dtype codes: 15 = bfloat16, 6 = float32 (dtype names are no values in this source).
-      return "torch.linear({in}.to(15), self." + name + "_w, self." + name + "_b).to(6)";
+      add_saved_buffer(m, state, name + "_w", w.to(torch::kBFloat16));
+      add_saved_buffer(m, state, name + "_b", b.to(torch::kBFloat16));
+      return "torch.linear({in}.to(15), " + self + "_w, " + self + "_b).to(6)";
     case Precision::FP32:
       break;
   }
-  m.register_buffer(name + "_w", w.contiguous());
-  m.register_buffer(name + "_b", b.contiguous());
-  return "torch.linear({in}, self." + name + "_w, self." + name + "_b)";
+  add_saved_buffer(m, state, name + "_w", w);
+  add_saved_buffer(m, state, name + "_b", b);
+  return "torch.linear({in}, " + self + "_w, " + self + "_b)";
+}
+
+// __getstate__ returns the saved attributes and `training`; __setstate__ assigns them and runs the expansions.
+std::string state_methods(const ModuleState& state) {
+  std::string types, get = "    return (", set;
+  for (size_t i = 0; i < state.saved.size(); ++i) {
+    types += state.saved[i].second + ", ";
+    get += "self." + state.saved[i].first + ", ";
+    set += fmt::format("    self.{} = state[{}]\n", state.saved[i].first, i);
+  }
+  const std::string tuple = "Tuple[" + types + "bool]";
+  return "def __getstate__(self) -> " + tuple + ":\n" + get + "self.training)\n" +
+         "def __setstate__(self, state: " + tuple + ") -> None:\n" + set +
+         fmt::format("    self.training = state[{}]\n", state.saved.size()) + state.expand;
 }
 
 std::string call(const std::string& linear, const std::string& input) {
@@ -68,9 +142,9 @@ torch::Tensor pruned(const torch::Tensor& w, int sparsity_pct) {
   return sparsity_pct == 0 ? w.clone() : w * magnitude_mask(w, sparsity_pct);
 }
 
-void add_norm(torch::jit::Module& m, const std::string& name, const torch::nn::LayerNorm& norm) {
-  m.register_buffer(name + "_w", norm->weight.detach().clone());
-  m.register_buffer(name + "_b", norm->bias.detach().clone());
+void add_norm(torch::jit::Module& m, ModuleState& state, const std::string& name, const torch::nn::LayerNorm& norm) {
+  add_saved_buffer(m, state, name + "_w", norm->weight.detach().clone());
+  add_saved_buffer(m, state, name + "_b", norm->bias.detach().clone());
 }
 
 std::string norm(const std::string& name, const std::string& input, int hidden) {
@@ -78,14 +152,14 @@ std::string norm(const std::string& name, const std::string& input, int hidden) 
 }
 
 // Registers every weight of the subnet on `m` and returns the source of its forward.
-std::string assemble(torch::jit::Module& m, Supernet& net, const Arch& arch) {
+std::string assemble(torch::jit::Module& m, ModuleState& state, Supernet& net, const Arch& arch) {
   const SpaceConfig& c = net->space().config();
   const int d = c.head_dim, h = c.hidden;
   torch::NoGradGuard no_grad;
   auto W = [](const torch::Tensor& t) { return t.detach(); };
-  m.register_buffer("tok_embedding", W(net->tok_embedding->weight).clone());
-  m.register_buffer("pos_embedding", W(net->pos_embedding->weight).clone());
-  add_norm(m, "embedding_norm", net->embedding_norm);
+  add_saved_buffer(m, state, "tok_embedding", W(net->tok_embedding->weight).clone());
+  add_saved_buffer(m, state, "pos_embedding", W(net->pos_embedding->weight).clone());
+  add_norm(m, state, "embedding_norm", net->embedding_norm);
   std::string src =
       "def forward(self, ids: Tensor, pad: Tensor) -> Tensor:\n"
       "    batch = ids.size(0)\n"
@@ -101,11 +175,11 @@ std::string assemble(torch::jit::Module& m, Supernet& net, const Arch& arch) {
     const std::string p = fmt::format("l{}_", i);
     const SuperLayer& L = net->layers[i];
     auto linear = [&](const std::string& name, const torch::Tensor& w, const torch::Tensor& b) {
-      return add_linear(m, p + name, w, b, la.precision);
+      return add_linear(m, state, p + name, w, b, la.precision, la.sparsity_pct);
     };
     if (la.heads > 0) {
       const int64_t inner = int64_t{la.heads} * d;
-      add_norm(m, p + "attn_norm", L->attn_norm);
+      add_norm(m, state, p + "attn_norm", L->attn_norm);
       // q, k and v are each pruned on their own slice, as in the supernet, then stacked into one matmul.
       const std::string qkv = linear("qkv",
                                      torch::cat({pruned(W(L->wq).narrow(0, 0, inner), la.sparsity_pct),
@@ -127,7 +201,7 @@ std::string assemble(torch::jit::Module& m, Supernet& net, const Arch& arch) {
       src += "    x = x + " + call(out, "context") + "\n";
     }
     if (la.ffn > 0) {
-      add_norm(m, p + "ffn_norm", L->ffn_norm);
+      add_norm(m, state, p + "ffn_norm", L->ffn_norm);
       const std::string fc1 =
           linear("fc1", pruned(W(L->w1).narrow(0, 0, la.ffn), la.sparsity_pct), W(L->b1).narrow(0, 0, la.ffn).clone());
       const std::string fc2 = linear("fc2", pruned(W(L->w2).narrow(1, 0, la.ffn), la.sparsity_pct), W(L->b2).clone());
@@ -136,9 +210,9 @@ std::string assemble(torch::jit::Module& m, Supernet& net, const Arch& arch) {
       src += "    x = x + " + call(fc2, "a") + "\n";
     }
   }
-  add_norm(m, "final_norm", net->final_norm);
-  m.register_buffer("classifier_w", W(net->classifier->weight).clone());
-  m.register_buffer("classifier_b", W(net->classifier->bias).clone());
+  add_norm(m, state, "final_norm", net->final_norm);
+  add_saved_buffer(m, state, "classifier_w", W(net->classifier->weight).clone());
+  add_saved_buffer(m, state, "classifier_b", W(net->classifier->bias).clone());
   src += "    x = " + norm("final_norm", "x", h) + "\n";
   src += "    return torch.linear(x.select(1, 0), self.classifier_w, self.classifier_b)\n";
   return src;
@@ -159,7 +233,12 @@ torch::jit::Module build_subnet_module(Supernet& net, const Arch& arch, bool all
   if (!empty) net->space().validate(arch);
   select_quantized_engine();
   torch::jit::Module module("__torch__.qtnas.Subnet");
-  module.define(assemble(module, net, arch), std::make_shared<QuantizedOpsResolver>());
+  module.register_attribute("training", c10::BoolType::get(), false);  // as every Python module has
+  ModuleState state;
+  const std::string forward = assemble(module, state, net, arch);
+  module.define(forward + state_methods(state), std::make_shared<QuantizedOpsResolver>());
+  // Build the run-time weights exactly as torch.jit.load will: from the saved state.
+  module.run_method("__setstate__", module.run_method("__getstate__"));
   module.eval();
   return module;
 }

@@ -1,7 +1,8 @@
 // The deployable form of a subnet: a TorchScript module assembled in C++ from a supernet and an Arch, with
 // physically sliced weights (only the active heads and FFN neurons; skipped layers absent; q, k and v fused
 // into one matmul), INT8 layers as prepacked oneDNN linears run by quantized::linear_dynamic, BF16 layers with
-// bf16 weights, FP32 as is. It computes what the supernet computes for that arch (supernet/numerics.h); the very
+// bf16 weights, FP32 as is. Sparse matrices are saved compressed (bitmap + kept values) and expanded to dense
+// weights by the module's __setstate__ when loaded, in C++ and Python alike. It computes what the supernet computes for that arch (supernet/numerics.h); the very
 // module that is measured for latency is the one that is exported. forward(ids [B, L] int64, pad [B, L] bool)
 // returns logits [B, num_classes]. Loadable by torch::jit::load and by Python's torch.jit.load.
 #pragma once
