@@ -40,12 +40,18 @@ int run_profile(const po::variables_map& vm) {
                                           : fmt::format("{}.b{}.s{}.t{}.json", db_path, config.measure.batch,
                                                         config.measure.seq, at::get_num_threads());
 
-  std::optional<Progress> progress;  // the number of groups is known at the first report
-  const ProfileResult r = profile(ckpt.net, config, store, [&](int done, int total) {
-    if (!progress) progress.emplace("profile (module groups)", total);
-    progress->update(done);
-  });
-  if (progress) progress->finish();
+  ProfileResult r = [&] {
+    if (vm["refit"].as<bool>()) {  // no measuring: fit from what the database holds for this environment
+      return fit_from_store(ckpt.net->space(), current_environment(config.measure.batch, config.measure.seq), store);
+    }
+    std::optional<Progress> progress;  // the number of groups is known at the first report
+    ProfileResult measured = profile(ckpt.net, config, store, [&](int done, int total) {
+      if (!progress) progress.emplace("profile (module groups)", total);
+      progress->update(done);
+    });
+    if (progress) progress->finish();
+    return measured;
+  }();
 
   nlohmann::json model = r.model.to_json();
   model["holdout"] = to_json(r.holdout);
@@ -71,7 +77,7 @@ int run_profile(const po::variables_map& vm) {
     std::cout << report.dump(2) << "\n";
     return 0;
   }
-  std::cout << fmt::format("batch {} seq {} threads {}: {} subnets and {} layer kinds measured in {:.0f} s\n",
+  std::cout << fmt::format("batch {} seq {} threads {}: {} subnets and {} layer kinds in the database; {:.0f} s\n",
                            config.measure.batch, config.measure.seq, at::get_num_threads(),
                            r.train.size() + r.held_out.size(), r.layer_kinds, r.seconds);
   std::cout << fmt::format("holdout ({} subnets never fitted): {:.1f}% within +-10%, MAPE {:.2f}%, Kendall tau {:.3f}\n",
@@ -97,6 +103,7 @@ Command profile_command() {
                 ("samples", po::value<int>()->default_value(60), "subnets measured (a quarter held out)")
                 ("rounds", po::value<int>()->default_value(7), "timed repetitions per module")
                 ("seed", po::value<uint64_t>()->default_value(0), "which subnets are sampled")
+                ("refit", po::bool_switch(), "measure nothing: refit the model from the database's measurements")
                 ("out", po::value<std::string>(), "latency model file (default: next to the database)")
                 ("threads", po::value<int>()->default_value(0), "LibTorch threads (0: all cores)")
                 ("json", po::bool_switch(), "machine-readable report");

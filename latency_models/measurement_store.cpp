@@ -29,6 +29,18 @@ std::vector<SubnetMeasurement> MeasurementStore::subnets(const Environment& env,
   return out;
 }
 
+std::vector<MeasurementStore::Row> MeasurementStore::rows(const Environment& env, const std::string& space_hash) {
+  Statement query = db_.prepare(
+      "SELECT kind, arch, median_ms FROM measurements WHERE env_key = ?1 AND space_hash = ?2 ORDER BY id");
+  query.bind(1, to_json(env).dump()).bind(2, space_hash);
+  std::vector<Row> out;
+  while (query.step()) {
+    const std::string arch = query.column_text(1);
+    out.push_back({query.column_text(0), arch.empty() ? Arch{} : parse_arch(arch), query.column_double(2)});
+  }
+  return out;
+}
+
 int64_t MeasurementStore::count() {
   Statement query = db_.prepare("SELECT COUNT(*) FROM measurements");
   query.step();

@@ -22,6 +22,14 @@ class MeasurementStore {
   void add(const Environment& env, const std::string& space_hash, const std::string& kind, const Arch& arch,
            const LatencyStats& stats);
   std::vector<SubnetMeasurement> subnets(const Environment& env, const std::string& space_hash);
+
+  struct Row {
+    std::string kind;
+    Arch arch;  // empty for kind "empty"
+    double median_ms = 0;
+  };
+  // Every measurement of one environment and space, in the order they were taken.
+  std::vector<Row> rows(const Environment& env, const std::string& space_hash);
   int64_t count();
 
  private:

@@ -1,6 +1,8 @@
 #include "latency_models/profiler.h"
 
+#include <algorithm>
 #include <chrono>
+#include <map>
 #include <set>
 
 #include "export/subnet_module.h"
@@ -13,20 +15,23 @@ namespace {
 struct Job {
   std::string kind;  // "attention", "ffn" or "subnet"
   Arch arch;
-  size_t table_index = 0;  // for layer kinds
-  double latency_ms = 0;   // filled in by measuring
 };
 
 // Subnets that cover the space: anchors, then samples of which half are forced to one precision throughout.
-std::vector<Job> subnet_jobs(const SearchSpace& space, int count, uint64_t seed, size_t* anchors) {
+std::vector<Arch> anchor_archs(const SearchSpace& space) {
+  std::vector<Arch> out;
+  for (Precision p : space.config().precisions) out.push_back(space.largest(p));
+  out.push_back(space.smallest());
+  return out;
+}
+
+std::vector<Job> subnet_jobs(const SearchSpace& space, int count, uint64_t seed) {
   std::vector<Job> jobs;
   std::set<uint64_t> seen;
   auto add = [&](const Arch& a) {
     if (seen.insert(arch_id(a)).second) jobs.push_back({"subnet", a});
   };
-  for (Precision p : space.config().precisions) add(space.largest(p));
-  add(space.smallest());
-  *anchors = jobs.size();
+  for (const Arch& a : anchor_archs(space)) add(a);
   Rng rng(seed);
   for (int attempt = 0; int(jobs.size()) < count && attempt < 100 * count; ++attempt) {
     Arch a = space.sample(rng);
@@ -39,7 +44,108 @@ std::vector<Job> subnet_jobs(const SearchSpace& space, int count, uint64_t seed,
   return jobs;
 }
 
+// One block of each kind alone in layer 0 of an otherwise empty model.
+std::vector<Job> layer_jobs(const SpaceConfig& sc) {
+  std::vector<Job> jobs;
+  const Arch empty{std::vector<LayerArch>(sc.layers)};
+  for (Precision p : sc.precisions) {
+    for (int s : sc.sparsity_pct_choices) {
+      for (int h = 1; h <= sc.max_heads; ++h) {
+        Arch a = empty;
+        a.layers[0] = {h, 0, s, p};
+        jobs.push_back({"attention", a});
+      }
+      for (int f : sc.ffn_choices) {
+        if (f == 0) continue;
+        Arch a = empty;
+        a.layers[0] = {0, f, s, p};
+        jobs.push_back({"ffn", a});
+      }
+    }
+  }
+  return jobs;
+}
+
+double median(std::vector<double> v) {
+  std::sort(v.begin(), v.end());
+  const size_t n = v.size();
+  return n % 2 ? v[n / 2] : 0.5 * (v[n / 2 - 1] + v[n / 2]);
+}
+
 }  // namespace
+
+ProfileResult fit_from_store(const SearchSpace& space, const Environment& env, MeasurementStore& store,
+                             double holdout_fraction) {
+  const SpaceConfig& sc = space.config();
+  const std::vector<MeasurementStore::Row> rows = store.rows(env, space.hash_hex());
+  const size_t per = sc.precisions.size() * sc.sparsity_pct_choices.size();
+  int ffn_widths = 0;
+  for (int f : sc.ffn_choices) ffn_widths += f > 0;
+  LayerTable table{0, std::vector<double>(sc.max_heads * per), std::vector<double>(ffn_widths * per)};
+  const AdditiveLatencyModel layout = AdditiveLatencyModel::table_only(space, env, table);
+
+  // Costs of each runtime-equivalent kind: (attention?, heads or width, precision) -> block latencies.
+  std::map<std::tuple<bool, int, Precision>, std::vector<double>> kinds;
+  std::vector<double> empty_ms;
+  std::map<std::string, std::vector<double>> subnet_ms;
+  std::vector<std::string> subnet_order;  // first-measured order, for a stable report
+  std::set<std::string> layer_kinds;
+  double group_empty_ms = -1;
+  for (const auto& r : rows) {
+    if (r.kind == "empty") {
+      group_empty_ms = r.median_ms;
+      empty_ms.push_back(r.median_ms);
+    } else if (r.kind == "subnet") {
+      const std::string key = to_string(r.arch);
+      if (subnet_ms[key].empty()) subnet_order.push_back(key);
+      subnet_ms[key].push_back(r.median_ms);
+    } else if (group_empty_ms >= 0) {
+      layer_kinds.insert(r.kind + to_string(r.arch));
+      const LayerArch& l = r.arch.layers.at(0);
+      const bool attention = r.kind == "attention";
+      kinds[{attention, attention ? l.heads : l.ffn, l.precision}].push_back(r.median_ms - group_empty_ms);
+    }
+  }
+  QTNAS_CHECK(!empty_ms.empty(), "the latency database has no measurements for {}; run qtnas profile",
+              to_json(env).dump());
+  table.empty_ms = median(empty_ms);
+  for (Precision p : sc.precisions) {
+    for (int s : sc.sparsity_pct_choices) {
+      for (int h = 1; h <= sc.max_heads; ++h) {
+        const auto it = kinds.find({true, h, p});
+        QTNAS_CHECK(it != kinds.end(), "the latency database lacks attention blocks of {} heads in {}", h,
+                    to_string(p));
+        table.attention_ms[layout.attention_index(h, p, s)] = median(it->second);
+      }
+      for (int f : sc.ffn_choices) {
+        if (f == 0) continue;
+        const auto it = kinds.find({false, f, p});
+        QTNAS_CHECK(it != kinds.end(), "the latency database lacks FFN blocks of width {} in {}", f, to_string(p));
+        table.ffn_ms[layout.ffn_index(f, p, s)] = median(it->second);
+      }
+    }
+  }
+
+  ProfileResult result{layout, {}, {}, {}, {}, static_cast<int>(layer_kinds.size()), 0};
+  std::set<std::string> anchors;
+  for (const Arch& a : anchor_archs(space)) anchors.insert(to_string(a));
+  const uint64_t held = static_cast<uint64_t>(std::lround(1000 * holdout_fraction));
+  for (const std::string& key : subnet_order) {
+    const SubnetMeasurement m{parse_arch(key), median(subnet_ms[key])};
+    if (anchors.count(key)) {
+      result.anchors.push_back(m);
+      result.train.push_back(m);
+    } else {
+      (arch_id(m.arch) % 1000 < held ? result.held_out : result.train).push_back(m);
+    }
+  }
+  QTNAS_CHECK(result.train.size() >= size_t(AdditiveLatencyModel::kFeatures),
+              "the latency database has {} subnets to fit on; at least {} are needed", result.train.size(),
+              AdditiveLatencyModel::kFeatures);
+  result.model = AdditiveLatencyModel::fit(space, env, table, result.train);
+  result.holdout = evaluate_holdout(result.model, result.held_out);
+  return result;
+}
 
 ProfileResult profile(Supernet& net, const ProfileConfig& c, MeasurementStore& store,
                       const std::function<void(int, int)>& progress) {
@@ -51,37 +157,17 @@ ProfileResult profile(Supernet& net, const ProfileConfig& c, MeasurementStore& s
   QTNAS_CHECK(c.subnets >= 2 * AdditiveLatencyModel::kFeatures, "profiling needs at least {} subnets, got {}",
               2 * AdditiveLatencyModel::kFeatures, c.subnets);
 
-  // The table's layout (which slot each layer kind fills), from a model over an empty table.
-  const size_t per = sc.precisions.size() * sc.sparsity_pct_choices.size();
-  int ffn_widths = 0;
-  for (int f : sc.ffn_choices) ffn_widths += f > 0;
-  LayerTable table{0, std::vector<double>(sc.max_heads * per), std::vector<double>(ffn_widths * per)};
-  const AdditiveLatencyModel layout = AdditiveLatencyModel::table_only(space, env, table);
-
-  std::vector<Job> jobs;
-  const Arch empty{std::vector<LayerArch>(sc.layers)};
-  for (Precision p : sc.precisions) {
-    for (int s : sc.sparsity_pct_choices) {
-      for (int h = 1; h <= sc.max_heads; ++h) {
-        Arch a = empty;
-        a.layers[0] = {h, 0, s, p};
-        jobs.push_back({"attention", a, layout.attention_index(h, p, s)});
-      }
-      for (int f : sc.ffn_choices) {
-        if (f == 0) continue;
-        Arch a = empty;
-        a.layers[0] = {0, f, s, p};
-        jobs.push_back({"ffn", a, layout.ffn_index(f, p, s)});
-      }
-    }
-  }
-  const size_t layer_jobs = jobs.size();
-  size_t anchors = 0;
-  for (auto& j : subnet_jobs(space, c.subnets, c.seed, &anchors)) jobs.push_back(std::move(j));
+  std::vector<Job> jobs = layer_jobs(sc);
+  for (auto& j : subnet_jobs(space, c.subnets, c.seed)) jobs.push_back(std::move(j));
+  // Layer kinds and subnets in a random order: a slow spell of the machine then spreads over all kinds instead
+  // of inflating one precision's whole table.
+  Rng rng(c.seed ^ 0x5eedULL);
+  for (size_t i = jobs.size(); i > 1; --i) std::swap(jobs[i - 1], jobs[rng.uniform(i)]);
 
   // Each group is measured interleaved with the empty model, and layer costs are taken against the empty model
-  // of their own group, so slow drifts of the machine cancel.
-  std::vector<double> empty_ms;
+  // of their own group, so slow drifts of the machine cancel. The first group is measured twice and its first
+  // pass discarded: the first forwards of a process pay for allocation and caches.
+  const Arch empty{std::vector<LayerArch>(sc.layers)};
   const int group = std::max(1, c.group - 1);
   const int groups = static_cast<int>((jobs.size() + group - 1) / group);
   for (int g = 0; g < groups; ++g) {
@@ -91,37 +177,14 @@ ProfileResult profile(Supernet& net, const ProfileConfig& c, MeasurementStore& s
     MeasureConfig mc = c.measure;
     mc.seed = c.seed + g;
     mc.vocab_size = sc.vocab_size;
+    if (g == 0) measure_interleaved(modules, mc);
     const std::vector<LatencyStats> stats = measure_interleaved(modules, mc);
     store.add(env, space_hash, "empty", Arch{}, stats[0]);
-    empty_ms.push_back(stats[0].median_ms);
-    for (size_t k = begin; k < end; ++k) {
-      const LatencyStats& s = stats[1 + k - begin];
-      store.add(env, space_hash, jobs[k].kind, jobs[k].arch, s);
-      jobs[k].latency_ms = jobs[k].kind == "subnet" ? s.median_ms : s.median_ms - stats[0].median_ms;
-    }
+    for (size_t k = begin; k < end; ++k) store.add(env, space_hash, jobs[k].kind, jobs[k].arch, stats[1 + k - begin]);
     if (progress) progress(g + 1, groups);
   }
 
-  std::sort(empty_ms.begin(), empty_ms.end());
-  table.empty_ms = empty_ms[empty_ms.size() / 2];
-  for (size_t k = 0; k < layer_jobs; ++k) {
-    (jobs[k].kind == "attention" ? table.attention_ms : table.ffn_ms)[jobs[k].table_index] = jobs[k].latency_ms;
-  }
-  ProfileResult result{layout, {}, {}, {}, {}, static_cast<int>(layer_jobs), 0};
-  // Held out: every k-th sampled subnet, decided by position alone (never by its latency).
-  const size_t every = std::max<size_t>(2, std::lround(1.0 / std::max(0.01, c.holdout_fraction)));
-  for (size_t k = layer_jobs; k < jobs.size(); ++k) {
-    const size_t i = k - layer_jobs;
-    const SubnetMeasurement m{jobs[k].arch, jobs[k].latency_ms};
-    if (i < anchors) result.anchors.push_back(m);
-    if (i >= anchors && (i - anchors) % every == every - 1) {
-      result.held_out.push_back(m);
-    } else {
-      result.train.push_back(m);
-    }
-  }
-  result.model = AdditiveLatencyModel::fit(space, env, table, result.train);
-  result.holdout = evaluate_holdout(result.model, result.held_out);
+  ProfileResult result = fit_from_store(space, env, store, c.holdout_fraction);
   result.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   return result;
 }

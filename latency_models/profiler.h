@@ -1,6 +1,7 @@
 // Profiling: measures the deployable modules (export/subnet_module.h) of every per-layer kind and of subnets
 // sampled to cover the space (every precision, sparsity and depth, uniform- and mixed-precision), stores each
-// measurement, fits an AdditiveLatencyModel on part of the subnets, and reports on the held-out rest.
+// measurement, then fits an AdditiveLatencyModel from everything the store holds for this environment (so
+// repeated profiling adds data, and a model can be refitted without measuring) and reports on held-out subnets.
 #pragma once
 
 #include <functional>
@@ -14,7 +15,7 @@ namespace qtnas {
 struct ProfileConfig {
   MeasureConfig measure;
   int subnets = 60;               // sampled subnets measured (anchors included)
-  double holdout_fraction = 0.25; // of the sampled subnets, never used in fitting
+  double holdout_fraction = 0.25; // of the sampled subnets (chosen by arch id), never used in fitting
   int group = 8;                  // modules measured interleaved at a time
   uint64_t seed = 0;
 };
@@ -24,12 +25,20 @@ struct ProfileResult {
   HoldoutReport holdout;
   std::vector<SubnetMeasurement> train, held_out;
   std::vector<SubnetMeasurement> anchors;  // largest in each precision, smallest: also in `train`
-  int layer_kinds = 0;
+  int layer_kinds = 0;  // distinct layer kinds (heads or width x precision x sparsity) in the store
   double seconds = 0;
 };
 
 // `progress(done, total)` is called after each measured group.
 ProfileResult profile(Supernet& net, const ProfileConfig& config, MeasurementStore& store,
                       const std::function<void(int, int)>& progress = {});
+
+// Fits the model from every measurement of `env` and this space in the store, without measuring. Each layer
+// kind's cost is its latency minus that of the empty model measured in the same group; the kinds that run the
+// same computation (the deployable module stores weights of every sparsity dense at run time) are pooled by
+// their median, and repeated measurements of one subnet too. A subnet is held out by its arch id alone (the
+// anchors never are). Throws qtnas::Error if the store lacks the layer kinds or enough subnets.
+ProfileResult fit_from_store(const SearchSpace& space, const Environment& env, MeasurementStore& store,
+                             double holdout_fraction = 0.25);
 
 }  // namespace qtnas

@@ -149,11 +149,29 @@ TEST(Profiler, TinyEndToEnd) {
   const ProfileResult r = profile(net, config, store, [&](int, int) { ++reports; });
   EXPECT_EQ(r.layer_kinds, 2 * 3 * 2 + 2 * 3 * 2);
   EXPECT_EQ(r.train.size() + r.held_out.size(), 16u);
-  EXPECT_EQ(r.held_out.size(), 3u);  // every 4th of the 12 non-anchor subnets
-  EXPECT_EQ(r.anchors.size(), 4u);   // largest in three precisions, smallest
-  EXPECT_EQ(r.holdout.n, 3);
+  EXPECT_EQ(r.anchors.size(), 4u);  // largest in three precisions, smallest
+  EXPECT_EQ(r.holdout.n, int(r.held_out.size()));
+  for (const auto& held : r.held_out) {
+    for (const auto& a : r.anchors) EXPECT_NE(held.arch, a.arch) << "anchors are never held out";
+    for (const auto& t : r.train) EXPECT_NE(held.arch, t.arch) << "a held-out subnet was fitted on";
+  }
   // Every module measured, plus one empty baseline per group, is in the database.
   EXPECT_EQ(store.count(), int64_t(r.layer_kinds + 16 + reports));
   for (const auto& m : r.train) EXPECT_GT(m.latency_ms, 0);
   EXPECT_GT(r.model.predict_ms(net->space().largest()), 0);
+
+  // Refitting from the database alone gives the same model; a reopened store too.
+  MeasurementStore reopened(path.string());
+  const ProfileResult refit = fit_from_store(net->space(), r.model.environment(), reopened);
+  EXPECT_EQ(refit.model.to_json(), r.model.to_json());
+  EXPECT_EQ(refit.held_out.size(), r.held_out.size());
+  // A store without this environment's measurements is refused by name.
+  Environment other = r.model.environment();
+  other.batch = 99;
+  try {
+    fit_from_store(net->space(), other, reopened);
+    FAIL() << "fitted without measurements";
+  } catch (const Error& e) {
+    EXPECT_NE(std::string(e.what()).find("no measurements"), std::string::npos) << e.what();
+  }
 }
