@@ -75,7 +75,7 @@ double median(std::vector<double> v) {
 }  // namespace
 
 ProfileResult fit_from_store(const SearchSpace& space, const Environment& env, MeasurementStore& store,
-                             double holdout_fraction) {
+                             double holdout_fraction, const std::vector<SubnetMeasurement>& extra_train) {
   const SpaceConfig& sc = space.config();
   const std::vector<MeasurementStore::Row> rows = store.rows(env, space.hash_hex());
   const size_t per = sc.precisions.size() * sc.sparsity_pct_choices.size();
@@ -139,6 +139,7 @@ ProfileResult fit_from_store(const SearchSpace& space, const Environment& env, M
       (arch_id(m.arch) % 1000 < held ? result.held_out : result.train).push_back(m);
     }
   }
+  result.train.insert(result.train.end(), extra_train.begin(), extra_train.end());
   QTNAS_CHECK(result.train.size() >= size_t(AdditiveLatencyModel::kFeatures),
               "the latency database has {} subnets to fit on; at least {} are needed", result.train.size(),
               AdditiveLatencyModel::kFeatures);

@@ -38,7 +38,8 @@ ProfileResult profile(Supernet& net, const ProfileConfig& config, MeasurementSto
 // same computation (the deployable module stores weights of every sparsity dense at run time) are pooled by
 // their median, and repeated measurements of one subnet too. A subnet is held out by its arch id alone (the
 // anchors never are). Throws qtnas::Error if the store lacks the layer kinds or enough subnets.
+// `extra_train` (e.g. a search's closed-loop measurements) is always fitted on, never held out.
 ProfileResult fit_from_store(const SearchSpace& space, const Environment& env, MeasurementStore& store,
-                             double holdout_fraction = 0.25);
+                             double holdout_fraction = 0.25, const std::vector<SubnetMeasurement>& extra_train = {});
 
 }  // namespace qtnas

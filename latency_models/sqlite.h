@@ -27,6 +27,7 @@ class Statement {
   int64_t column_int(int i) const { return sqlite3_column_int64(stmt_, i); }
   double column_double(int i) const { return sqlite3_column_double(stmt_, i); }
   std::string column_text(int i) const;
+  bool is_null(int i) const { return sqlite3_column_type(stmt_, i) == SQLITE_NULL; }
 
  private:
   sqlite3_stmt* stmt_ = nullptr;

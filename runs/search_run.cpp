@@ -1,0 +1,262 @@
+#include "runs/search_run.h"
+
+#include <algorithm>
+#include <chrono>
+#include <cmath>
+#include <thread>
+
+#include "export/subnet_module.h"
+#include "latency_models/profiler.h"
+#include "search/hypervolume.h"
+#include "search/nsga2.h"
+#include "search/pareto.h"
+#include "search/random_search.h"
+#include "space/error.h"
+
+namespace qtnas {
+
+nlohmann::json to_json(const SearchConfig& c) {
+  return {{"latency_budget_ms", c.latency_budget_ms}, {"size_budget_mb", c.size_budget_mb},
+          {"searcher", c.searcher},                   {"population", c.population},
+          {"generations", c.generations},             {"seed", c.seed},
+          {"val_subset", c.val_subset},               {"full_fidelity", c.full_fidelity},
+          {"closed_loop", c.closed_loop},             {"measure_per_generation", c.measure_per_generation},
+          {"measure_rounds", c.measure_rounds},       {"threads", c.threads}};
+}
+
+SearchConfig search_config_from_json(const nlohmann::json& j) {
+  try {
+    SearchConfig c;
+    c.latency_budget_ms = j.at("latency_budget_ms").get<double>();
+    c.size_budget_mb = j.at("size_budget_mb").get<double>();
+    c.searcher = j.at("searcher").get<std::string>();
+    c.population = j.at("population").get<int>();
+    c.generations = j.at("generations").get<int>();
+    c.seed = j.at("seed").get<uint64_t>();
+    c.val_subset = j.at("val_subset").get<size_t>();
+    c.full_fidelity = j.at("full_fidelity").get<bool>();
+    c.closed_loop = j.at("closed_loop").get<bool>();
+    c.measure_per_generation = j.at("measure_per_generation").get<int>();
+    c.measure_rounds = j.at("measure_rounds").get<int>();
+    c.threads = j.at("threads").get<int>();
+    return c;
+  } catch (const nlohmann::json::exception& e) {
+    QTNAS_FAIL("malformed search configuration: {}", e.what());
+  }
+}
+
+// Normalized so that each objective's reference is 1 (or 0 for accuracy): hypervolumes of runs with other
+// budgets stay comparable in scale. Infeasible points lie beyond the reference and add nothing.
+std::vector<double> Scoring::hypervolume_reference() const { return {0.0, 1.0, 1.0}; }
+
+std::vector<double> Scoring::normalized(const std::vector<double>& o) const {
+  const double size_ref = size_budget_bytes > 0 ? size_budget_bytes : double(space->size(space->largest()).size_bytes);
+  return {o[0], o[1] / latency_budget_ms, o[2] / size_ref};
+}
+
+double Scoring::violation(double latency_ms, double size_bytes) const {
+  double v = std::max(0.0, latency_ms / latency_budget_ms - 1);
+  if (size_budget_bytes > 0) v += std::max(0.0, size_bytes / size_budget_bytes - 1);
+  return v;
+}
+
+SearchRun::SearchRun(RunStore& store, SearchConfig config, Supernet net, const Evaluator& subset,
+                     const Evaluator* full, AdditiveLatencyModel model, MeasurementStore* latency_db)
+    : store_(store),
+      config_(std::move(config)),
+      net_(std::move(net)),
+      subset_(subset),
+      full_(full),
+      model_(std::move(model)),
+      latency_db_(latency_db),
+      scoring_{&net_->space(), config_.latency_budget_ms, config_.size_budget_mb * 1e6} {
+  QTNAS_CHECK(config_.latency_budget_ms > 0, "the latency budget must be positive, got {} ms",
+              config_.latency_budget_ms);
+  const int cores = config_.threads > 0 ? config_.threads : int(std::max(1u, std::thread::hardware_concurrency()));
+  parallelism_ = split_cores(cores, config_.population);
+  ArchGeneOptions options;
+  options.predict_latency_ms = [this](const Arch& a) { return model_.predict_ms(a); };
+  options.latency_budget_ms = config_.latency_budget_ms;
+  genes_ = std::make_unique<ArchGeneOps>(net_->space(), options);
+  if (config_.searcher == "nsga2") {
+    Nsga2Config c;
+    c.population = config_.population;
+    c.seed = config_.seed;
+    searcher_ = std::make_unique<Nsga2>(*genes_, c);
+  } else if (config_.searcher == "random") {
+    RandomSearchConfig c;
+    c.population = config_.population;
+    c.seed = config_.seed;
+    searcher_ = std::make_unique<RandomSearch>(*genes_, c);
+  } else {
+    QTNAS_FAIL("unknown searcher '{}': nsga2 or random", config_.searcher);
+  }
+  if (auto last = store_.last_generation()) searcher_->restore(last->searcher_state);
+  if (config_.closed_loop) refit();  // a resumed run picks up the measurements it had committed
+}
+
+Evaluated SearchRun::score(const Arch& arch, const Evaluation& e, double latency_ms) const {
+  Evaluated r;
+  r.key = to_string(arch);
+  r.ok = e.ok;
+  r.error = e.error;
+  if (!e.ok) return r;
+  const double size = double(net_->space().size(arch).size_bytes);
+  r.objectives = {-e.accuracy, latency_ms, size};
+  r.violation = scoring_.violation(latency_ms, size);
+  return r;
+}
+
+void SearchRun::refit() {
+  if (!latency_db_) return;
+  std::vector<SubnetMeasurement> measured;
+  for (const auto& c : store_.candidates()) {
+    if (c.latency_measured_ms) measured.push_back({parse_arch(c.arch), *c.latency_measured_ms});
+  }
+  if (measured.empty()) return;
+  model_ = fit_from_store(net_->space(), model_.environment(), *latency_db_, 0.25, measured).model;
+}
+
+double SearchRun::measured_or_measure(const std::string& arch_text, int generation) {
+  if (auto m = store_.measurement(arch_text)) return m->median_ms;  // committed before: reused on resume
+  const Environment& env = model_.environment();
+  const int threads = at::get_num_threads();
+  at::set_num_threads(env.threads);
+  std::vector<torch::jit::Module> modules = {build_subnet_module(net_, parse_arch(arch_text))};
+  MeasureConfig mc;
+  mc.batch = env.batch;
+  mc.seq = env.seq;
+  mc.vocab_size = net_->space().config().vocab_size;
+  mc.rounds = config_.measure_rounds;
+  const LatencyStats s = measure_interleaved(modules, mc).at(0);
+  at::set_num_threads(threads);
+  store_.add_measurement({arch_text, s.median_ms, s.mad_ms, s.samples, generation, to_json(env)});
+  return s.median_ms;
+}
+
+void SearchRun::measure_front(int generation, const std::vector<Evaluated>& front) {
+  // The feasible members closest to the budget are where a predictor's error decides feasibility.
+  std::vector<Evaluated> feasible;
+  for (const auto& e : front) {
+    if (e.feasible() && !store_.measurement(e.key)) feasible.push_back(e);
+  }
+  std::sort(feasible.begin(), feasible.end(),
+            [](const Evaluated& a, const Evaluated& b) { return a.objectives[1] > b.objectives[1]; });
+  const size_t n = std::min(feasible.size(), size_t(std::max(0, config_.measure_per_generation)));
+  for (size_t i = 0; i < n; ++i) measured_or_measure(feasible[i].key, generation);
+  if (n > 0) refit();
+}
+
+void SearchRun::run(const std::function<void(const GenerationReport&)>& on_generation) {
+  const auto run_start = std::chrono::steady_clock::now();
+  double best = -1;
+  for (const auto& c : store_.candidates()) {
+    if (c.ok && c.feasible) best = std::max(best, c.accuracy);
+  }
+  while (searcher_->generation() < config_.generations) {
+    const auto start = std::chrono::steady_clock::now();
+    const int generation = searcher_->generation();
+    const std::vector<std::string> keys = searcher_->propose();
+    if (keys.empty()) break;  // the space looks exhausted
+    std::vector<Arch> archs;
+    for (const auto& k : keys) archs.push_back(parse_arch(k));
+    const std::vector<Evaluation> evaluations = evaluate_all(subset_, archs, parallelism_);
+    std::vector<Evaluated> results;
+    std::vector<CandidateRecord> records;
+    int failed = 0;
+    for (size_t i = 0; i < archs.size(); ++i) {
+      const double latency = model_.predict_ms(archs[i]);
+      results.push_back(score(archs[i], evaluations[i], latency));
+      const Evaluated& r = results.back();
+      CandidateRecord c;
+      c.arch = keys[i];
+      c.generation = generation;
+      c.ok = r.ok;
+      c.error = r.error;
+      c.accuracy = evaluations[i].accuracy;
+      c.latency_pred_ms = latency;
+      c.size_bytes = net_->space().size(archs[i]).size_bytes;
+      c.feasible = r.feasible();
+      c.eval_seconds = evaluations[i].seconds;
+      c.examples = evaluations[i].examples;
+      records.push_back(c);
+      failed += !r.ok;
+      if (r.feasible()) best = std::max(best, evaluations[i].accuracy);
+    }
+    searcher_->observe(results);
+
+    GenerationRecord g;
+    g.generation = generation;
+    g.evaluations = static_cast<int>(keys.size());
+    std::vector<std::vector<double>> points;
+    std::vector<std::string> population, front;
+    for (const auto& e : searcher_->population()) population.push_back(e.key);
+    const std::vector<Evaluated> front_members = searcher_->front();
+    for (const auto& e : front_members) {
+      front.push_back(e.key);
+      points.push_back(scoring_.normalized(e.objectives));
+    }
+    g.hypervolume = hypervolume(points, scoring_.hypervolume_reference());
+    if (best >= 0) g.best_feasible_accuracy = best;
+    g.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+    g.searcher_state = searcher_->state();
+    store_.commit_generation(g, records, population, front);
+    if (config_.closed_loop) measure_front(generation, front_members);
+    if (on_generation) {
+      on_generation({generation, config_.generations, g.evaluations, failed, g.hypervolume, g.best_feasible_accuracy,
+                     std::chrono::duration<double>(std::chrono::steady_clock::now() - run_start).count()});
+    }
+  }
+  finish();
+}
+
+void SearchRun::finish() {
+  const std::vector<CandidateRecord> front = store_.front();
+  if (config_.full_fidelity && full_) {
+    std::vector<Arch> archs;
+    std::vector<const CandidateRecord*> todo;
+    for (const auto& c : front) {
+      if (!c.accuracy_full) {
+        archs.push_back(parse_arch(c.arch));
+        todo.push_back(&c);
+      }
+    }
+    const std::vector<Evaluation> evaluations = evaluate_all(*full_, archs, parallelism_);
+    std::vector<CandidateRecord> records;
+    for (size_t i = 0; i < todo.size(); ++i) {
+      CandidateRecord r = *todo[i];
+      r.fidelity = "full";
+      r.ok = evaluations[i].ok;
+      r.error = evaluations[i].error;
+      r.accuracy = evaluations[i].accuracy;
+      r.eval_seconds = evaluations[i].seconds;
+      r.examples = evaluations[i].examples;
+      records.push_back(r);
+    }
+    store_.add_full_evaluations(records);
+  }
+  if (!config_.closed_loop) return;
+  // The final choice: the most accurate feasible front member whose measured latency is within the budget.
+  std::vector<CandidateRecord> ranked = store_.front();
+  std::sort(ranked.begin(), ranked.end(), [](const CandidateRecord& a, const CandidateRecord& b) {
+    return a.accuracy_full.value_or(a.accuracy) > b.accuracy_full.value_or(b.accuracy);
+  });
+  int tries = 0;
+  for (const auto& c : ranked) {
+    if (!c.feasible || tries++ >= 8) continue;
+    if (measured_or_measure(c.arch, c.generation) <= config_.latency_budget_ms) break;
+  }
+}
+
+double SearchRun::fidelity_tau() {
+  std::vector<double> subset, full;
+  for (const auto& c : store_.front()) {
+    if (c.accuracy_full) {
+      subset.push_back(c.accuracy);
+      full.push_back(*c.accuracy_full);
+    }
+  }
+  return subset.size() < 2 ? std::nan("") : kendall_tau(subset, full);
+}
+
+}  // namespace qtnas

@@ -1,0 +1,96 @@
+// The user's main job as one loop: a searcher proposes archs, the proxy evaluator and the latency predictor
+// score them (in parallel), each generation is committed to the run store, and the run resumes exactly from
+// the store. With the closed loop on, the feasible front members closest to the budget are measured on their
+// deployable modules each generation, and the predictor is refitted with those measurements; the final choice
+// under the budget is measured, not only predicted.
+#pragma once
+
+#include <functional>
+#include <memory>
+#include <string>
+
+#include <nlohmann/json.hpp>
+
+#include "evaluators/evaluator.h"
+#include "evaluators/parallel.h"
+#include "latency_models/latency_model.h"
+#include "latency_models/measure.h"
+#include "latency_models/measurement_store.h"
+#include "runs/run_store.h"
+#include "search/arch_genes.h"
+#include "search/searcher.h"
+#include "supernet/supernet.h"
+
+namespace qtnas {
+
+struct SearchConfig {
+  double latency_budget_ms = 0;  // hard: an arch predicted above it is infeasible
+  double size_budget_mb = 0;     // 0: none
+  std::string searcher = "nsga2";  // or "random"
+  int population = 20;
+  int generations = 10;  // total, counting generation 0 (the initial population)
+  uint64_t seed = 0;
+  size_t val_subset = 1000;    // validation examples of the proxy evaluation
+  bool full_fidelity = true;   // evaluate the final front on the whole validation split
+  bool closed_loop = true;     // measure and refit each generation, and measure the final choice
+  int measure_per_generation = 2;
+  int measure_rounds = 7;
+  int threads = 0;  // cores for evaluation (0: all)
+};
+nlohmann::json to_json(const SearchConfig& c);
+SearchConfig search_config_from_json(const nlohmann::json& j);  // throws qtnas::Error on a malformed config
+
+// Objectives as the searcher sees them (all minimized): -accuracy, predicted latency, size in bytes.
+struct Scoring {
+  const SearchSpace* space;
+  double latency_budget_ms;
+  double size_budget_bytes;  // 0: none
+  std::vector<double> hypervolume_reference() const;  // in normalized objectives (see normalized())
+  std::vector<double> normalized(const std::vector<double>& objectives) const;
+  double violation(double latency_ms, double size_bytes) const;
+};
+
+struct GenerationReport {
+  int generation = 0, generations = 0;
+  int evaluations = 0, failed = 0;
+  double hypervolume = 0;
+  std::optional<double> best_feasible_accuracy;
+  double seconds = 0;
+};
+
+class SearchRun {
+ public:
+  // `model` is refitted in place by the closed loop when `latency_db` is given (its measurements plus this
+  // run's); without it, measurements still decide the final choice. `full` evaluates the final front.
+  SearchRun(RunStore& store, SearchConfig config, Supernet net, const Evaluator& subset, const Evaluator* full,
+            AdditiveLatencyModel model, MeasurementStore* latency_db);
+
+  // Runs until `config.generations` generations are committed, starting after the store's last one (so a
+  // killed run resumes where its last committed generation ended). `on_generation` reports each one.
+  void run(const std::function<void(const GenerationReport&)>& on_generation = {});
+
+  // Kendall tau between subset and full accuracy of the front's members (NaN when fewer than 2).
+  double fidelity_tau();
+  const AdditiveLatencyModel& model() const { return model_; }
+
+ private:
+  Evaluated score(const Arch& arch, const Evaluation& e, double latency_ms) const;
+  void measure_front(int generation, const std::vector<Evaluated>& front);
+  double measured_or_measure(const std::string& arch, int generation);
+  void refit();
+  void finish();
+
+  RunStore& store_;
+  SearchConfig config_;
+  Supernet net_;
+  const Evaluator& subset_;
+  const Evaluator* full_;
+  AdditiveLatencyModel model_;
+  MeasurementStore* latency_db_;
+  Scoring scoring_;
+  Parallelism parallelism_;
+  std::unique_ptr<ArchGeneOps> genes_;
+  std::unique_ptr<Searcher> searcher_;
+};
+
+}  // namespace qtnas

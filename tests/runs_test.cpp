@@ -1,0 +1,186 @@
+// Tests of runs/ and of the search commands as a user runs them: the run store (round trip, refusals, second
+// writer), exact resume after SIGKILL at random moments, and the exported model loaded by C++ and Python.
+#include <gtest/gtest.h>
+#include <signal.h>
+#include <sqlite3.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+#include <thread>
+
+#include <nlohmann/json.hpp>
+
+#include "data/labeled_files.h"
+#include "evaluators/proxy_evaluator.h"
+#include "export/package.h"
+#include "latency_models/environment.h"
+#include "runs/run_store.h"
+#include "runs/search_run.h"
+#include "space/error.h"
+#include "space/hash.h"
+#include "supernet/checkpoint.h"
+#include "tests/fixtures.h"
+
+namespace fs = std::filesystem;
+using namespace qtnas;
+
+namespace {
+
+fs::path scratch(const std::string& name) {
+  const fs::path dir = fs::temp_directory_path() / "qtnas_runs_test";
+  fs::create_directories(dir);
+  const fs::path p = dir / name;
+  fs::remove(p);
+  fs::remove(p.string() + "-wal");
+  fs::remove(p.string() + "-shm");
+  return p;
+}
+
+std::string read_file(const fs::path& p) {
+  std::ifstream in(p, std::ios::binary);
+  std::stringstream s;
+  s << in.rdbuf();
+  return s.str();
+}
+
+// A latency table of made-up but plausible costs, so tests need no measuring.
+AdditiveLatencyModel toy_model(const SearchSpace& space, int threads) {
+  const SpaceConfig& c = space.config();
+  Environment env = current_environment(1, c.max_seq_len);
+  env.threads = threads;
+  const size_t per = c.precisions.size() * c.sparsity_pct_choices.size();
+  int widths = 0;
+  for (int f : c.ffn_choices) widths += f > 0;
+  LayerTable table{0.2, std::vector<double>(c.max_heads * per), std::vector<double>(widths * per)};
+  AdditiveLatencyModel layout = AdditiveLatencyModel::table_only(space, env, table);
+  const double factor[] = {1.0, 3.0, 0.6};  // fp32, bf16, int8
+  for (Precision p : c.precisions) {
+    for (int s : c.sparsity_pct_choices) {
+      for (int h = 1; h <= c.max_heads; ++h) table.attention_ms[layout.attention_index(h, p, s)] = 0.1 * h * factor[int(p)];
+      for (int f : c.ffn_choices) {
+        if (f > 0) table.ffn_ms[layout.ffn_index(f, p, s)] = 0.004 * f * factor[int(p)];
+      }
+    }
+  }
+  return AdditiveLatencyModel::table_only(space, env, table);
+}
+
+RunInfo toy_info(const SearchSpace& space) {
+  RunInfo info;
+  info.space = space.config();
+  info.space_hash = space.hash_hex();
+  info.config = {{"note", "test"}};
+  info.supernet_path = info.predictor_path = "/nowhere";
+  info.supernet_hash = info.predictor_hash = "0";
+  return info;
+}
+
+}  // namespace
+
+TEST(RunStore, RoundTripRefusalsAndSecondWriter) {
+  const SearchSpace space(qtnas::testing::tiny_space());
+  const fs::path path = scratch("store.sqlite");
+  {
+    RunStore store(path.string(), RunStore::Mode::Write);
+    store.create_run(toy_info(space));
+    EXPECT_THROW(store.create_run(toy_info(space)), Error);
+    CandidateRecord a;
+    a.arch = "h1-f32-s0-int8,skip";
+    a.accuracy = 0.5;
+    a.latency_pred_ms = 1.5;
+    a.feasible = true;
+    CandidateRecord b = a;
+    b.arch = "h2-f64-s50-fp32,h1-f0-s0-bf16";
+    b.ok = false;
+    b.error = "boom";
+    GenerationRecord g{0, 2, 0.25, 0.5, 1.0, {{"state", 1}}};
+    store.commit_generation(g, {a, b}, {a.arch}, {a.arch});
+    // A second writer, even in this process, is refused by name; readers are not.
+    try {
+      RunStore second(path.string(), RunStore::Mode::Write);
+      FAIL() << "a second writer was accepted";
+    } catch (const Error& e) {
+      EXPECT_NE(std::string(e.what()).find("another process"), std::string::npos) << e.what();
+    }
+    RunStore reader(path.string(), RunStore::Mode::Read);
+    EXPECT_EQ(reader.front().size(), 1u);
+  }
+  RunStore reopened(path.string(), RunStore::Mode::Read);
+  EXPECT_EQ(reopened.run_info().space_hash, space.hash_hex());
+  const auto candidates = reopened.candidates();
+  ASSERT_EQ(candidates.size(), 2u);
+  EXPECT_EQ(candidates[1].error, "boom");
+  EXPECT_FALSE(candidates[1].ok);
+  EXPECT_EQ(reopened.last_generation()->searcher_state, (nlohmann::json{{"state", 1}}));
+  EXPECT_DOUBLE_EQ(*reopened.last_generation()->best_feasible_accuracy, 0.5);
+  EXPECT_EQ(reopened.front().at(0).arch, "h1-f32-s0-int8,skip");
+
+  // Missing, foreign and newer files are refused and left as they were.
+  EXPECT_THROW(RunStore(scratch("missing.sqlite").string(), RunStore::Mode::Read), Error);
+  const fs::path newer = scratch("newer.sqlite");
+  { RunStore s(newer.string(), RunStore::Mode::Write); }
+  {
+    sqlite3* db = nullptr;
+    sqlite3_open(newer.string().c_str(), &db);
+    sqlite3_exec(db, "PRAGMA user_version=9", nullptr, nullptr, nullptr);
+    sqlite3_close(db);
+  }
+  const std::string before = read_file(newer);
+  try {
+    RunStore s(newer.string(), RunStore::Mode::Write);
+    FAIL() << "a newer schema was accepted";
+  } catch (const Error& e) {
+    EXPECT_NE(std::string(e.what()).find("newer"), std::string::npos) << e.what();
+  }
+  EXPECT_EQ(read_file(newer), before);
+}
+
+TEST(SearchRun, ResumedInProcessGivesTheUninterruptedFront) {
+  torch::manual_seed(0);
+  const SpaceConfig sc = qtnas::testing::tiny_space(3, {0, 50});
+  Supernet net(sc, 0.0);
+  const EncodedSplit val = qtnas::testing::synthetic_split(200, 9);
+  const ProxyEvaluator subset(net, val, 100), full(net, val, 0);
+  const AdditiveLatencyModel model = toy_model(net->space(), 1);
+  SearchConfig config;
+  config.latency_budget_ms = 0.9;
+  config.population = 8;
+  config.generations = 5;
+  config.seed = 4;
+  config.closed_loop = false;
+  config.threads = 1;
+  auto front_of = [](RunStore& s) {
+    std::vector<std::pair<std::string, double>> out;
+    for (const auto& c : s.front()) out.emplace_back(c.arch, c.accuracy);
+    return out;
+  };
+  const fs::path straight = scratch("straight.sqlite"), resumed = scratch("resumed.sqlite");
+  RunStore a(straight.string(), RunStore::Mode::Write);
+  a.create_run(toy_info(net->space()));
+  SearchRun(a, config, net, subset, &full, model, nullptr).run();
+  {
+    RunStore b(resumed.string(), RunStore::Mode::Write);
+    b.create_run(toy_info(net->space()));
+    SearchConfig shorter = config;
+    shorter.generations = 2;
+    SearchRun(b, shorter, net, subset, &full, model, nullptr).run();
+  }
+  RunStore b(resumed.string(), RunStore::Mode::Write);
+  SearchRun(b, config, net, subset, &full, model, nullptr).run();
+  EXPECT_EQ(front_of(a), front_of(b));
+  EXPECT_FALSE(front_of(a).empty());
+  EXPECT_EQ(a.generations().size(), 5u);
+  for (const auto& c : a.front()) {
+    EXPECT_LE(c.latency_pred_ms, config.latency_budget_ms) << c.arch;
+    EXPECT_TRUE(c.accuracy_full.has_value()) << "front members get a full-validation evaluation";
+  }
+  const auto generations = a.generations();
+  for (size_t i = 1; i < generations.size(); ++i) {
+    EXPECT_GE(generations[i].hypervolume, generations[i - 1].hypervolume - 1e-12) << "NSGA-II is elitist";
+  }
+}
+
