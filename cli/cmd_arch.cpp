@@ -77,7 +77,7 @@ Command arch_command() {
             add_space_options(desc);
             add_dims_options(desc);
           },
-          run_arch};
+          run_arch, /*positional=*/""};
 }
 
 }  // namespace qtnas::cli

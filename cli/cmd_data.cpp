@@ -44,7 +44,7 @@ Command data_command() {
             add_dims_options(desc);
             desc.add_options()("json", po::bool_switch(), "machine-readable output");
           },
-          run_data};
+          run_data, /*positional=*/""};
 }
 
 }  // namespace qtnas::cli

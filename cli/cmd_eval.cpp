@@ -96,7 +96,7 @@ Command eval_command() {
                 ("json", po::bool_switch(), "machine-readable output");
             add_task_options(desc);
           },
-          run_eval};
+          run_eval, /*positional=*/""};
 }
 
 }  // namespace qtnas::cli

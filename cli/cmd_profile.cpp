@@ -55,6 +55,7 @@ int run_profile(const po::variables_map& vm) {
 
   nlohmann::json model = r.model.to_json();
   model["holdout"] = to_json(r.holdout);
+  model["db"] = std::filesystem::absolute(db_path).string();  // where `qtnas search` refits from
   model["measured"] = {{"subnets", r.train.size() + r.held_out.size()}, {"layer_kinds", r.layer_kinds},
                        {"seconds", r.seconds}};
   std::ofstream(out) << model.dump(2) << "\n";
@@ -108,7 +109,7 @@ Command profile_command() {
                 ("threads", po::value<int>()->default_value(0), "LibTorch threads (0: all cores)")
                 ("json", po::bool_switch(), "machine-readable report");
           },
-          run_profile};
+          run_profile, /*positional=*/""};
 }
 
 }  // namespace qtnas::cli

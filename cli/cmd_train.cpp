@@ -127,7 +127,7 @@ Command train_command() {
                 ("threads", po::value<int>()->default_value(0), "LibTorch threads (0: all cores)")
                 ("json", po::bool_switch(), "machine-readable report");
           },
-          run_train};
+          run_train, /*positional=*/""};
 }
 
 }  // namespace qtnas::cli

@@ -17,6 +17,7 @@ struct Command {
   std::string summary;  // one line, shown by `qtnas --help`
   std::function<void(po::options_description&)> add_options;
   std::function<int(const po::variables_map&)> run;  // returns the exit code
+  std::string positional;  // the option that collects bare arguments (e.g. predict's texts), if any
 };
 
 // The registered subcommands, in the order `qtnas --help` lists them.
@@ -28,5 +29,11 @@ Command arch_command();
 Command train_command();
 Command eval_command();
 Command profile_command();
+Command search_command();
+Command resume_command();
+Command front_command();
+Command plot_command();
+Command export_command();
+Command predict_command();
 
 }  // namespace qtnas::cli

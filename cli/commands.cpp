@@ -3,8 +3,11 @@
 namespace qtnas::cli {
 
 const std::vector<Command>& commands() {
-  // The data flow order: data -> (supernet -> latency -> search -> export, in later subcommands).
-  static const std::vector<Command> all = {data_command(), arch_command(), train_command(), eval_command(), profile_command()};
+  // In the order of the data flow: data -> supernet -> latency -> search -> runs -> export.
+  static const std::vector<Command> all = {data_command(),    arch_command(),   train_command(),
+                                           eval_command(),    profile_command(), search_command(),
+                                           resume_command(),  front_command(),   plot_command(),
+                                           export_command(),  predict_command()};
   return all;
 }
 

@@ -62,7 +62,9 @@ int run(int argc, char** argv) {
   const po::options_description desc = make_options(*command);
   po::variables_map vm;
   try {
-    po::store(po::command_line_parser(argc - 1, argv + 1).options(desc).run(), vm);
+    po::positional_options_description positional;
+    if (!command->positional.empty()) positional.add(command->positional.c_str(), -1);
+    po::store(po::command_line_parser(argc - 1, argv + 1).options(desc).positional(positional).run(), vm);
   } catch (const po::error& e) {
     QTNAS_FAIL("qtnas {}: {} (see qtnas {} --help)", name, e.what(), name);
   }

@@ -11,6 +11,7 @@ packages=(
   googletest libgtest-dev
   libsentencepiece-dev nlohmann-json3-dev
   wordnet-base                        # the default task's data
+  python3-torch                       # tests load exported models with plain PyTorch (torch.jit.load)
 )
 missing=()
 for p in "${packages[@]}"; do

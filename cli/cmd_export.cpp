@@ -1,0 +1,190 @@
+// `qtnas export` and `qtnas predict`: the chosen subnet of a run saved as a deployable TorchScript checkpoint,
+// re-measured and re-evaluated from the saved file itself; and that file used to label texts.
+#include <torch/torch.h>
+
+#include <filesystem>
+#include <fstream>
+#include <iostream>
+
+#include "cli/command.h"
+#include "cli/common_options.h"
+#include "cli/supernet_task.h"
+#include "export/package.h"
+#include "export/subnet_module.h"
+#include "latency_models/latency_model.h"
+#include "latency_models/measure.h"
+#include "runs/run_store.h"
+#include "space/error.h"
+#include "supernet/machine.h"
+
+namespace qtnas::cli {
+namespace {
+
+// --id N, or the most accurate front member whose latency (measured if the run measured it) is within X ms.
+CandidateRecord choose(RunStore& store, const po::variables_map& vm) {
+  QTNAS_CHECK(vm.count("id") != vm.count("best-under-ms"), "give exactly one of --id N and --best-under-ms X");
+  if (vm.count("id")) {
+    const int64_t id = vm["id"].as<int64_t>();
+    auto c = store.candidate(id);
+    QTNAS_CHECK(c && c->ok, "run '{}' has no evaluated candidate with id {}", store.path(), id);
+    return *c;
+  }
+  const double budget = vm["best-under-ms"].as<double>();
+  std::optional<CandidateRecord> best;
+  double fastest = std::numeric_limits<double>::infinity();
+  for (const auto& c : store.front()) {
+    const double ms = c.latency_measured_ms.value_or(c.latency_pred_ms);
+    fastest = std::min(fastest, ms);
+    const double acc = c.accuracy_full.value_or(c.accuracy);
+    if (ms <= budget && (!best || acc > best->accuracy_full.value_or(best->accuracy))) best = c;
+  }
+  QTNAS_CHECK(best, "no front member of run '{}' is within {} ms (the fastest takes {:.3f} ms)", store.path(), budget,
+              fastest);
+  return *best;
+}
+
+double accuracy_of(torch::jit::Module& module, const EncodedSplit& split) {
+  torch::InferenceMode inference;
+  int64_t correct = 0, total = 0;
+  for (const auto& indices : eval_batches(split, 64)) {
+    const Batch b = make_batch(split, indices);
+    correct += module.forward({b.ids, b.pad}).toTensor().argmax(1).eq(b.labels).sum().item<int64_t>();
+    total += b.labels.size(0);
+  }
+  return double(correct) / double(total);
+}
+
+int run_export(const po::variables_map& vm) {
+  set_threads(vm);
+  set_openblas_single_threaded();
+  RunStore store(vm["db"].as<std::string>(), RunStore::Mode::Read);
+  const RunInfo info = store.run_info();
+  const CandidateRecord chosen = choose(store, vm);
+  QTNAS_CHECK(file_hash(info.supernet_path) == info.supernet_hash,
+              "supernet '{}' changed since the run; its candidates' weights are gone", info.supernet_path);
+  SupernetTask task = load_supernet_task(info.supernet_path, info.config.at("task"));
+  const Arch arch = parse_arch(chosen.arch);
+  const std::string out = vm["out"].as<std::string>();
+  std::ifstream model_file(info.predictor_path);
+  QTNAS_CHECK(model_file, "latency model '{}' of the run is gone", info.predictor_path);
+  const Environment env = environment_from_json(nlohmann::json::parse(model_file).at("environment"));
+
+  ModelMeta meta{arch, task.checkpoint.net->space().config(), task.checkpoint.meta.label_names,
+                 {{"run", std::filesystem::absolute(store.path()).string()},
+                  {"candidate_id", chosen.id},
+                  {"supernet_hash", info.supernet_hash},
+                  {"accuracy_val_db", chosen.accuracy_full.value_or(chosen.accuracy)},
+                  {"latency_pred_ms", chosen.latency_pred_ms},
+                  {"environment", to_json(env)}}};
+  {
+    torch::jit::Module module = build_subnet_module(task.checkpoint.net, arch);
+    save_model(out, module, meta, task.tokenizer_bytes);
+  }
+  // Everything below runs the saved file, as a user will.
+  LoadedModel loaded = load_model(out);
+  const double accuracy_test = accuracy_of(loaded.module, task.test);
+  const double accuracy_val = accuracy_of(loaded.module, task.val);
+  const int threads = at::get_num_threads();
+  at::set_num_threads(env.threads);
+  std::vector<torch::jit::Module> modules = {loaded.module};
+  MeasureConfig mc;
+  mc.batch = env.batch;
+  mc.seq = env.seq;
+  mc.vocab_size = meta.space.vocab_size;
+  mc.rounds = vm["rounds"].as<int>();
+  const LatencyStats latency = measure_interleaved(modules, mc).at(0);
+  at::set_num_threads(threads);
+
+  const double accuracy_db = chosen.accuracy_full.value_or(chosen.accuracy);
+  nlohmann::json report = {{"out", out},
+                           {"id", chosen.id},
+                           {"arch", chosen.arch},
+                           {"accuracy_db", accuracy_db},
+                           {"accuracy_db_fidelity", chosen.accuracy_full ? "full validation" : "validation subset"},
+                           {"accuracy_export_val", accuracy_val},
+                           {"accuracy_export", accuracy_test},
+                           {"latency_pred_ms", chosen.latency_pred_ms},
+                           {"latency_measured_ms", latency.median_ms},
+                           {"latency_mad_ms", latency.mad_ms},
+                           {"size_bytes", chosen.size_bytes},
+                           {"file_bytes", std::filesystem::file_size(out)}};
+  report["latency_db_measured_ms"] =
+      chosen.latency_measured_ms ? nlohmann::json(*chosen.latency_measured_ms) : nlohmann::json();
+  if (vm["json"].as<bool>()) {
+    std::cout << report.dump(2) << "\n";
+    return 0;
+  }
+  std::cout << fmt::format("exported candidate {} to {} ({:.2f} MB)\n  {}\n", chosen.id, out,
+                           double(report["file_bytes"].get<uint64_t>()) / 1e6, chosen.arch);
+  std::cout << fmt::format("  accuracy   database {:.2f}% ({}), export on the same split {:.2f}%, test {:.2f}%\n",
+                           100 * accuracy_db, report["accuracy_db_fidelity"].get<std::string>(), 100 * accuracy_val,
+                           100 * accuracy_test);
+  std::cout << fmt::format("  latency    predicted {:.3f} ms, measured now {:.3f} ms{} (batch {}, seq {}, {} threads)\n",
+                           chosen.latency_pred_ms, latency.median_ms,
+                           chosen.latency_measured_ms
+                               ? fmt::format(", measured in the run {:.3f} ms", *chosen.latency_measured_ms)
+                               : "",
+                           env.batch, env.seq, env.threads);
+  return 0;
+}
+
+int run_predict(const po::variables_map& vm) {
+  set_threads(vm);
+  LoadedModel model = load_model(vm["model"].as<std::string>());
+  std::vector<std::string> texts;
+  if (vm.count("text")) texts = vm["text"].as<std::vector<std::string>>();
+  if (vm.count("input")) {
+    const std::string path = vm["input"].as<std::string>();
+    std::ifstream in(path);
+    QTNAS_CHECK(in, "input file '{}' does not exist", path);
+    for (std::string line; std::getline(in, line);) {
+      if (!line.empty()) texts.push_back(line);
+    }
+  }
+  QTNAS_CHECK(!texts.empty(), "nothing to predict: give texts as arguments or --input FILE (one text per line)");
+  const std::vector<Prediction> predictions = predict(model, texts);
+  if (vm["json"].as<bool>()) {
+    nlohmann::json out = nlohmann::json::array();
+    for (size_t i = 0; i < texts.size(); ++i) {
+      out.push_back({{"text", texts[i]}, {"label", predictions[i].label}, {"score", predictions[i].score}});
+    }
+    std::cout << out.dump(2) << "\n";
+    return 0;
+  }
+  for (size_t i = 0; i < texts.size(); ++i) {
+    std::cout << fmt::format("{}\t{:.3f}\t{}\n", predictions[i].label, predictions[i].score, texts[i]);
+  }
+  return 0;
+}
+
+}  // namespace
+
+Command export_command() {
+  return {"export", "save a run's chosen subnet as a deployable TorchScript checkpoint, re-measured and re-evaluated",
+          [](po::options_description& desc) {
+            desc.add_options()
+                ("db", po::value<std::string>()->required(), "run database")
+                ("id", po::value<int64_t>(), "candidate id (see qtnas front)")
+                ("best-under-ms", po::value<double>(), "the most accurate front member within this latency")
+                ("out", po::value<std::string>()->required(), "model file to write")
+                ("rounds", po::value<int>()->default_value(15), "timed repetitions of the latency re-measurement")
+                ("threads", po::value<int>()->default_value(0), "LibTorch threads for evaluation (0: all cores)")
+                ("json", po::bool_switch(), "machine-readable report");
+          },
+          run_export, /*positional=*/""};
+}
+
+Command predict_command() {
+  return {"predict", "label texts with an exported model",
+          [](po::options_description& desc) {
+            desc.add_options()
+                ("model", po::value<std::string>()->required(), "exported model (qtnas export)")
+                ("text", po::value<std::vector<std::string>>(), "texts to label (also as bare arguments)")
+                ("input", po::value<std::string>(), "file with one text per line")
+                ("threads", po::value<int>()->default_value(0), "LibTorch threads (0: all cores)")
+                ("json", po::bool_switch(), "machine-readable output");
+          },
+          run_predict, "text"};
+}
+
+}  // namespace qtnas::cli

@@ -1,0 +1,210 @@
+// `qtnas search` and `qtnas resume`: the evolutionary search under a latency budget, written generation by
+// generation to a run database, and continued from it after any interruption.
+#include <torch/torch.h>
+
+#include <filesystem>
+#include <fstream>
+#include <iostream>
+#include <optional>
+
+#include "cli/command.h"
+#include "cli/common_options.h"
+#include "cli/progress.h"
+#include "cli/supernet_task.h"
+#include "evaluators/proxy_evaluator.h"
+#include "latency_models/measurement_store.h"
+#include "runs/search_run.h"
+#include "space/error.h"
+#include "supernet/machine.h"
+
+namespace qtnas::cli {
+namespace {
+
+AdditiveLatencyModel load_latency_model(const std::string& path) {
+  std::ifstream in(path);
+  QTNAS_CHECK(in, "latency model '{}' does not exist", path);
+  nlohmann::json j;
+  try {
+    j = nlohmann::json::parse(in);
+  } catch (const nlohmann::json::exception&) {
+    QTNAS_FAIL("latency model '{}' is not JSON (truncated?)", path);
+  }
+  return AdditiveLatencyModel::from_json(j);
+}
+
+// The latency database the model was profiled from (recorded in the model by `qtnas profile`), for refits.
+std::string latency_db_of(const std::string& model_path) {
+  std::ifstream in(model_path);
+  const nlohmann::json j = nlohmann::json::parse(in, nullptr, false);
+  return j.is_object() ? j.value("db", std::string()) : std::string();
+}
+
+// A budget below the fastest arch's predicted latency has no solution: say so before anything is written.
+void check_budget_feasible(const SearchSpace& space, const LatencyModel& model, double budget_ms) {
+  QTNAS_CHECK(budget_ms > 0, "--latency-budget-ms must be positive, got {}", budget_ms);
+  Arch fastest = space.smallest(space.config().precisions.front());
+  for (Precision p : space.config().precisions) {
+    if (model.predict_ms(space.smallest(p)) < model.predict_ms(fastest)) fastest = space.smallest(p);
+  }
+  const double fastest_ms = model.predict_ms(fastest);
+  QTNAS_CHECK(budget_ms >= fastest_ms,
+              "no arch can meet a latency budget of {} ms: the fastest arch ({}) is predicted at {:.3f} ms",
+              budget_ms, to_string(fastest), fastest_ms);
+}
+
+// Runs (or continues) the search of the run in `store` and prints its progress and front.
+int search_and_report(RunStore& store, const po::variables_map& vm) {
+  const RunInfo info = store.run_info();
+  SearchConfig config = search_config_from_json(info.config.at("search"));
+  if (vm.count("generations") && !vm["generations"].defaulted()) config.generations = vm["generations"].as<int>();
+  QTNAS_CHECK(file_hash(info.supernet_path) == info.supernet_hash,
+              "supernet '{}' changed since the run started; the run cannot continue with other weights",
+              info.supernet_path);
+  QTNAS_CHECK(file_hash(info.predictor_path) == info.predictor_hash,
+              "latency model '{}' changed since the run started", info.predictor_path);
+  SupernetTask task = load_supernet_task(info.supernet_path, info.config.at("task"));
+  QTNAS_CHECK(task.checkpoint.net->space().hash_hex() == info.space_hash,
+              "run '{}' searched another space than supernet '{}' has", store.path(), info.supernet_path);
+  AdditiveLatencyModel model = load_latency_model(info.predictor_path);
+  const ProxyEvaluator subset(task.checkpoint.net, task.val, config.val_subset);
+  const ProxyEvaluator full(task.checkpoint.net, task.val, 0);
+  std::optional<MeasurementStore> latency_db;
+  const std::string latency_db_path = info.config.value("latency_db", std::string());
+  if (!latency_db_path.empty() && std::filesystem::exists(latency_db_path)) latency_db.emplace(latency_db_path);
+
+  const bool json = vm["json"].as<bool>();
+  SearchRun run(store, config, task.checkpoint.net, subset, &full, model, latency_db ? &*latency_db : nullptr);
+  const int done = store.last_generation() ? store.last_generation()->generation + 1 : 0;
+  Progress progress("search (generations)", config.generations, done);
+  run.run([&](const GenerationReport& r) {
+    progress.update(r.generation + 1,
+                    fmt::format("evals {}{} best feasible acc {} HV {:.4f}", r.evaluations,
+                                r.failed ? fmt::format(" ({} failed)", r.failed) : "",
+                                r.best_feasible_accuracy ? fmt::format("{:.2f}%", 100 * *r.best_feasible_accuracy)
+                                                         : "none",
+                                r.hypervolume));
+  });
+  progress.finish();
+
+  const auto front = store.front();
+  const double tau = run.fidelity_tau();
+  nlohmann::json out = {{"db", store.path()},
+                        {"generations", store.generations().size()},
+                        {"candidates", store.candidates().size()},
+                        {"front_size", front.size()},
+                        {"subset_vs_full_kendall_tau", std::isnan(tau) ? nlohmann::json() : nlohmann::json(tau)}};
+  if (json) {
+    std::cout << out.dump(2) << "\n";
+    return 0;
+  }
+  std::cout << fmt::format("{} generations, {} candidates; front of {} (subset vs full accuracy: Kendall tau {})\n",
+                           out["generations"].get<size_t>(), out["candidates"].get<size_t>(), front.size(),
+                           std::isnan(tau) ? std::string("n/a") : fmt::format("{:.3f}", tau));
+  std::cout << "see it with: qtnas front --db " << store.path() << "\n";
+  return 0;
+}
+
+int run_search(const po::variables_map& vm) {
+  set_threads(vm);
+  set_openblas_single_threaded();  // evaluation and measuring run on LibTorch's threads only
+  const std::string db = vm["db"].as<std::string>();
+  const std::string supernet = vm["supernet"].as<std::string>();
+  const std::string model_path = vm["latency-model"].as<std::string>();
+  // Every check that needs no data comes before the database is created or touched.
+  LoadedCheckpoint ckpt = load_checkpoint(supernet);
+  const SearchSpace& space = ckpt.net->space();
+  const AdditiveLatencyModel model = load_latency_model(model_path);
+  QTNAS_CHECK(model.space().layers == space.config().layers && to_string(model.space()) == to_string(space.config()),
+              "latency model '{}' was profiled for another search space than supernet '{}'", model_path, supernet);
+  Environment here = current_environment(model.environment().batch, model.environment().seq);
+  model.check_environment(here, vm["allow-other-environment"].as<bool>());
+  SearchConfig config;
+  config.latency_budget_ms = vm["latency-budget-ms"].as<double>();
+  config.size_budget_mb = vm["size-budget-mb"].as<double>();
+  config.searcher = vm["searcher"].as<std::string>();
+  config.population = vm["population"].as<int>();
+  config.generations = vm["generations"].as<int>();
+  config.seed = vm["seed"].as<uint64_t>();
+  config.val_subset = vm["val-subset"].as<size_t>();
+  config.closed_loop = !vm["no-closed-loop"].as<bool>();
+  config.full_fidelity = !vm["no-full-fidelity"].as<bool>();
+  config.threads = at::get_num_threads();
+  QTNAS_CHECK(config.population >= 2, "--population must be at least 2, got {}", config.population);
+  QTNAS_CHECK(config.generations >= 1, "--generations must be at least 1, got {}", config.generations);
+  QTNAS_CHECK(config.searcher == "nsga2" || config.searcher == "random", "--searcher must be nsga2 or random, got '{}'",
+              config.searcher);
+  QTNAS_CHECK(config.size_budget_mb >= 0, "--size-budget-mb must not be negative");
+  check_budget_feasible(space, model, config.latency_budget_ms);
+  if (config.size_budget_mb > 0) {
+    const double smallest_mb = double(space.size(space.smallest(Precision::INT8)).size_bytes) / 1e6;
+    QTNAS_CHECK(config.size_budget_mb >= smallest_mb * 0.5,
+                "no arch can meet a size budget of {} MB: the embeddings alone take about {:.2f} MB",
+                config.size_budget_mb, smallest_mb);
+  }
+  std::string latency_db = vm.count("latency-db") ? vm["latency-db"].as<std::string>() : latency_db_of(model_path);
+  if (!latency_db.empty() && !std::filesystem::exists(latency_db)) latency_db.clear();
+
+  RunStore store(db, RunStore::Mode::Write);
+  QTNAS_CHECK(!store.has_run(), "run database '{}' already holds a run; continue it with qtnas resume --db {}", db, db);
+  RunInfo info;
+  info.config = {{"search", to_json(config)}, {"task", task_options_json(vm)}, {"latency_db", latency_db}};
+  info.seed = config.seed;
+  info.space = space.config();
+  info.space_hash = space.hash_hex();
+  info.supernet_path = std::filesystem::absolute(supernet).string();
+  info.supernet_hash = file_hash(supernet);
+  info.predictor_path = std::filesystem::absolute(model_path).string();
+  info.predictor_hash = file_hash(model_path);
+  store.create_run(info);
+  return search_and_report(store, vm);
+}
+
+int run_resume(const po::variables_map& vm) {
+  set_threads(vm);
+  set_openblas_single_threaded();
+  RunStore store(vm["db"].as<std::string>(), RunStore::Mode::Write);
+  QTNAS_CHECK(store.has_run(), "'{}' holds no run to resume; start one with qtnas search", store.path());
+  return search_and_report(store, vm);
+}
+
+}  // namespace
+
+Command search_command() {
+  return {"search", "evolutionary search under a latency budget, recorded in a run database",
+          [](po::options_description& desc) {
+            desc.add_options()
+                ("supernet", po::value<std::string>()->required(), "supernet checkpoint")
+                ("latency-model", po::value<std::string>()->required(), "latency model (JSON from qtnas profile)")
+                ("latency-budget-ms", po::value<double>()->required(), "hard latency budget")
+                ("size-budget-mb", po::value<double>()->default_value(0), "optional size budget (0: none)")
+                ("population", po::value<int>()->default_value(20), "population (and children per generation)")
+                ("generations", po::value<int>()->default_value(10), "generations, counting the initial one")
+                ("seed", po::value<uint64_t>()->default_value(0), "seed of the searcher")
+                ("searcher", po::value<std::string>()->default_value("nsga2"), "nsga2 or random")
+                ("val-subset", po::value<size_t>()->default_value(1000), "validation examples of the proxy")
+                ("no-closed-loop", po::bool_switch(),
+                 "measure nothing during the search (deterministic: resume gives the uninterrupted front)")
+                ("no-full-fidelity", po::bool_switch(), "skip the whole-validation evaluation of the final front")
+                ("latency-db", po::value<std::string>(), "latency measurements to refit with (default: the model's)")
+                ("allow-other-environment", po::bool_switch(), "use a latency model profiled under another setup")
+                ("db", po::value<std::string>()->required(), "run database to create")
+                ("threads", po::value<int>()->default_value(0), "cores to use (0: all)")
+                ("json", po::bool_switch(), "machine-readable summary");
+            add_task_options(desc);
+          },
+          run_search, /*positional=*/""};
+}
+
+Command resume_command() {
+  return {"resume", "continue a search run from its database (after a crash, or for more generations)",
+          [](po::options_description& desc) {
+            desc.add_options()
+                ("db", po::value<std::string>()->required(), "run database")
+                ("generations", po::value<int>()->default_value(0), "new total of generations (default: as before)")
+                ("threads", po::value<int>()->default_value(0), "cores to use (0: all)")
+                ("json", po::bool_switch(), "machine-readable summary");
+          },
+          run_resume, /*positional=*/""};
+}
+
+}  // namespace qtnas::cli

@@ -1,0 +1,91 @@
+#include "export/package.h"
+
+#include <filesystem>
+#include <fstream>
+
+#include "space/error.h"
+#include "space/hash.h"
+#include "space/space_json.h"
+#include "supernet/batches.h"
+
+namespace qtnas {
+
+void save_model(const std::string& path, torch::jit::Module& module, const ModelMeta& meta,
+                const std::string& tokenizer_bytes) {
+  const SearchSpace space(meta.space);
+  const nlohmann::json j = {{"format", "qtnas-model"},
+                            {"version", kModelFormatVersion},
+                            {"arch", to_string(meta.arch)},
+                            {"arch_id", hash_hex(arch_id(meta.arch))},
+                            {"space_hash", space.hash_hex()},
+                            {"space", to_json(meta.space)},
+                            {"label_names", meta.label_names},
+                            {"provenance", meta.provenance}};
+  torch::jit::ExtraFilesMap extra = {{"qtnas_meta.json", j.dump(2)}, {"tokenizer.model", tokenizer_bytes}};
+  const std::string tmp = path + ".tmp";
+  try {
+    module.save(tmp, extra);
+  } catch (const c10::Error& e) {
+    QTNAS_FAIL("cannot write model '{}': {}", path, e.what_without_backtrace());
+  }
+  std::error_code ec;
+  std::filesystem::rename(tmp, path, ec);
+  QTNAS_CHECK(!ec, "cannot write model '{}': {}", path, ec.message());
+}
+
+LoadedModel load_model(const std::string& path) {
+  QTNAS_CHECK(std::filesystem::is_regular_file(path), "model '{}' does not exist", path);
+  torch::jit::ExtraFilesMap extra = {{"qtnas_meta.json", ""}, {"tokenizer.model", ""}};
+  torch::jit::Module module;
+  try {
+    module = torch::jit::load(path, c10::nullopt, extra);
+  } catch (const c10::Error& e) {
+    QTNAS_FAIL("model '{}' is not a readable TorchScript file (truncated or corrupt?)", path);
+  }
+  QTNAS_CHECK(!extra["qtnas_meta.json"].empty(), "'{}' is a TorchScript file but not a qtnas model", path);
+  try {
+    const nlohmann::json j = nlohmann::json::parse(extra["qtnas_meta.json"]);
+    QTNAS_CHECK(j.at("format") == "qtnas-model", "'{}' is not a qtnas model", path);
+    const int version = j.at("version").get<int>();
+    QTNAS_CHECK(version <= kModelFormatVersion, "model '{}' has format version {}, newer than this qtnas ({})", path,
+                version, kModelFormatVersion);
+    ModelMeta meta{parse_arch(j.at("arch").get<std::string>()), space_config_from_json(j.at("space")),
+                   j.at("label_names").get<std::vector<std::string>>(), j.at("provenance")};
+    QTNAS_CHECK(SearchSpace(meta.space).hash_hex() == j.at("space_hash").get<std::string>(),
+                "model '{}': its space does not match its space hash", path);
+    module.eval();
+    return {std::move(module), std::move(meta), Tokenizer::from_serialized(extra["tokenizer.model"])};
+  } catch (const nlohmann::json::exception& e) {
+    QTNAS_FAIL("model '{}' has malformed metadata: {}", path, e.what());
+  }
+}
+
+torch::Tensor logits(LoadedModel& model, const std::vector<std::string>& texts, int batch_size) {
+  EncodedSplit split;
+  for (const auto& t : texts) {
+    split.ids.push_back(model.tokenizer.encode(t, model.meta.space.max_seq_len));
+    split.labels.push_back(0);
+  }
+  torch::InferenceMode inference;
+  std::vector<torch::Tensor> rows(texts.size());
+  for (size_t begin = 0; begin < texts.size(); begin += size_t(batch_size)) {
+    std::vector<size_t> indices;
+    for (size_t i = begin; i < std::min(texts.size(), begin + size_t(batch_size)); ++i) indices.push_back(i);
+    const Batch b = make_batch(split, indices);
+    const torch::Tensor out = model.module.forward({b.ids, b.pad}).toTensor();
+    for (size_t k = 0; k < indices.size(); ++k) rows[indices[k]] = out[int64_t(k)];
+  }
+  return texts.empty() ? torch::empty({0, int64_t(model.meta.label_names.size())}) : torch::stack(rows);
+}
+
+std::vector<Prediction> predict(LoadedModel& model, const std::vector<std::string>& texts, int batch_size) {
+  const torch::Tensor probs = torch::softmax(logits(model, texts, batch_size), 1);
+  std::vector<Prediction> out;
+  for (int64_t i = 0; i < probs.size(0); ++i) {
+    const int64_t k = probs[i].argmax().item<int64_t>();
+    out.push_back({model.meta.label_names.at(size_t(k)), probs[i][k].item<double>()});
+  }
+  return out;
+}
+
+}  // namespace qtnas

@@ -1,0 +1,300 @@
+// The user's main job through the `qtnas` executable on tiny artifacts: search, kill -9 at random moments and
+// resume (the final front must equal an uninterrupted run's), a second writer refused while readers read,
+// bad input refused without touching data, and the exported model loaded by C++ and by Python.
+#include <gtest/gtest.h>
+#include <signal.h>
+#include <sqlite3.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+#include <thread>
+
+#include <fmt/format.h>
+#include <nlohmann/json.hpp>
+
+#include "data/labeled_files.h"
+#include "export/package.h"
+#include "latency_models/environment.h"
+#include "latency_models/latency_model.h"
+#include "runs/run_store.h"
+#include "space/hash.h"
+#include "supernet/checkpoint.h"
+#include "tests/fixtures.h"
+
+namespace fs = std::filesystem;
+using namespace qtnas;
+
+namespace {
+
+struct Result {
+  int code = -1;
+  std::string out, err;
+};
+
+std::string read_file(const fs::path& p) {
+  std::ifstream in(p, std::ios::binary);
+  std::stringstream s;
+  s << in.rdbuf();
+  return s.str();
+}
+
+const fs::path& dir() {
+  static const fs::path d = [] {
+    const fs::path p = fs::temp_directory_path() / "qtnas_search_cli_test";
+    fs::remove_all(p);
+    fs::create_directories(p);
+    return p;
+  }();
+  return d;
+}
+
+Result run(const std::string& args) {
+  static int n = 0;
+  const fs::path out = dir() / fmt::format("out{}", n), err = dir() / fmt::format("err{}", n);
+  ++n;
+  const int status = std::system((std::string(QTNAS_BIN) + " " + args + " >" + out.string() + " 2>" + err.string()).c_str());
+  return {WIFEXITED(status) ? WEXITSTATUS(status) : -1, read_file(out), read_file(err)};
+}
+
+// Starts `qtnas args` in the background; returns its pid.
+pid_t spawn(const std::string& args) {
+  const pid_t pid = fork();
+  if (pid == 0) {
+    const std::string cmd = std::string("exec ") + QTNAS_BIN + " " + args + " >/dev/null 2>&1";
+    execl("/bin/sh", "sh", "-c", cmd.c_str(), static_cast<char*>(nullptr));
+    _exit(127);
+  }
+  return pid;
+}
+
+// Tiny artifacts as `qtnas train` and `qtnas profile` would leave them: a TSV task whose label is a marker
+// word, its tokenizer, a briefly-initialized supernet checkpoint beside it, and a latency model.
+struct Artifacts {
+  fs::path data, supernet, model;
+  std::string task;
+};
+
+const Artifacts& artifacts() {
+  static const Artifacts a = [] {
+    Artifacts a;
+    a.data = dir() / "task.tsv";
+    Rng rng(1);
+    const std::vector<std::string> words = {"stone", "river", "cloud", "paper", "green", "quiet", "metal", "light",
+                                            "small", "round", "sharp", "sweet", "north", "early", "plain"};
+    const std::vector<std::string> labels = {"animal", "plant", "tool"};
+    std::ofstream out(a.data);
+    out << "text\tlabel\n";
+    for (int i = 0; i < 900; ++i) {
+      const size_t label = rng.uniform(3);
+      std::string text;
+      for (int w = 0; w < 6; ++w) text += words[rng.uniform(words.size())] + " ";
+      out << text << labels[label] << "ish\t" << labels[label] << "\n";
+    }
+    out.close();
+    a.task = "--task tsv --data " + a.data.string();
+    const Dataset data = load_labeled_file_split(FileFormat::TSV, a.data.string());
+    std::vector<std::string> texts;
+    for (const auto& e : data.train) texts.push_back(e.text);
+    const Tokenizer tok = Tokenizer::train(texts, 60, (dir() / "tokenizer.model").string());
+    SpaceConfig sc = qtnas::testing::tiny_space(3, {0, 50});
+    sc.vocab_size = tok.vocab_size();
+    sc.num_classes = 3;
+    torch::manual_seed(0);
+    Supernet net(sc, 0.0);
+    a.supernet = dir() / "supernet.pt";
+    save_checkpoint(a.supernet.string(), net, {sc, 0.0, data.label_names, hash_hex(stable_hash(tok.serialized())), {}},
+                    nullptr);
+    // Latency: a made-up table under this machine's environment with 1 thread (the tests run --threads 1).
+    const SearchSpace space(sc);
+    Environment env = current_environment(1, sc.max_seq_len);
+    env.threads = 1;
+    const size_t per = sc.precisions.size() * sc.sparsity_pct_choices.size();
+    LayerTable table{0.2, std::vector<double>(sc.max_heads * per), std::vector<double>(2 * per)};
+    const AdditiveLatencyModel layout = AdditiveLatencyModel::table_only(space, env, table);
+    for (Precision p : sc.precisions) {
+      for (int s : sc.sparsity_pct_choices) {
+        const double f = p == Precision::BF16 ? 3 : p == Precision::INT8 ? 0.6 : 1;
+        for (int h = 1; h <= 2; ++h) table.attention_ms[layout.attention_index(h, p, s)] = 0.1 * h * f;
+        for (int w : {32, 64}) table.ffn_ms[layout.ffn_index(w, p, s)] = 0.004 * w * f;
+      }
+    }
+    a.model = dir() / "latency.json";
+    std::ofstream(a.model) << AdditiveLatencyModel::table_only(space, env, table).to_json().dump(2);
+    return a;
+  }();
+  return a;
+}
+
+std::string search_args(const fs::path& db, int generations = 6) {
+  const Artifacts& a = artifacts();
+  return fmt::format(
+      "search --supernet {} --latency-model {} --latency-budget-ms 1.0 --population 12 --generations {} --seed 7 "
+      "--val-subset 60 --no-closed-loop --threads 1 --db {} {}",
+      a.supernet.string(), a.model.string(), generations, db.string(), a.task);
+}
+
+nlohmann::json front_json(const fs::path& db) {
+  const Result r = run("front --json --db " + db.string());
+  EXPECT_EQ(r.code, 0) << r.err;
+  return nlohmann::json::parse(r.out);
+}
+
+std::string integrity(const fs::path& db) {
+  sqlite3* h = nullptr;
+  sqlite3_open_v2(db.string().c_str(), &h, SQLITE_OPEN_READONLY, nullptr);
+  sqlite3_stmt* s = nullptr;
+  sqlite3_prepare_v2(h, "PRAGMA integrity_check", -1, &s, nullptr);
+  std::string out = sqlite3_step(s) == SQLITE_ROW ? reinterpret_cast<const char*>(sqlite3_column_text(s, 0)) : "?";
+  sqlite3_finalize(s);
+  sqlite3_close(h);
+  return out;
+}
+
+}  // namespace
+
+TEST(SearchCli, KilledAtRandomMomentsAndResumedGivesTheUninterruptedFront) {
+  const fs::path straight = dir() / "straight.sqlite", killed = dir() / "killed.sqlite";
+  const Result reference = run(search_args(straight));
+  ASSERT_EQ(reference.code, 0) << reference.err;
+  const nlohmann::json expected = front_json(straight);
+  ASSERT_FALSE(expected.empty());
+
+  Rng rng(2026);
+  int kills = 0;
+  pid_t pid = spawn(search_args(killed));
+  for (int round = 0; round < 6; ++round) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(150 + rng.uniform(900)));
+    int status = 0;
+    if (waitpid(pid, &status, WNOHANG) == pid) break;  // finished before the kill
+    kill(pid, SIGKILL);
+    waitpid(pid, &status, 0);
+    ++kills;
+    EXPECT_EQ(integrity(killed), "ok") << "after kill " << kills;
+    // Killed before the run was recorded: start it again; otherwise resume.
+    RunStore probe(killed.string(), RunStore::Mode::Read);
+    pid = spawn(probe.has_run() ? "resume --threads 1 --db " + killed.string() : search_args(killed));
+  }
+  int status = 0;
+  waitpid(pid, &status, 0);
+  const Result last = run("resume --threads 1 --db " + killed.string());  // completes whatever is left
+  ASSERT_EQ(last.code, 0) << last.err;
+  EXPECT_GE(kills, 1) << "no kill landed: the search was too quick for this test";
+  EXPECT_EQ(integrity(killed), "ok");
+  EXPECT_EQ(front_json(killed), expected);
+}
+
+TEST(SearchCli, SecondWriterIsRefusedAndReadersAreNot) {
+  const fs::path db = dir() / "busy.sqlite";
+  const pid_t pid = spawn(search_args(db, 400));
+  bool started = false;
+  for (int i = 0; i < 200 && !started; ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    if (fs::exists(db)) {
+      RunStore probe(db.string(), RunStore::Mode::Read);
+      started = probe.last_generation().has_value();
+    }
+  }
+  ASSERT_TRUE(started);
+  const Result second = run("resume --threads 1 --db " + db.string());
+  EXPECT_EQ(second.code, 2);
+  EXPECT_NE(second.err.find("being written by another process"), std::string::npos) << second.err;
+  EXPECT_EQ(std::count(second.err.begin(), second.err.end(), '\n'), 1) << second.err;
+  const Result reader = run("front --db " + db.string());
+  EXPECT_EQ(reader.code, 0) << reader.err;
+  kill(pid, SIGKILL);
+  waitpid(pid, nullptr, 0);
+}
+
+TEST(SearchCli, BadInputIsRefusedWithOneLineAndNoDataLost) {
+  const Artifacts& a = artifacts();
+  // An infeasible budget: named, with the fastest arch's latency, and no database created.
+  const fs::path db = dir() / "never.sqlite";
+  const Result infeasible = run(fmt::format("search --supernet {} --latency-model {} --latency-budget-ms 0.01 --threads 1 --db {} {}",
+                                            a.supernet.string(), a.model.string(), db.string(), a.task));
+  EXPECT_EQ(infeasible.code, 2);
+  EXPECT_NE(infeasible.err.find("fastest arch"), std::string::npos) << infeasible.err;
+  EXPECT_FALSE(fs::exists(db));
+  // A truncated checkpoint.
+  const fs::path truncated = dir() / "truncated.pt";
+  const std::string bytes = read_file(a.supernet);
+  std::ofstream(truncated, std::ios::binary) << bytes.substr(0, bytes.size() / 2);
+  const Result broken = run(fmt::format("search --supernet {} --latency-model {} --latency-budget-ms 1 --threads 1 --db {} {}",
+                                        truncated.string(), a.model.string(), db.string(), a.task));
+  EXPECT_EQ(broken.code, 2);
+  EXPECT_FALSE(fs::exists(db));
+  // A database of another program or a newer schema: refused, untouched.
+  const fs::path foreign = dir() / "foreign.sqlite";
+  {
+    sqlite3* h = nullptr;
+    sqlite3_open(foreign.string().c_str(), &h);
+    sqlite3_exec(h, "CREATE TABLE notes(x); PRAGMA user_version=3;", nullptr, nullptr, nullptr);
+    sqlite3_close(h);
+  }
+  const std::string before = read_file(foreign);
+  for (const std::string& cmd : {"front --db " + foreign.string(), "resume --db " + foreign.string()}) {
+    const Result r = run(cmd);
+    EXPECT_EQ(r.code, 2) << cmd;
+    EXPECT_EQ(std::count(r.err.begin(), r.err.end(), '\n'), 1) << r.err;
+  }
+  EXPECT_EQ(read_file(foreign), before);
+  // Resume of a run whose supernet changed is refused.
+  EXPECT_EQ(run("front --db " + (dir() / "absent.sqlite").string()).code, 2);
+}
+
+TEST(SearchCli, ExportedModelRunsInCppAndPythonWithTheSameLogits) {
+  const fs::path db = dir() / "export.sqlite", model = dir() / "model.pt";
+  ASSERT_EQ(run(search_args(db, 3)).code, 0);
+  const Result exported = run(fmt::format("export --db {} --best-under-ms 1.0 --out {} --rounds 3 --json --threads 1",
+                                          db.string(), model.string()));
+  ASSERT_EQ(exported.code, 0) << exported.err;
+  const nlohmann::json report = nlohmann::json::parse(exported.out);
+  for (const char* key : {"accuracy_db", "accuracy_export", "latency_pred_ms", "latency_measured_ms"}) {
+    EXPECT_TRUE(report.contains(key)) << key;
+  }
+  // The exported file, evaluated on the validation split, gives the database's full-validation accuracy.
+  EXPECT_NEAR(report["accuracy_export_val"].get<double>(), report["accuracy_db"].get<double>(), 1e-9);
+
+  LoadedModel loaded = load_model(model.string());
+  EXPECT_EQ(to_string(loaded.meta.arch), report["arch"].get<std::string>());
+  const std::vector<std::string> texts = {"stone river animalish", "metal plantish quiet", "toolish"};
+  const torch::Tensor cpp = logits(loaded, texts, /*batch_size=*/1);  // INT8 activations scale per batch
+  const Result predicted = run("predict --json --model " + model.string() + " \"stone river animalish\" toolish");
+  ASSERT_EQ(predicted.code, 0) << predicted.err;
+  EXPECT_EQ(nlohmann::json::parse(predicted.out).size(), 2u);
+
+  // Debian's interpreter, which python3-torch installs into (a python3 earlier on PATH may be another one).
+  const std::string python = fs::exists("/usr/bin/python3") ? "/usr/bin/python3" : "python3";
+  if (std::system((python + " -c 'import torch' >/dev/null 2>&1").c_str()) != 0) {
+    GTEST_SKIP() << "python3-torch is not installed (scripts/setup.sh installs it)";
+  }
+  // Python gets the very token ids and runs the file with plain torch.jit.load.
+  nlohmann::json ids = nlohmann::json::array();
+  for (const auto& t : texts) ids.push_back(loaded.tokenizer.encode(t, loaded.meta.space.max_seq_len));
+  const fs::path script = dir() / "load.py";
+  std::ofstream(script) << "import json, sys, torch\n"
+                           "extra = {'qtnas_meta.json': ''}\n"
+                           "m = torch.jit.load(sys.argv[1], _extra_files=extra)\n"
+                           "meta = json.loads(extra['qtnas_meta.json'])\n"
+                           "rows = json.loads(sys.argv[2])\n"
+                           "out = []\n"
+                           "for r in rows:\n"
+                           "    ids = torch.tensor([r], dtype=torch.long)\n"
+                           "    pad = torch.zeros_like(ids, dtype=torch.bool)\n"
+                           "    out.append(m(ids, pad)[0].tolist())\n"
+                           "print(json.dumps({'arch': meta['arch'], 'logits': out}))\n";
+  const fs::path py_out = dir() / "python.json";
+  const std::string cmd = python + " " + script.string() + " " + model.string() + " '" + ids.dump() + "' >" +
+                          py_out.string() + " 2>&1";
+  ASSERT_EQ(std::system(cmd.c_str()), 0) << read_file(py_out);
+  const nlohmann::json py = nlohmann::json::parse(read_file(py_out));
+  EXPECT_EQ(py["arch"], report["arch"]);
+  for (size_t i = 0; i < texts.size(); ++i) {
+    for (int64_t k = 0; k < cpp.size(1); ++k) {
+      EXPECT_NEAR(py["logits"][i][k].get<double>(), cpp[int64_t(i)][k].item<double>(), 1e-4) << texts[i];
+    }
+  }
+}
