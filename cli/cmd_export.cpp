@@ -22,14 +22,17 @@ namespace {
 
 // --id N, or the most accurate front member whose latency (measured if the run measured it) is within X ms.
 CandidateRecord choose(RunStore& store, const po::variables_map& vm) {
-  QTNAS_CHECK(vm.count("id") != vm.count("best-under-ms"), "give exactly one of --id N and --best-under-ms X");
+  QTNAS_CHECK(vm.count("id") + vm.count("best-under-ms") + vm["best"].as<bool>() == 1,
+              "give exactly one of --id N, --best-under-ms X and --best");
   if (vm.count("id")) {
     const int64_t id = vm["id"].as<int64_t>();
     auto c = store.candidate(id);
     QTNAS_CHECK(c && c->ok, "run '{}' has no evaluated candidate with id {}", store.path(), id);
     return *c;
   }
-  const double budget = vm["best-under-ms"].as<double>();
+  const double budget = vm.count("best-under-ms")
+                            ? vm["best-under-ms"].as<double>()
+                            : store.run_info().config.at("search").at("latency_budget_ms").get<double>();
   std::optional<CandidateRecord> best;
   double fastest = std::numeric_limits<double>::infinity();
   for (const auto& c : store.front()) {
@@ -166,6 +169,7 @@ Command export_command() {
                 ("db", po::value<std::string>()->required(), "run database")
                 ("id", po::value<int64_t>(), "candidate id (see qtnas front)")
                 ("best-under-ms", po::value<double>(), "the most accurate front member within this latency")
+                ("best", po::bool_switch(), "the most accurate front member within the run's budget")
                 ("out", po::value<std::string>()->required(), "model file to write")
                 ("rounds", po::value<int>()->default_value(15), "timed repetitions of the latency re-measurement")
                 ("threads", po::value<int>()->default_value(0), "LibTorch threads for evaluation (0: all cores)")

@@ -83,7 +83,7 @@ int search_and_report(RunStore& store, const po::variables_map& vm) {
                                 r.best_feasible_accuracy ? fmt::format("{:.2f}%", 100 * *r.best_feasible_accuracy)
                                                          : "none",
                                 r.hypervolume));
-  });
+  }, [&](const std::string& note) { std::cerr << "search: " << note << "\n"; });
   progress.finish();
 
   const auto front = store.front();
@@ -119,7 +119,12 @@ int run_search(const po::variables_map& vm) {
   Environment here = current_environment(model.environment().batch, model.environment().seq);
   model.check_environment(here, vm["allow-other-environment"].as<bool>());
   SearchConfig config;
-  config.latency_budget_ms = vm["latency-budget-ms"].as<double>();
+  QTNAS_CHECK(vm.count("latency-budget-ms") != vm.count("latency-budget-fraction"),
+              "give exactly one of --latency-budget-ms X and --latency-budget-fraction F");
+  config.latency_budget_ms =
+      vm.count("latency-budget-ms")
+          ? vm["latency-budget-ms"].as<double>()
+          : vm["latency-budget-fraction"].as<double>() * model.predict_ms(space.largest(Precision::FP32));
   config.size_budget_mb = vm["size-budget-mb"].as<double>();
   config.searcher = vm["searcher"].as<std::string>();
   config.population = vm["population"].as<int>();
@@ -175,7 +180,9 @@ Command search_command() {
             desc.add_options()
                 ("supernet", po::value<std::string>()->required(), "supernet checkpoint")
                 ("latency-model", po::value<std::string>()->required(), "latency model (JSON from qtnas profile)")
-                ("latency-budget-ms", po::value<double>()->required(), "hard latency budget")
+                ("latency-budget-ms", po::value<double>(), "hard latency budget")
+                ("latency-budget-fraction", po::value<double>(),
+                 "the budget as a fraction of the largest FP32 subnet's predicted latency (instead of -ms)")
                 ("size-budget-mb", po::value<double>()->default_value(0), "optional size budget (0: none)")
                 ("population", po::value<int>()->default_value(20), "population (and children per generation)")
                 ("generations", po::value<int>()->default_value(10), "generations, counting the initial one")

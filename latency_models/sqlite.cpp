@@ -41,10 +41,11 @@ std::string Statement::column_text(int i) const {
 }
 
 Database::Database(const std::string& path, const std::string& schema, int version, int32_t application_id,
-                   const std::vector<std::string>& migrations)
+                   const std::vector<std::string>& migrations, bool read_only)
     : path_(path) {
   const bool existed = std::filesystem::exists(path);
-  if (sqlite3_open_v2(path.c_str(), &db_, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, nullptr) != SQLITE_OK) {
+  const int flags = read_only ? SQLITE_OPEN_READONLY : SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE;
+  if (sqlite3_open_v2(path.c_str(), &db_, flags, nullptr) != SQLITE_OK) {
     const std::string message = db_ ? sqlite3_errmsg(db_) : "out of memory";
     sqlite3_close(db_);
     QTNAS_FAIL("cannot open database '{}': {}", path, message);
@@ -65,6 +66,12 @@ Database::Database(const std::string& path, const std::string& schema, int versi
                   app);
       QTNAS_CHECK(found <= version, "database '{}' has schema version {}, newer than this qtnas ({}); update qtnas",
                   path, found, version);
+    }
+    if (read_only) {
+      QTNAS_CHECK(found != 0, "'{}' holds no database of this kind yet", path);
+      QTNAS_CHECK(found == version, "database '{}' has schema version {}; open it for writing once to migrate it",
+                  path, found);
+      return;
     }
     exec("PRAGMA journal_mode=WAL");
     exec("PRAGMA foreign_keys=ON");

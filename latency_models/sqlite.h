@@ -40,8 +40,10 @@ class Database {
   // Opens (creating if missing) in WAL mode. `schema` is the full SQL of version `version`; `migrations[v]`
   // upgrades version v to v + 1. A file that is not SQLite, or whose application id or version does not fit,
   // is refused and left untouched.
+  // read_only: opens an existing database without writing anything (no schema creation, no migration, no WAL
+  // switch); one without a schema yet is refused.
   Database(const std::string& path, const std::string& schema, int version, int32_t application_id,
-           const std::vector<std::string>& migrations = {});
+           const std::vector<std::string>& migrations = {}, bool read_only = false);
   ~Database();
   Database(const Database&) = delete;
   Database& operator=(const Database&) = delete;

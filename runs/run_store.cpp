@@ -50,7 +50,8 @@ RunStore::RunStore(const std::string& path, Mode mode) : path_(path) {
     }
   }
   try {
-    db_.emplace(path, kRunSchema, kRunSchemaVersion, kRunApplicationId);
+    db_.emplace(path, kRunSchema, kRunSchemaVersion, kRunApplicationId, std::vector<std::string>{},
+                /*read_only=*/mode == Mode::Read);
   } catch (...) {
     if (lock_fd_ >= 0) ::close(lock_fd_);
     throw;

@@ -147,7 +147,8 @@ void SearchRun::measure_front(int generation, const std::vector<Evaluated>& fron
   if (n > 0) refit();
 }
 
-void SearchRun::run(const std::function<void(const GenerationReport&)>& on_generation) {
+void SearchRun::run(const std::function<void(const GenerationReport&)>& on_generation,
+                    const std::function<void(const std::string&)>& on_note) {
   const auto run_start = std::chrono::steady_clock::now();
   double best = -1;
   for (const auto& c : store_.candidates()) {
@@ -207,10 +208,10 @@ void SearchRun::run(const std::function<void(const GenerationReport&)>& on_gener
                      std::chrono::duration<double>(std::chrono::steady_clock::now() - run_start).count()});
     }
   }
-  finish();
+  finish(on_note ? on_note : [](const std::string&) {});
 }
 
-void SearchRun::finish() {
+void SearchRun::finish(const std::function<void(const std::string&)>& on_note) {
   const std::vector<CandidateRecord> front = store_.front();
   if (config_.full_fidelity && full_) {
     std::vector<Arch> archs;
@@ -221,7 +222,8 @@ void SearchRun::finish() {
         todo.push_back(&c);
       }
     }
-    const std::vector<Evaluation> evaluations = evaluate_all(*full_, archs, parallelism_);
+    if (!archs.empty()) on_note(fmt::format("evaluating {} front members on the whole validation split", archs.size()));
+    const std::vector<Evaluation> evaluations = evaluate_all(*full_, archs, split_cores(parallelism_.inter * parallelism_.intra, int(archs.size())));
     std::vector<CandidateRecord> records;
     for (size_t i = 0; i < todo.size(); ++i) {
       CandidateRecord r = *todo[i];
@@ -241,6 +243,7 @@ void SearchRun::finish() {
   std::sort(ranked.begin(), ranked.end(), [](const CandidateRecord& a, const CandidateRecord& b) {
     return a.accuracy_full.value_or(a.accuracy) > b.accuracy_full.value_or(b.accuracy);
   });
+  on_note("measuring the final choice under the budget on its deployable module");
   int tries = 0;
   for (const auto& c : ranked) {
     if (!c.feasible || tries++ >= 8) continue;

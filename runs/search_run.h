@@ -67,7 +67,9 @@ class SearchRun {
 
   // Runs until `config.generations` generations are committed, starting after the store's last one (so a
   // killed run resumes where its last committed generation ended). `on_generation` reports each one.
-  void run(const std::function<void(const GenerationReport&)>& on_generation = {});
+  // `on_note` tells about the final stages (full-fidelity evaluation, measuring the final choice).
+  void run(const std::function<void(const GenerationReport&)>& on_generation = {},
+           const std::function<void(const std::string&)>& on_note = {});
 
   // Kendall tau between subset and full accuracy of the front's members (NaN when fewer than 2).
   double fidelity_tau();
@@ -78,7 +80,7 @@ class SearchRun {
   void measure_front(int generation, const std::vector<Evaluated>& front);
   double measured_or_measure(const std::string& arch, int generation);
   void refit();
-  void finish();
+  void finish(const std::function<void(const std::string&)>& on_note);
 
   RunStore& store_;
   SearchConfig config_;

@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
-# The main job on the embedded default task (WordNet glosses -> 45 lexicographer classes): set-up, build,
-# prepare the task, train the supernet (quick preset), and evaluate a few of its subnets on the test split.
-# Everything is written to $QTNAS_WORKDIR (default qtnas_work/); rerunning reuses what is there.
+# The main job on the embedded default task (WordNet glosses -> 45 lexicographer classes), end to end: set-up and
+# build, the task, a supernet (quick preset), latency measurements and predictor at batch 1, a search under a
+# budget of a quarter of the largest FP32 subnet's latency, the export of the best subnet, and predictions.
+# Everything is written to $QTNAS_WORKDIR (default qtnas_work/); rerunning reuses the tokenizer, supernet and
+# measurements, and starts a new search run.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 start=$(date +%s)
@@ -10,25 +12,43 @@ export GLOG_minloglevel=2
 workdir=${QTNAS_WORKDIR:-qtnas_work}
 qtnas=${QTNAS_BUILD_DIR:-build}/cli/qtnas
 supernet=$workdir/supernet_quick.pt
+latency_db=$workdir/latency_quick.sqlite
+latency_model=$workdir/latency_quick.b1.json
+run=$workdir/run_demo.sqlite
+model=$workdir/model_demo.pt
 
 echo "== 1. the task: WordNet glosses, 80/10/10 split, SentencePiece tokenizer"
 "$qtnas" data --task wordnet --workdir "$workdir"
 
-echo "== 2. the search space: its largest and smallest archs, and three random ones"
+echo "== 2. the search space: its largest and smallest archs"
 "$qtnas" arch --largest
 "$qtnas" arch --smallest --precision int8
-"$qtnas" arch --random 3 --seed 1
 
 echo "== 3. train the weight-sharing supernet (quick preset; 'qtnas train' alone runs the full default)"
 "$qtnas" train --preset quick --workdir "$workdir" --out "$supernet" --eval-limit 2000
 
-echo "== 4. subnets of the supernet on 2000 test examples, with their deployed numerics"
-for arch in largest \
-    h4-f1024-s0-int8,h4-f1024-s0-int8,h4-f1024-s0-int8,h4-f1024-s0-int8,h4-f1024-s0-int8,h4-f1024-s0-int8 \
-    h4-f1024-s50-fp32,h4-f1024-s50-fp32,h4-f1024-s50-fp32,h4-f1024-s50-fp32,h4-f1024-s50-fp32,h4-f1024-s50-fp32 \
-    h2-f512-s0-int8,h2-f512-s75-int8,h2-f512-s0-bf16,skip,h2-f512-s0-fp32,skip \
-    smallest; do
-  "$qtnas" eval --supernet "$supernet" --arch "$arch" --split test --limit 2000
-done
+echo "== 4. measure deployable subnets at batch 1 on this machine and fit the latency predictor"
+if [ ! -f "$latency_model" ]; then
+  "$qtnas" profile --supernet "$supernet" --db "$latency_db" --batch 1 --samples 30 --rounds 5 --out "$latency_model"
+else
+  "$qtnas" profile --supernet "$supernet" --db "$latency_db" --batch 1 --refit --out "$latency_model"
+fi
 
-echo "demo: done in $(( $(date +%s) - start )) s; tokenizer and supernet in $workdir/"
+echo "== 5. search under a budget of 1/4 of the largest FP32 subnet's predicted latency"
+rm -f "$run" "$run-wal" "$run-shm"
+"$qtnas" search --supernet "$supernet" --latency-model "$latency_model" --latency-budget-fraction 0.25 \
+  --population 16 --generations 6 --val-subset 500 --seed 1 --db "$run"
+"$qtnas" front --db "$run"
+"$qtnas" plot --db "$run" --out "$workdir/front_demo.svg"
+
+echo "== 6. export the best subnet within the budget: re-measured and re-evaluated from the saved file"
+"$qtnas" export --db "$run" --best --out "$model"
+"$qtnas" eval --supernet "$supernet" --arch largest --split test
+
+echo "== 7. label texts with the exported model"
+"$qtnas" predict --model "$model" "a domesticated carnivorous mammal that barks" \
+  "move fast by using one's feet" "a sweet edible fruit with red or yellow skin"
+
+echo "demo: done in $(( $(date +%s) - start )) s. Written to $workdir/: supernet $supernet, latency" \
+     "measurements $latency_db and predictor $latency_model, search run $run (picture front_demo.svg)," \
+     "exported model $model"

@@ -21,6 +21,7 @@
 #include "latency_models/environment.h"
 #include "latency_models/latency_model.h"
 #include "runs/run_store.h"
+#include "space/error.h"
 #include "space/hash.h"
 #include "supernet/checkpoint.h"
 #include "tests/fixtures.h"
@@ -44,7 +45,8 @@ std::string read_file(const fs::path& p) {
 
 const fs::path& dir() {
   static const fs::path d = [] {
-    const fs::path p = fs::temp_directory_path() / "qtnas_search_cli_test";
+    // One directory per process: ctest runs each test of this file in its own process, in parallel.
+    const fs::path p = fs::temp_directory_path() / ("qtnas_search_cli_test_" + std::to_string(getpid()));
     fs::remove_all(p);
     fs::create_directories(p);
     return p;
@@ -158,31 +160,52 @@ std::string integrity(const fs::path& db) {
 
 TEST(SearchCli, KilledAtRandomMomentsAndResumedGivesTheUninterruptedFront) {
   const fs::path straight = dir() / "straight.sqlite", killed = dir() / "killed.sqlite";
-  const Result reference = run(search_args(straight));
+  constexpr int kGenerations = 24;  // long enough for several kills to land mid-run
+  const auto started = std::chrono::steady_clock::now();
+  const Result reference = run(search_args(straight, kGenerations));
+  const double reference_ms =
+      std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - started).count();
   ASSERT_EQ(reference.code, 0) << reference.err;
   const nlohmann::json expected = front_json(straight);
   ASSERT_FALSE(expected.empty());
 
   Rng rng(2026);
   int kills = 0;
-  pid_t pid = spawn(search_args(killed));
+  // Committed generations, read without blocking the writer (-1: no run recorded yet).
+  auto committed = [&] {
+    try {
+      RunStore probe(killed.string(), RunStore::Mode::Read);
+      if (!probe.has_run()) return -1;
+      const auto last = probe.last_generation();
+      return last ? last->generation : -1;
+    } catch (const Error&) {
+      return -1;  // not created yet, or its schema is being written
+    }
+  };
+  pid_t pid = spawn(search_args(killed, kGenerations));
   for (int round = 0; round < 6; ++round) {
-    std::this_thread::sleep_for(std::chrono::milliseconds(150 + rng.uniform(900)));
+    // Wait until this process has committed something new, then kill it at a random moment after that: at
+    // any point of a generation, or in the middle of the next commit.
+    const int before = committed();
+    bool exited = false;
     int status = 0;
-    if (waitpid(pid, &status, WNOHANG) == pid) break;  // finished before the kill
+    while (!(exited = waitpid(pid, &status, WNOHANG) == pid) && committed() <= before) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    }
+    if (exited) break;  // finished before the kill
+    std::this_thread::sleep_for(std::chrono::microseconds(rng.uniform(uint64_t(reference_ms * 1000 / kGenerations))));
     kill(pid, SIGKILL);
     waitpid(pid, &status, 0);
     ++kills;
     EXPECT_EQ(integrity(killed), "ok") << "after kill " << kills;
-    // Killed before the run was recorded: start it again; otherwise resume.
-    RunStore probe(killed.string(), RunStore::Mode::Read);
-    pid = spawn(probe.has_run() ? "resume --threads 1 --db " + killed.string() : search_args(killed));
+    pid = spawn("resume --threads 1 --db " + killed.string());
   }
   int status = 0;
   waitpid(pid, &status, 0);
   const Result last = run("resume --threads 1 --db " + killed.string());  // completes whatever is left
   ASSERT_EQ(last.code, 0) << last.err;
-  EXPECT_GE(kills, 1) << "no kill landed: the search was too quick for this test";
+  EXPECT_GE(kills, 4) << "too few kills landed: the search was too quick for this test";
+  std::cout << "kills: " << kills << "\n";
   EXPECT_EQ(integrity(killed), "ok");
   EXPECT_EQ(front_json(killed), expected);
 }
