@@ -17,6 +17,7 @@
 #include "search/zdt.h"
 #include "space/error.h"
 #include "space/hash.h"
+#include "tests/expect_error.h"
 
 using namespace qtnas;
 
@@ -29,18 +30,7 @@ Evaluated point(std::vector<double> objectives, double violation = 0) {
   return Evaluated{"p" + std::to_string(counter++), std::move(objectives), violation, true, ""};
 }
 
-// Expects `fn` to throw qtnas::Error whose one-line message contains every string in `parts`.
-template <typename Fn>
-void expect_error(Fn fn, std::initializer_list<const char*> parts) {
-  try {
-    fn();
-    FAIL() << "no error thrown";
-  } catch (const Error& e) {
-    const std::string message = e.what();
-    EXPECT_EQ(message.find('\n'), std::string::npos) << message;
-    for (const char* part : parts) EXPECT_NE(message.find(part), std::string::npos) << message << " lacks " << part;
-  }
-}
+using qtnas::testing::expect_error;
 
 using Evaluate = std::function<Evaluated(const std::string&)>;
 

@@ -7,23 +7,13 @@
 #include "space/error.h"
 #include "space/hash.h"
 #include "space/search_space.h"
+#include "tests/expect_error.h"
 
 using namespace qtnas;
 
 namespace {
 
-// Expects `fn` to throw qtnas::Error whose message contains every string in `parts`.
-template <typename Fn>
-void expect_error(Fn fn, std::initializer_list<const char*> parts) {
-  try {
-    fn();
-    FAIL() << "no error thrown";
-  } catch (const Error& e) {
-    const std::string message = e.what();
-    EXPECT_EQ(message.find('\n'), std::string::npos) << message;
-    for (const char* part : parts) EXPECT_NE(message.find(part), std::string::npos) << message << " lacks " << part;
-  }
-}
+using qtnas::testing::expect_error;
 
 }  // namespace
 
