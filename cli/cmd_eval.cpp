@@ -8,6 +8,7 @@
 
 #include "cli/command.h"
 #include "cli/common_options.h"
+#include "cli/supernet_task.h"
 #include "space/error.h"
 #include "space/hash.h"
 #include "supernet/checkpoint.h"
@@ -28,10 +29,7 @@ int run_eval(const po::variables_map& vm) {
                                               : parse_arch(arch_text);
   space.validate(arch);
 
-  const std::string tokenizer_path = (std::filesystem::path(path).parent_path() / "tokenizer.model").string();
-  const Tokenizer tokenizer = Tokenizer::load(tokenizer_path);
-  QTNAS_CHECK(hash_hex(stable_hash(tokenizer.serialized())) == ckpt.meta.tokenizer_fingerprint,
-              "tokenizer '{}' is not the one supernet '{}' was trained with", tokenizer_path, path);
+  const Tokenizer tokenizer = load_training_tokenizer(path, ckpt.meta);
   const Dataset data = load_task(vm);
   QTNAS_CHECK(data.label_names == ckpt.meta.label_names,
               "the task's labels differ from those supernet '{}' was trained on (wrong --task?)", path);

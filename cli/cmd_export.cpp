@@ -36,10 +36,8 @@ CandidateRecord choose(RunStore& store, const po::variables_map& vm) {
   std::optional<CandidateRecord> best;
   double fastest = std::numeric_limits<double>::infinity();
   for (const auto& c : store.front()) {
-    const double ms = c.latency_measured_ms.value_or(c.latency_pred_ms);
-    fastest = std::min(fastest, ms);
-    const double acc = c.accuracy_full.value_or(c.accuracy);
-    if (ms <= budget && (!best || acc > best->accuracy_full.value_or(best->accuracy))) best = c;
+    fastest = std::min(fastest, c.best_latency_ms());
+    if (c.best_latency_ms() <= budget && (!best || c.best_accuracy() > best->best_accuracy())) best = c;
   }
   QTNAS_CHECK(best, "no front member of run '{}' is within {} ms (the fastest takes {:.3f} ms)", store.path(), budget,
               fastest);
@@ -76,7 +74,7 @@ int run_export(const po::variables_map& vm) {
                  {{"run", std::filesystem::absolute(store.path()).string()},
                   {"candidate_id", chosen.id},
                   {"supernet_hash", info.supernet_hash},
-                  {"accuracy_val_db", chosen.accuracy_full.value_or(chosen.accuracy)},
+                  {"accuracy_val_db", chosen.best_accuracy()},
                   {"latency_pred_ms", chosen.latency_pred_ms},
                   {"environment", to_json(env)}}};
   {
@@ -98,7 +96,7 @@ int run_export(const po::variables_map& vm) {
   const LatencyStats latency = measure_interleaved(modules, mc).at(0);
   at::set_num_threads(threads);
 
-  const double accuracy_db = chosen.accuracy_full.value_or(chosen.accuracy);
+  const double accuracy_db = chosen.best_accuracy();
   nlohmann::json report = {{"out", out},
                            {"id", chosen.id},
                            {"arch", chosen.arch},

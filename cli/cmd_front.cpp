@@ -11,15 +11,12 @@
 namespace qtnas::cli {
 namespace {
 
-// The latency a user can rely on: measured when the run measured it, predicted otherwise.
-double best_known_ms(const CandidateRecord& c) { return c.latency_measured_ms.value_or(c.latency_pred_ms); }
-
 nlohmann::json to_json(const CandidateRecord& c) {
   nlohmann::json j = {{"id", c.id},
                       {"arch", c.arch},
-                      {"accuracy", c.accuracy_full.value_or(c.accuracy)},
+                      {"accuracy", c.best_accuracy()},
                       {"accuracy_subset", c.accuracy},
-                      {"latency_ms", best_known_ms(c)},
+                      {"latency_ms", c.best_latency_ms()},
                       {"latency_pred_ms", c.latency_pred_ms},
                       {"size_bytes", c.size_bytes},
                       {"generation", c.generation}};
@@ -33,7 +30,7 @@ int run_front(const po::variables_map& vm) {
   const double budget = vm["budget-ms"].as<double>();
   std::vector<CandidateRecord> front;
   for (auto& c : store.front()) {
-    if (budget <= 0 || best_known_ms(c) <= budget) front.push_back(std::move(c));
+    if (budget <= 0 || c.best_latency_ms() <= budget) front.push_back(std::move(c));
   }
   if (vm["json"].as<bool>()) {
     nlohmann::json out = nlohmann::json::array();
@@ -41,9 +38,8 @@ int run_front(const po::variables_map& vm) {
     std::cout << out.dump(2) << "\n";
     return 0;
   }
-  const auto last = store.last_generation();
   std::cout << fmt::format("Pareto front of '{}' after generation {}{}: {} members\n", store.path(),
-                           last ? last->generation : -1,
+                           store.last_generation_number().value_or(-1),
                            budget > 0 ? fmt::format(", within {} ms", budget) : "", front.size());
   std::cout << fmt::format("{:>6} {:>9} {:>9} {:>11} {:>11} {:>9}  {}\n", "id", "acc.val", "acc.sub", "pred ms",
                            "measured", "MB", "arch");

@@ -74,7 +74,7 @@ int search_and_report(RunStore& store, const po::variables_map& vm) {
 
   const bool json = vm["json"].as<bool>();
   SearchRun run(store, config, task.checkpoint.net, subset, &full, model, latency_db ? &*latency_db : nullptr);
-  const int done = store.last_generation() ? store.last_generation()->generation + 1 : 0;
+  const int done = store.last_generation_number().value_or(-1) + 1;
   Progress progress("search (generations)", config.generations, done);
   run.run([&](const GenerationReport& r) {
     progress.update(r.generation + 1,
@@ -114,7 +114,7 @@ int run_search(const po::variables_map& vm) {
   LoadedCheckpoint ckpt = load_checkpoint(supernet);
   const SearchSpace& space = ckpt.net->space();
   const AdditiveLatencyModel model = load_latency_model(model_path);
-  QTNAS_CHECK(model.space().layers == space.config().layers && to_string(model.space()) == to_string(space.config()),
+  QTNAS_CHECK(to_string(model.space()) == to_string(space.config()),
               "latency model '{}' was profiled for another search space than supernet '{}'", model_path, supernet);
   Environment here = current_environment(model.environment().batch, model.environment().seq);
   model.check_environment(here, vm["allow-other-environment"].as<bool>());

@@ -68,24 +68,34 @@ void add_task_options(po::options_description& desc) {
        "directory for the tokenizer, checkpoints and databases of this task");
 }
 
-Dataset load_task(const po::variables_map& vm) {
-  const std::string task = vm["task"].as<std::string>();
+nlohmann::json task_options_json(const po::variables_map& vm) {
+  nlohmann::json j = nlohmann::json::object();
+  for (const char* key : {"task", "wordnet-dir", "data", "train", "val", "test"}) {
+    if (vm.count(key)) j[key] = vm[key].as<std::string>();
+  }
+  return j;
+}
+
+Dataset load_task(const nlohmann::json& options) {
+  const std::string task = options.value("task", "wordnet");
   if (task == "wordnet") {
-    QTNAS_CHECK(!vm.count("data") && !vm.count("train"), "--task wordnet takes no --data/--train files");
-    return load_wordnet(vm["wordnet-dir"].as<std::string>());
+    QTNAS_CHECK(!options.contains("data") && !options.contains("train"), "--task wordnet takes no --data/--train files");
+    return load_wordnet(options.value("wordnet-dir", "/usr/share/wordnet"));
   }
   QTNAS_CHECK(task == "tsv" || task == "jsonl", "unknown task '{}' (allowed: wordnet, tsv, jsonl)", task);
   const FileFormat format = parse_file_format(task);
-  const bool split_files = vm.count("train") || vm.count("val") || vm.count("test");
-  if (vm.count("data")) {
+  const bool split_files = options.contains("train") || options.contains("val") || options.contains("test");
+  if (options.contains("data")) {
     QTNAS_CHECK(!split_files, "give either --data or --train/--val/--test, not both");
-    return load_labeled_file_split(format, vm["data"].as<std::string>());
+    return load_labeled_file_split(format, options["data"].get<std::string>());
   }
-  QTNAS_CHECK(vm.count("train") && vm.count("val") && vm.count("test"),
+  QTNAS_CHECK(options.contains("train") && options.contains("val") && options.contains("test"),
               "--task {} needs --data FILE, or all of --train, --val and --test", task);
-  return load_labeled_files(format, vm["train"].as<std::string>(), vm["val"].as<std::string>(),
-                            vm["test"].as<std::string>());
+  return load_labeled_files(format, options["train"].get<std::string>(), options["val"].get<std::string>(),
+                            options["test"].get<std::string>());
 }
+
+Dataset load_task(const po::variables_map& vm) { return load_task(task_options_json(vm)); }
 
 std::string workdir(const po::variables_map& vm) {
   const std::string dir = vm["workdir"].as<std::string>();

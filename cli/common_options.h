@@ -3,6 +3,8 @@
 
 #include <string>
 
+#include <nlohmann/json.hpp>
+
 #include "cli/command.h"
 #include "data/dataset.h"
 #include "data/tokenizer.h"
@@ -21,6 +23,10 @@ SpaceConfig space_config_from(const po::variables_map& vm, int num_classes);
 // --task wordnet|tsv|jsonl --wordnet-dir --data | --train --val --test, --workdir.
 void add_task_options(po::options_description& desc);
 Dataset load_task(const po::variables_map& vm);
+// The task options as JSON (stored in a search run, so that `resume` and `export` reload the same data), and
+// the task they name.
+nlohmann::json task_options_json(const po::variables_map& vm);
+Dataset load_task(const nlohmann::json& options);
 // Where this task's files (tokenizer, checkpoints) live; created if missing.
 std::string workdir(const po::variables_map& vm);
 

@@ -12,8 +12,9 @@
 
 namespace qtnas::cli {
 
-// The task options of add_task_options as JSON (stored in a run, so `resume` and `export` reload the same data).
-nlohmann::json task_options_json(const po::variables_map& vm);
+// The tokenizer beside a supernet checkpoint; throws qtnas::Error if it is not the one the supernet was trained
+// with (its fingerprint is in the checkpoint).
+Tokenizer load_training_tokenizer(const std::string& supernet_path, const CheckpointMeta& meta);
 
 struct SupernetTask {
   LoadedCheckpoint checkpoint;

@@ -17,7 +17,7 @@ struct Job {
   Arch arch;
 };
 
-// Subnets that cover the space: anchors, then samples of which half are forced to one precision throughout.
+// The largest arch in each precision and the smallest: always measured, never held out.
 std::vector<Arch> anchor_archs(const SearchSpace& space) {
   std::vector<Arch> out;
   for (Precision p : space.config().precisions) out.push_back(space.largest(p));
@@ -25,6 +25,7 @@ std::vector<Arch> anchor_archs(const SearchSpace& space) {
   return out;
 }
 
+// Subnets that cover the space: anchors, then samples of which half are forced to one precision throughout.
 std::vector<Job> subnet_jobs(const SearchSpace& space, int count, uint64_t seed) {
   std::vector<Job> jobs;
   std::set<uint64_t> seen;

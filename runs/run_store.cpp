@@ -141,6 +141,13 @@ std::optional<GenerationRecord> RunStore::last_generation() {
   return g;
 }
 
+std::optional<int> RunStore::last_generation_number() {
+  Statement q = db_->prepare("SELECT MAX(generation) FROM generations");
+  q.step();
+  if (q.is_null(0)) return std::nullopt;
+  return static_cast<int>(q.column_int(0));
+}
+
 std::vector<GenerationRecord> RunStore::generations() {
   Statement q = db_->prepare(
       "SELECT generation, evaluations, hypervolume, best_feasible_accuracy, seconds, best_feasible_accuracy IS NULL "
@@ -220,9 +227,9 @@ std::vector<CandidateRecord> RunStore::candidates() {
 std::vector<CandidateRecord> RunStore::front(int generation) {
   int64_t g = generation;
   if (g < 0) {
-    const auto last = last_generation();
+    const auto last = last_generation_number();
     if (!last) return {};
-    g = last->generation;
+    g = *last;
   }
   return query_candidates(
       "JOIN front p ON p.candidate_id = c.id WHERE p.generation = ?1 ORDER BY c.latency_pred_ms, c.id", g);

@@ -40,6 +40,11 @@ struct CandidateRecord {
   int64_t examples = 0;
   std::optional<double> latency_measured_ms;  // if the run measured its deployable module
   std::optional<double> accuracy_full;        // the 'full' fidelity accuracy, when evaluated (subset rows only)
+
+  // What the run knows best: the full-validation accuracy when evaluated, else the subset's; the measured
+  // latency when the run measured it, else the predicted one.
+  double best_accuracy() const { return accuracy_full.value_or(accuracy); }
+  double best_latency_ms() const { return latency_measured_ms.value_or(latency_pred_ms); }
 };
 
 struct GenerationRecord {
@@ -79,6 +84,7 @@ class RunStore {
   void commit_generation(const GenerationRecord& generation, const std::vector<CandidateRecord>& new_candidates,
                          const std::vector<std::string>& population, const std::vector<std::string>& front);
   std::optional<GenerationRecord> last_generation();
+  std::optional<int> last_generation_number();  // the same generation, without reading its searcher state
   std::vector<GenerationRecord> generations();  // without searcher states (empty JSON), in order
 
   // Full-fidelity evaluations of front members, in one transaction; an arch evaluated before is skipped.

@@ -50,8 +50,7 @@ SearchConfig search_config_from_json(const nlohmann::json& j) {
 std::vector<double> Scoring::hypervolume_reference() const { return {0.0, 1.0, 1.0}; }
 
 std::vector<double> Scoring::normalized(const std::vector<double>& o) const {
-  const double size_ref = size_budget_bytes > 0 ? size_budget_bytes : double(space->size(space->largest()).size_bytes);
-  return {o[0], o[1] / latency_budget_ms, o[2] / size_ref};
+  return {o[0], o[1] / latency_budget_ms, o[2] / size_reference_bytes};
 }
 
 double Scoring::violation(double latency_ms, double size_bytes) const {
@@ -69,7 +68,9 @@ SearchRun::SearchRun(RunStore& store, SearchConfig config, Supernet net, const E
       full_(full),
       model_(std::move(model)),
       latency_db_(latency_db),
-      scoring_{&net_->space(), config_.latency_budget_ms, config_.size_budget_mb * 1e6} {
+      scoring_{config_.latency_budget_ms, config_.size_budget_mb * 1e6,
+               config_.size_budget_mb > 0 ? config_.size_budget_mb * 1e6
+                                          : double(net_->space().size(net_->space().largest()).size_bytes)} {
   QTNAS_CHECK(config_.latency_budget_ms > 0, "the latency budget must be positive, got {} ms",
               config_.latency_budget_ms);
   const int cores = config_.threads > 0 ? config_.threads : int(std::max(1u, std::thread::hardware_concurrency()));
@@ -95,15 +96,14 @@ SearchRun::SearchRun(RunStore& store, SearchConfig config, Supernet net, const E
   if (config_.closed_loop) refit();  // a resumed run picks up the measurements it had committed
 }
 
-Evaluated SearchRun::score(const Arch& arch, const Evaluation& e, double latency_ms) const {
+Evaluated SearchRun::score(const Arch& arch, const Evaluation& e, double latency_ms, double size_bytes) const {
   Evaluated r;
   r.key = to_string(arch);
   r.ok = e.ok;
   r.error = e.error;
   if (!e.ok) return r;
-  const double size = double(net_->space().size(arch).size_bytes);
-  r.objectives = {-e.accuracy, latency_ms, size};
-  r.violation = scoring_.violation(latency_ms, size);
+  r.objectives = {-e.accuracy, latency_ms, size_bytes};
+  r.violation = scoring_.violation(latency_ms, size_bytes);
   return r;
 }
 
@@ -167,7 +167,8 @@ void SearchRun::run(const std::function<void(const GenerationReport&)>& on_gener
     int failed = 0;
     for (size_t i = 0; i < archs.size(); ++i) {
       const double latency = model_.predict_ms(archs[i]);
-      results.push_back(score(archs[i], evaluations[i], latency));
+      const int64_t size = net_->space().size(archs[i]).size_bytes;
+      results.push_back(score(archs[i], evaluations[i], latency, double(size)));
       const Evaluated& r = results.back();
       CandidateRecord c;
       c.arch = keys[i];
@@ -176,7 +177,7 @@ void SearchRun::run(const std::function<void(const GenerationReport&)>& on_gener
       c.error = r.error;
       c.accuracy = evaluations[i].accuracy;
       c.latency_pred_ms = latency;
-      c.size_bytes = net_->space().size(archs[i]).size_bytes;
+      c.size_bytes = size;
       c.feasible = r.feasible();
       c.eval_seconds = evaluations[i].seconds;
       c.examples = evaluations[i].examples;
@@ -241,7 +242,7 @@ void SearchRun::finish(const std::function<void(const std::string&)>& on_note) {
   // The final choice: the most accurate feasible front member whose measured latency is within the budget.
   std::vector<CandidateRecord> ranked = store_.front();
   std::sort(ranked.begin(), ranked.end(), [](const CandidateRecord& a, const CandidateRecord& b) {
-    return a.accuracy_full.value_or(a.accuracy) > b.accuracy_full.value_or(b.accuracy);
+    return a.best_accuracy() > b.best_accuracy();
   });
   on_note("measuring the final choice under the budget on its deployable module");
   int tries = 0;

@@ -42,9 +42,9 @@ SearchConfig search_config_from_json(const nlohmann::json& j);  // throws qtnas:
 
 // Objectives as the searcher sees them (all minimized): -accuracy, predicted latency, size in bytes.
 struct Scoring {
-  const SearchSpace* space;
   double latency_budget_ms;
-  double size_budget_bytes;  // 0: none
+  double size_budget_bytes;     // 0: none
+  double size_reference_bytes;  // the hypervolume's reference size: the size budget, or the largest arch's size
   std::vector<double> hypervolume_reference() const;  // in normalized objectives (see normalized())
   std::vector<double> normalized(const std::vector<double>& objectives) const;
   double violation(double latency_ms, double size_bytes) const;
@@ -76,7 +76,7 @@ class SearchRun {
   const AdditiveLatencyModel& model() const { return model_; }
 
  private:
-  Evaluated score(const Arch& arch, const Evaluation& e, double latency_ms) const;
+  Evaluated score(const Arch& arch, const Evaluation& e, double latency_ms, double size_bytes) const;
   void measure_front(int generation, const std::vector<Evaluated>& front);
   double measured_or_measure(const std::string& arch, int generation);
   void refit();

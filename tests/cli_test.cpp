@@ -9,6 +9,8 @@
 
 #include <nlohmann/json.hpp>
 
+#include "tests/files.h"
+
 namespace fs = std::filesystem;
 
 namespace {
@@ -18,12 +20,7 @@ struct Result {
   std::string out, err;
 };
 
-std::string read_file(const fs::path& p) {
-  std::ifstream in(p);
-  std::stringstream s;
-  s << in.rdbuf();
-  return s.str();
-}
+using qtnas::testing::read_file;
 
 class Cli : public ::testing::Test {
  protected:

@@ -8,6 +8,7 @@
 #include "latency_models/profiler.h"
 #include "space/error.h"
 #include "tests/fixtures.h"
+#include "tests/files.h"
 
 using namespace qtnas;
 using namespace qtnas::testing;
@@ -15,19 +16,7 @@ namespace fs = std::filesystem;
 
 namespace {
 
-fs::path fresh(const std::string& name) {
-  const fs::path dir = fs::temp_directory_path() / "qtnas_latency_test";
-  fs::create_directories(dir);
-  fs::remove(dir / name);
-  fs::remove(dir / (name + "-wal"));
-  fs::remove(dir / (name + "-shm"));
-  return dir / name;
-}
-
-std::string bytes_of(const fs::path& p) {
-  std::ifstream in(p, std::ios::binary);
-  return {std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
-}
+fs::path fresh(const std::string& name) { return fresh_database("qtnas_latency_test", name); }
 
 }  // namespace
 
@@ -124,14 +113,14 @@ TEST(MeasurementStore, RoundTripAndRefusals) {
   { Database db(newer.string(), "", 1, 0x71744c54); db.exec("PRAGMA user_version=7"); }
   for (const auto& [file, needle] : std::vector<std::pair<fs::path, std::string>>{
            {text, "notes.sqlite"}, {foreign, "another program"}, {newer, "version 7"}}) {
-    const std::string before = bytes_of(file);
+    const std::string before = read_file(file);
     try {
       MeasurementStore store(file.string());
       FAIL() << file << " was accepted";
     } catch (const Error& e) {
       EXPECT_NE(std::string(e.what()).find(needle), std::string::npos) << e.what();
     }
-    EXPECT_EQ(bytes_of(file), before) << file;
+    EXPECT_EQ(read_file(file), before) << file;
   }
 }
 

@@ -1,73 +1,28 @@
-// Tests of runs/ and of the search commands as a user runs them: the run store (round trip, refusals, second
-// writer), exact resume after SIGKILL at random moments, and the exported model loaded by C++ and Python.
+// Tests of runs/: the run store (round trip, refusals, a second writer refused, readers not) and the search
+// loop resumed in process. Resume after kill -9 and the exported model: search_cli_test.cpp.
 #include <gtest/gtest.h>
-#include <signal.h>
 #include <sqlite3.h>
-#include <sys/wait.h>
-#include <unistd.h>
 
-#include <chrono>
 #include <filesystem>
-#include <fstream>
-#include <sstream>
-#include <thread>
 
 #include <nlohmann/json.hpp>
 
-#include "data/labeled_files.h"
 #include "evaluators/proxy_evaluator.h"
-#include "export/package.h"
-#include "latency_models/environment.h"
 #include "runs/run_store.h"
 #include "runs/search_run.h"
 #include "space/error.h"
-#include "space/hash.h"
-#include "supernet/checkpoint.h"
+#include "tests/files.h"
 #include "tests/fixtures.h"
+#include "tests/toy_latency.h"
 
 namespace fs = std::filesystem;
 using namespace qtnas;
 
 namespace {
 
-fs::path scratch(const std::string& name) {
-  const fs::path dir = fs::temp_directory_path() / "qtnas_runs_test";
-  fs::create_directories(dir);
-  const fs::path p = dir / name;
-  fs::remove(p);
-  fs::remove(p.string() + "-wal");
-  fs::remove(p.string() + "-shm");
-  return p;
-}
+using qtnas::testing::read_file;
 
-std::string read_file(const fs::path& p) {
-  std::ifstream in(p, std::ios::binary);
-  std::stringstream s;
-  s << in.rdbuf();
-  return s.str();
-}
-
-// A latency table of made-up but plausible costs, so tests need no measuring.
-AdditiveLatencyModel toy_model(const SearchSpace& space, int threads) {
-  const SpaceConfig& c = space.config();
-  Environment env = current_environment(1, c.max_seq_len);
-  env.threads = threads;
-  const size_t per = c.precisions.size() * c.sparsity_pct_choices.size();
-  int widths = 0;
-  for (int f : c.ffn_choices) widths += f > 0;
-  LayerTable table{0.2, std::vector<double>(c.max_heads * per), std::vector<double>(widths * per)};
-  AdditiveLatencyModel layout = AdditiveLatencyModel::table_only(space, env, table);
-  const double factor[] = {1.0, 3.0, 0.6};  // fp32, bf16, int8
-  for (Precision p : c.precisions) {
-    for (int s : c.sparsity_pct_choices) {
-      for (int h = 1; h <= c.max_heads; ++h) table.attention_ms[layout.attention_index(h, p, s)] = 0.1 * h * factor[int(p)];
-      for (int f : c.ffn_choices) {
-        if (f > 0) table.ffn_ms[layout.ffn_index(f, p, s)] = 0.004 * f * factor[int(p)];
-      }
-    }
-  }
-  return AdditiveLatencyModel::table_only(space, env, table);
-}
+fs::path scratch(const std::string& name) { return qtnas::testing::fresh_database("qtnas_runs_test", name); }
 
 RunInfo toy_info(const SearchSpace& space) {
   RunInfo info;
@@ -145,7 +100,7 @@ TEST(SearchRun, ResumedInProcessGivesTheUninterruptedFront) {
   Supernet net(sc, 0.0);
   const EncodedSplit val = qtnas::testing::synthetic_split(200, 9);
   const ProxyEvaluator subset(net, val, 100), full(net, val, 0);
-  const AdditiveLatencyModel model = toy_model(net->space(), 1);
+  const AdditiveLatencyModel model = qtnas::testing::toy_latency_model(net->space(), 1);
   SearchConfig config;
   config.latency_budget_ms = 0.9;
   config.population = 8;

@@ -25,6 +25,8 @@
 #include "space/hash.h"
 #include "supernet/checkpoint.h"
 #include "tests/fixtures.h"
+#include "tests/files.h"
+#include "tests/toy_latency.h"
 
 namespace fs = std::filesystem;
 using namespace qtnas;
@@ -36,12 +38,7 @@ struct Result {
   std::string out, err;
 };
 
-std::string read_file(const fs::path& p) {
-  std::ifstream in(p, std::ios::binary);
-  std::stringstream s;
-  s << in.rdbuf();
-  return s.str();
-}
+using qtnas::testing::read_file;
 
 const fs::path& dir() {
   static const fs::path d = [] {
@@ -111,21 +108,8 @@ const Artifacts& artifacts() {
     save_checkpoint(a.supernet.string(), net, {sc, 0.0, data.label_names, hash_hex(stable_hash(tok.serialized())), {}},
                     nullptr);
     // Latency: a made-up table under this machine's environment with 1 thread (the tests run --threads 1).
-    const SearchSpace space(sc);
-    Environment env = current_environment(1, sc.max_seq_len);
-    env.threads = 1;
-    const size_t per = sc.precisions.size() * sc.sparsity_pct_choices.size();
-    LayerTable table{0.2, std::vector<double>(sc.max_heads * per), std::vector<double>(2 * per)};
-    const AdditiveLatencyModel layout = AdditiveLatencyModel::table_only(space, env, table);
-    for (Precision p : sc.precisions) {
-      for (int s : sc.sparsity_pct_choices) {
-        const double f = p == Precision::BF16 ? 3 : p == Precision::INT8 ? 0.6 : 1;
-        for (int h = 1; h <= 2; ++h) table.attention_ms[layout.attention_index(h, p, s)] = 0.1 * h * f;
-        for (int w : {32, 64}) table.ffn_ms[layout.ffn_index(w, p, s)] = 0.004 * w * f;
-      }
-    }
     a.model = dir() / "latency.json";
-    std::ofstream(a.model) << AdditiveLatencyModel::table_only(space, env, table).to_json().dump(2);
+    std::ofstream(a.model) << qtnas::testing::toy_latency_model(SearchSpace(sc), 1).to_json().dump(2);
     return a;
   }();
   return a;
