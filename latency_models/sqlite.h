@@ -24,6 +24,11 @@ class Statement {
   Statement& bind(int index, const std::string& value);
   bool step();  // true while a row is available
   void run() { while (step()) {} }
+  // Makes the statement ready to run again with new bindings (all parameters unbound).
+  void reset() {
+    sqlite3_reset(stmt_);
+    sqlite3_clear_bindings(stmt_);
+  }
   int64_t column_int(int i) const { return sqlite3_column_int64(stmt_, i); }
   double column_double(int i) const { return sqlite3_column_double(stmt_, i); }
   std::string column_text(int i) const;

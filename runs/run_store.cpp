@@ -26,6 +26,19 @@ constexpr const char* kCandidateJoins =
 
 std::string hash_of_arch(const std::string& arch) { return hash_hex(arch_id(parse_arch(arch))); }
 
+// Prefixed with "INSERT" or "INSERT OR IGNORE": one row of candidates, bound by insert_candidate.
+constexpr const char* kInsertCandidate =
+    " INTO candidates (arch, arch_id, fidelity, generation, ok, error, accuracy, latency_pred_ms, size_bytes, "
+    "feasible, eval_seconds, examples) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)";
+
+void insert_candidate(Statement& s, const CandidateRecord& c, const std::string& fidelity, int generation) {
+  s.bind(1, c.arch).bind(2, hash_of_arch(c.arch)).bind(3, fidelity).bind(4, int64_t{generation});
+  s.bind(5, int64_t{c.ok}).bind(6, c.error).bind(7, c.accuracy).bind(8, c.latency_pred_ms).bind(9, c.size_bytes);
+  s.bind(10, int64_t{c.feasible}).bind(11, c.eval_seconds).bind(12, c.examples);
+  s.run();
+  s.reset();
+}
+
 }  // namespace
 
 RunStore::RunStore(const std::string& path, Mode mode) : path_(path) {
@@ -100,16 +113,8 @@ RunInfo RunStore::run_info() {
 void RunStore::commit_generation(const GenerationRecord& g, const std::vector<CandidateRecord>& new_candidates,
                                  const std::vector<std::string>& population, const std::vector<std::string>& front) {
   db_->transaction([&] {
-    for (const auto& c : new_candidates) {
-      Statement s = db_->prepare(
-          "INSERT INTO candidates (arch, arch_id, fidelity, generation, ok, error, accuracy, latency_pred_ms, "
-          "size_bytes, feasible, eval_seconds, examples) VALUES (?1, ?2, 'subset', ?3, ?4, ?5, ?6, ?7, ?8, ?9, "
-          "?10, ?11)");
-      s.bind(1, c.arch).bind(2, hash_of_arch(c.arch)).bind(3, int64_t{g.generation});
-      s.bind(4, int64_t{c.ok}).bind(5, c.error).bind(6, c.accuracy).bind(7, c.latency_pred_ms);
-      s.bind(8, c.size_bytes).bind(9, int64_t{c.feasible}).bind(10, c.eval_seconds).bind(11, c.examples);
-      s.run();
-    }
+    Statement insert = db_->prepare(std::string("INSERT") + kInsertCandidate);
+    for (const auto& c : new_candidates) insert_candidate(insert, c, "subset", g.generation);
     Statement gen = db_->prepare(
         "INSERT INTO generations (generation, evaluations, hypervolume, best_feasible_accuracy, seconds, "
         "searcher_state) VALUES (?1, ?2, ?3, ?4, ?5, ?6)");
@@ -118,13 +123,14 @@ void RunStore::commit_generation(const GenerationRecord& g, const std::vector<Ca
     gen.bind(5, g.seconds).bind(6, g.searcher_state.dump());
     gen.run();
     for (const auto& [table, archs] : {std::pair{"population", &population}, std::pair{"front", &front}}) {
+      Statement member = db_->prepare(fmt::format(
+          "INSERT INTO {} (generation, candidate_id) SELECT ?1, id FROM candidates WHERE arch = ?2 AND "
+          "fidelity = 'subset'",
+          table));
       for (const std::string& arch : *archs) {
-        Statement s = db_->prepare(fmt::format(
-            "INSERT INTO {} (generation, candidate_id) SELECT ?1, id FROM candidates WHERE arch = ?2 AND "
-            "fidelity = 'subset'",
-            table));
-        s.bind(1, int64_t{g.generation}).bind(2, arch);
-        s.run();
+        member.bind(1, int64_t{g.generation}).bind(2, arch);
+        member.run();
+        member.reset();
       }
     }
   });
@@ -164,16 +170,8 @@ std::vector<GenerationRecord> RunStore::generations() {
 
 void RunStore::add_full_evaluations(const std::vector<CandidateRecord>& records) {
   db_->transaction([&] {
-    for (const auto& c : records) {
-      Statement s = db_->prepare(
-          "INSERT OR IGNORE INTO candidates (arch, arch_id, fidelity, generation, ok, error, accuracy, "
-          "latency_pred_ms, size_bytes, feasible, eval_seconds, examples) VALUES (?1, ?2, 'full', ?3, ?4, ?5, ?6, "
-          "?7, ?8, ?9, ?10, ?11)");
-      s.bind(1, c.arch).bind(2, hash_of_arch(c.arch)).bind(3, int64_t{c.generation}).bind(4, int64_t{c.ok});
-      s.bind(5, c.error).bind(6, c.accuracy).bind(7, c.latency_pred_ms).bind(8, c.size_bytes);
-      s.bind(9, int64_t{c.feasible}).bind(10, c.eval_seconds).bind(11, c.examples);
-      s.run();
-    }
+    Statement insert = db_->prepare(std::string("INSERT OR IGNORE") + kInsertCandidate);
+    for (const auto& c : records) insert_candidate(insert, c, "full", c.generation);
   });
 }
 
