@@ -105,7 +105,8 @@ int run_export(const po::variables_map& vm) {
                            {"accuracy_export_val", accuracy_val},
                            {"accuracy_export", accuracy_test},
                            {"latency_pred_ms", chosen.latency_pred_ms},
-                           {"latency_measured_ms", latency.median_ms},
+                           {"latency_measured_ms", latency.latency_ms},
+                           {"latency_median_ms", latency.median_ms},
                            {"latency_mad_ms", latency.mad_ms},
                            {"size_bytes", chosen.size_bytes},
                            {"file_bytes", std::filesystem::file_size(out)}};
@@ -121,7 +122,7 @@ int run_export(const po::variables_map& vm) {
                            100 * accuracy_db, report["accuracy_db_fidelity"].get<std::string>(), 100 * accuracy_val,
                            100 * accuracy_test);
   std::cout << fmt::format("  latency    predicted {:.3f} ms, measured now {:.3f} ms{} (batch {}, seq {}, {} threads)\n",
-                           chosen.latency_pred_ms, latency.median_ms,
+                           chosen.latency_pred_ms, latency.latency_ms,
                            chosen.latency_measured_ms
                                ? fmt::format(", measured in the run {:.3f} ms", *chosen.latency_measured_ms)
                                : "",
@@ -169,7 +170,7 @@ Command export_command() {
                 ("best-under-ms", po::value<double>(), "the most accurate front member within this latency")
                 ("best", po::bool_switch(), "the most accurate front member within the run's budget")
                 ("out", po::value<std::string>()->required(), "model file to write")
-                ("rounds", po::value<int>()->default_value(15), "timed repetitions of the latency re-measurement")
+                ("rounds", po::value<int>()->default_value(MeasureConfig{}.rounds), "timed repetitions of the latency re-measurement (at most)")
                 ("threads", po::value<int>()->default_value(0), "LibTorch threads for evaluation (0: all cores)")
                 ("json", po::bool_switch(), "machine-readable report");
           },

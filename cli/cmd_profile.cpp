@@ -102,7 +102,7 @@ Command profile_command() {
                 ("batch", po::value<int>()->default_value(1), "examples per forward")
                 ("seq", po::value<int>()->default_value(64), "tokens per example")
                 ("samples", po::value<int>()->default_value(60), "subnets measured (a quarter held out)")
-                ("rounds", po::value<int>()->default_value(7), "timed repetitions per module")
+                ("rounds", po::value<int>()->default_value(MeasureConfig{}.rounds), "timed repetitions per module (at most; fewer for slow modules)")
                 ("seed", po::value<uint64_t>()->default_value(0), "which subnets are sampled")
                 ("refit", po::bool_switch(), "measure nothing: refit the model from the database's measurements")
                 ("out", po::value<std::string>(), "latency model file (default: next to the database)")

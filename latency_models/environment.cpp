@@ -31,12 +31,13 @@ std::string differences(const Environment& a, const Environment& b) {
   add("threads", std::to_string(a.threads), std::to_string(b.threads));
   add("batch", std::to_string(a.batch), std::to_string(b.batch));
   add("seq", std::to_string(a.seq), std::to_string(b.seq));
+  add("latency statistic", a.statistic, b.statistic);
   return out;
 }
 
 nlohmann::json to_json(const Environment& e) {
   return {{"cpu", e.cpu}, {"isa", e.isa}, {"torch_version", e.torch_version},
-          {"threads", e.threads}, {"batch", e.batch}, {"seq", e.seq}};
+          {"threads", e.threads}, {"batch", e.batch}, {"seq", e.seq}, {"statistic", e.statistic}};
 }
 
 Environment environment_from_json(const nlohmann::json& j) {
@@ -48,6 +49,7 @@ Environment environment_from_json(const nlohmann::json& j) {
     e.threads = j.at("threads").get<int>();
     e.batch = j.at("batch").get<int>();
     e.seq = j.at("seq").get<int>();
+    e.statistic = j.value("statistic", std::string("median"));
   } catch (const nlohmann::json::exception& ex) {
     QTNAS_FAIL("bad environment description: {}", ex.what());
   }

@@ -1,5 +1,6 @@
 // The conditions a latency was measured under. A latency model fitted under one environment refuses to
-// predict for another (threads, batch, sequence length, CPU or LibTorch version), unless asked to.
+// predict for another (threads, batch, sequence length, CPU, LibTorch version or latency statistic), unless
+// asked to.
 #pragma once
 
 #include <string>
@@ -15,10 +16,15 @@ struct Environment {
   int threads = 1;
   int batch = 1;
   int seq = 64;
+  // Which statistic of the timed forwards a latency is (see measure.h): "p10" now; "median" for databases and
+  // models written before qtnas measured the 10th percentile (read from files that lack the field).
+  std::string statistic = kLatencyStatistic;
+
+  static constexpr const char* kLatencyStatistic = "p10";
 
   bool operator==(const Environment& o) const {
     return cpu == o.cpu && isa == o.isa && torch_version == o.torch_version && threads == o.threads &&
-           batch == o.batch && seq == o.seq;
+           batch == o.batch && seq == o.seq && statistic == o.statistic;
   }
   bool operator!=(const Environment& o) const { return !(*this == o); }
 };

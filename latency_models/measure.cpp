@@ -21,6 +21,9 @@ double median_of(std::vector<double> v) {
 LatencyStats summarize(std::vector<double> samples) {
   LatencyStats s;
   if (samples.empty()) return s;
+  std::vector<double> sorted = samples;
+  std::sort(sorted.begin(), sorted.end());
+  s.latency_ms = sorted[sorted.size() / 10];
   const double median = median_of(samples);
   std::vector<double> deviations;
   for (double x : samples) deviations.push_back(std::fabs(x - median));
@@ -43,8 +46,20 @@ std::vector<LatencyStats> measure_interleaved(std::vector<torch::jit::Module>& m
   const torch::Tensor ids = torch::randint(4, c.vocab_size, {c.batch, c.seq}, torch::kLong);
   const torch::Tensor pad = torch::zeros({c.batch, c.seq}, torch::kBool);
   std::vector<c10::IValue> inputs = {ids, pad};
-  for (auto& m : modules) {
-    for (int i = 0; i < c.warmup; ++i) m.forward(inputs);
+  auto timed_forward = [&](torch::jit::Module& m) {
+    const auto start = std::chrono::steady_clock::now();
+    m.forward(inputs);
+    return std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start).count();
+  };
+  // The last warm-up forward tells how slow a module is, hence its number of rounds.
+  std::vector<int> rounds(modules.size(), c.rounds);
+  std::vector<bool> settle(modules.size(), true);
+  for (size_t k = 0; k < modules.size(); ++k) {
+    double ms = 0;
+    for (int i = 0; i < std::max(1, c.warmup); ++i) ms = timed_forward(modules[k]);
+    rounds[k] = std::clamp(static_cast<int>(c.budget_ms / std::max(ms, 1e-3)), std::min(c.min_rounds, c.rounds),
+                           c.rounds);
+    settle[k] = ms < c.settle_below_ms;
   }
   std::vector<std::vector<double>> samples(modules.size());
   std::vector<size_t> order(modules.size());
@@ -53,10 +68,9 @@ std::vector<LatencyStats> measure_interleaved(std::vector<torch::jit::Module>& m
   for (int round = 0; round < c.rounds; ++round) {
     for (size_t i = order.size(); i > 1; --i) std::swap(order[i - 1], order[rng.uniform(i)]);
     for (size_t k : order) {
-      modules[k].forward(inputs);  // settles this module's state; see measure.h
-      const auto start = std::chrono::steady_clock::now();
-      modules[k].forward(inputs);
-      samples[k].push_back(std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start).count());
+      if (round >= rounds[k]) continue;
+      if (settle[k]) modules[k].forward(inputs);  // settles this module's state; see measure.h
+      samples[k].push_back(timed_forward(modules[k]));
     }
   }
   std::vector<LatencyStats> out;

@@ -3,25 +3,35 @@
 #include "latency_models/schema.h"
 
 namespace qtnas {
+namespace {
+
+// migrations[v - 1] upgrades schema version v to v + 1.
+const std::vector<std::string> kMigrations = {
+    // 1 -> 2: the latency column. Version 1 measured medians (their environments have no "statistic").
+    "ALTER TABLE measurements ADD COLUMN latency_ms REAL NOT NULL DEFAULT 0;"
+    "UPDATE measurements SET latency_ms = median_ms;",
+};
+
+}  // namespace
 
 MeasurementStore::MeasurementStore(const std::string& path)
-    : db_(path, kLatencySchema, kLatencySchemaVersion, kLatencyApplicationId) {}
+    : db_(path, kLatencySchema, kLatencySchemaVersion, kLatencyApplicationId, kMigrations) {}
 
 void MeasurementStore::add(const Environment& env, const std::string& space_hash, const std::string& kind,
                            const Arch& arch, const LatencyStats& s) {
   const std::string env_json = to_json(env).dump();
   Statement insert = db_.prepare(
       "INSERT INTO measurements (env_key, environment, space_hash, kind, arch, median_ms, min_ms, max_ms, mad_ms, "
-      "samples, outliers) VALUES (?1, ?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)");
+      "samples, outliers, latency_ms) VALUES (?1, ?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)");
   insert.bind(1, env_json).bind(2, space_hash).bind(3, kind).bind(4, arch.layers.empty() ? "" : to_string(arch));
   insert.bind(5, s.median_ms).bind(6, s.min_ms).bind(7, s.max_ms).bind(8, s.mad_ms);
-  insert.bind(9, int64_t{s.samples}).bind(10, int64_t{s.outliers});
+  insert.bind(9, int64_t{s.samples}).bind(10, int64_t{s.outliers}).bind(11, s.latency_ms);
   insert.run();
 }
 
 std::vector<SubnetMeasurement> MeasurementStore::subnets(const Environment& env, const std::string& space_hash) {
   Statement query = db_.prepare(
-      "SELECT arch, median_ms FROM measurements WHERE env_key = ?1 AND space_hash = ?2 AND kind = 'subnet' "
+      "SELECT arch, latency_ms FROM measurements WHERE env_key = ?1 AND space_hash = ?2 AND kind = 'subnet' "
       "ORDER BY id");
   query.bind(1, to_json(env).dump()).bind(2, space_hash);
   std::vector<SubnetMeasurement> out;
@@ -31,7 +41,7 @@ std::vector<SubnetMeasurement> MeasurementStore::subnets(const Environment& env,
 
 std::vector<MeasurementStore::Row> MeasurementStore::rows(const Environment& env, const std::string& space_hash) {
   Statement query = db_.prepare(
-      "SELECT kind, arch, median_ms FROM measurements WHERE env_key = ?1 AND space_hash = ?2 ORDER BY id");
+      "SELECT kind, arch, latency_ms FROM measurements WHERE env_key = ?1 AND space_hash = ?2 ORDER BY id");
   query.bind(1, to_json(env).dump()).bind(2, space_hash);
   std::vector<Row> out;
   while (query.step()) {

@@ -26,7 +26,7 @@ class MeasurementStore {
   struct Row {
     std::string kind;
     Arch arch;  // empty for kind "empty"
-    double median_ms = 0;
+    double latency_ms = 0;  // the environment's latency statistic
   };
   // Every measurement of one environment and space, in the order they were taken.
   std::vector<Row> rows(const Environment& env, const std::string& space_hash);

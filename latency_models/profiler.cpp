@@ -94,17 +94,17 @@ ProfileResult fit_from_store(const SearchSpace& space, const Environment& env, M
   double group_empty_ms = -1;
   for (const auto& r : rows) {
     if (r.kind == "empty") {
-      group_empty_ms = r.median_ms;
-      empty_ms.push_back(r.median_ms);
+      group_empty_ms = r.latency_ms;
+      empty_ms.push_back(r.latency_ms);
     } else if (r.kind == "subnet") {
       const std::string key = to_string(r.arch);
       if (subnet_ms[key].empty()) subnet_order.push_back(key);
-      subnet_ms[key].push_back(r.median_ms);
+      subnet_ms[key].push_back(r.latency_ms);
     } else if (group_empty_ms >= 0) {
       layer_kinds.insert(r.kind + to_string(r.arch));
       const LayerArch& l = r.arch.layers.at(0);
       const bool attention = r.kind == "attention";
-      kinds[{attention, attention ? l.heads : l.ffn, l.precision}].push_back(r.median_ms - group_empty_ms);
+      kinds[{attention, attention ? l.heads : l.ffn, l.precision}].push_back(r.latency_ms - group_empty_ms);
     }
   }
   QTNAS_CHECK(!empty_ms.empty(), "the latency database has no measurements for {}; run qtnas profile",

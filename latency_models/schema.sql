@@ -1,6 +1,8 @@
--- qtnas latency measurements (PRAGMA user_version = 1, application_id = 0x71744c54 'qtLT').
+-- qtnas latency measurements (PRAGMA user_version = 2, application_id = 0x71744c54 'qtLT').
 -- One row per measured deployable module; `environment` is the JSON of latency_models/environment.h and
--- `env_key` its canonical text, so that measurements of one environment are selected exactly.
+-- `env_key` its canonical text, so that measurements of one environment are selected exactly. `latency_ms` is
+-- the environment's latency statistic ("statistic": the 10th percentile; the median for version 1 rows).
+-- Migrations from older versions: latency_models/measurement_store.cpp.
 CREATE TABLE measurements (
   id          INTEGER PRIMARY KEY,
   env_key     TEXT    NOT NULL,
@@ -8,6 +10,7 @@ CREATE TABLE measurements (
   space_hash  TEXT    NOT NULL,               -- the search space the arch belongs to
   kind        TEXT    NOT NULL CHECK (kind IN ('subnet', 'attention', 'ffn', 'empty')),
   arch        TEXT    NOT NULL,               -- canonical arch string ('' for the empty model)
+  latency_ms  REAL    NOT NULL,
   median_ms   REAL    NOT NULL,
   min_ms      REAL    NOT NULL,
   max_ms      REAL    NOT NULL,

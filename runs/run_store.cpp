@@ -16,10 +16,16 @@
 namespace qtnas {
 namespace {
 
+// kMigrations[v - 1] upgrades schema version v to v + 1.
+const std::vector<std::string> kMigrations = {
+    // 1 -> 2: latency measurements hold the statistic their environment names, no longer always the median.
+    "ALTER TABLE latency_measurements RENAME COLUMN median_ms TO latency_ms;",
+};
+
 // The columns query_candidates reads, in order.
 constexpr const char* kCandidateColumns =
     "c.id, c.arch, c.fidelity, c.generation, c.ok, c.error, c.accuracy, c.latency_pred_ms, c.size_bytes, "
-    "c.feasible, c.eval_seconds, c.examples, m.median_ms, f.accuracy";
+    "c.feasible, c.eval_seconds, c.examples, m.latency_ms, f.accuracy";
 constexpr const char* kCandidateJoins =
     " FROM candidates c LEFT JOIN latency_measurements m ON m.arch = c.arch "
     "LEFT JOIN candidates f ON f.arch = c.arch AND f.fidelity = 'full' ";
@@ -63,7 +69,7 @@ RunStore::RunStore(const std::string& path, Mode mode) : path_(path) {
     }
   }
   try {
-    db_.emplace(path, kRunSchema, kRunSchemaVersion, kRunApplicationId, std::vector<std::string>{},
+    db_.emplace(path, kRunSchema, kRunSchemaVersion, kRunApplicationId, kMigrations,
                 /*read_only=*/mode == Mode::Read);
   } catch (...) {
     if (lock_fd_ >= 0) ::close(lock_fd_);
@@ -177,16 +183,16 @@ void RunStore::add_full_evaluations(const std::vector<CandidateRecord>& records)
 
 void RunStore::add_measurement(const MeasurementRecord& m) {
   Statement s = db_->prepare(
-      "INSERT OR REPLACE INTO latency_measurements (arch, median_ms, mad_ms, samples, generation, environment) "
+      "INSERT OR REPLACE INTO latency_measurements (arch, latency_ms, mad_ms, samples, generation, environment) "
       "VALUES (?1, ?2, ?3, ?4, ?5, ?6)");
-  s.bind(1, m.arch).bind(2, m.median_ms).bind(3, m.mad_ms).bind(4, int64_t{m.samples});
+  s.bind(1, m.arch).bind(2, m.latency_ms).bind(3, m.mad_ms).bind(4, int64_t{m.samples});
   s.bind(5, int64_t{m.generation}).bind(6, m.environment.dump());
   s.run();
 }
 
 std::optional<MeasurementRecord> RunStore::measurement(const std::string& arch) {
   Statement q = db_->prepare(
-      "SELECT median_ms, mad_ms, samples, generation, environment FROM latency_measurements WHERE arch = ?1");
+      "SELECT latency_ms, mad_ms, samples, generation, environment FROM latency_measurements WHERE arch = ?1");
   q.bind(1, arch);
   if (!q.step()) return std::nullopt;
   return MeasurementRecord{arch, q.column_double(0), q.column_double(1), static_cast<int>(q.column_int(2)),

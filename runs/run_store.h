@@ -58,7 +58,7 @@ struct GenerationRecord {
 
 struct MeasurementRecord {
   std::string arch;
-  double median_ms = 0, mad_ms = 0;
+  double latency_ms = 0, mad_ms = 0;  // latency_ms: the statistic `environment` names (measure.h)
   int samples = 0;
   int generation = 0;
   nlohmann::json environment;

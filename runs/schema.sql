@@ -1,7 +1,8 @@
--- qtnas search run database (PRAGMA user_version = 1, application_id = 0x7174524e 'qtRN').
+-- qtnas search run database (PRAGMA user_version = 2, application_id = 0x7174524e 'qtRN').
 -- One file holds one run: its configuration, every evaluated candidate, each generation's population, Pareto
 -- front, hypervolume and the searcher's full state, so that a run resumes exactly after any crash. Each
 -- generation is committed in one transaction; latency measurements are committed as they are taken.
+-- Migrations from older versions: runs/run_store.cpp.
 CREATE TABLE run (
   id               INTEGER PRIMARY KEY CHECK (id = 1),
   config           TEXT    NOT NULL,  -- JSON: the search configuration (budgets, population, seed, ...)
@@ -58,10 +59,11 @@ CREATE TABLE front (
 );
 
 -- Deployable modules measured during the run (closed loop, final choice): committed before they are used, and
--- reused instead of measured again when the run resumes.
+-- reused instead of measured again when the run resumes. latency_ms is the statistic its environment names
+-- ("statistic": the 10th percentile of the timed forwards; the median when the environment has none).
 CREATE TABLE latency_measurements (
   arch        TEXT    PRIMARY KEY,
-  median_ms   REAL    NOT NULL,
+  latency_ms  REAL    NOT NULL,
   mad_ms      REAL    NOT NULL,
   samples     INTEGER NOT NULL,
   generation  INTEGER NOT NULL,

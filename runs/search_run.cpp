@@ -118,7 +118,7 @@ void SearchRun::refit() {
 }
 
 double SearchRun::measured_or_measure(const std::string& arch_text, int generation) {
-  if (auto m = store_.measurement(arch_text)) return m->median_ms;  // committed before: reused on resume
+  if (auto m = store_.measurement(arch_text)) return m->latency_ms;  // committed before: reused on resume
   const Environment& env = model_.environment();
   const int threads = at::get_num_threads();
   at::set_num_threads(env.threads);
@@ -130,8 +130,8 @@ double SearchRun::measured_or_measure(const std::string& arch_text, int generati
   mc.rounds = config_.measure_rounds;
   const LatencyStats s = measure_interleaved(modules, mc).at(0);
   at::set_num_threads(threads);
-  store_.add_measurement({arch_text, s.median_ms, s.mad_ms, s.samples, generation, to_json(env)});
-  return s.median_ms;
+  store_.add_measurement({arch_text, s.latency_ms, s.mad_ms, s.samples, generation, to_json(env)});
+  return s.latency_ms;
 }
 
 void SearchRun::measure_front(int generation, const std::vector<Evaluated>& front) {

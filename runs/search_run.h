@@ -34,7 +34,7 @@ struct SearchConfig {
   bool full_fidelity = true;   // evaluate the final front on the whole validation split
   bool closed_loop = true;     // measure and refit each generation, and measure the final choice
   int measure_per_generation = 2;
-  int measure_rounds = 7;
+  int measure_rounds = MeasureConfig{}.rounds;  // at most; see measure.h
   int threads = 0;  // cores for evaluation (0: all)
 };
 nlohmann::json to_json(const SearchConfig& c);

@@ -94,6 +94,26 @@ TEST(RunStore, RoundTripRefusalsAndSecondWriter) {
   EXPECT_EQ(read_file(newer), before);
 }
 
+TEST(RunStore, MigratesVersion1Measurements) {
+  const fs::path path = scratch("v1.sqlite");
+  { RunStore s(path.string(), RunStore::Mode::Write); }
+  {  // Version 1 called the measured latency median_ms.
+    sqlite3* db = nullptr;
+    sqlite3_open(path.string().c_str(), &db);
+    sqlite3_exec(db,
+                 "ALTER TABLE latency_measurements RENAME COLUMN latency_ms TO median_ms;"
+                 "INSERT INTO latency_measurements (arch, median_ms, mad_ms, samples, generation, environment) "
+                 "VALUES ('h1-f32-s0-int8,skip', 1.25, 0.1, 7, 3, '{}'); PRAGMA user_version=1;",
+                 nullptr, nullptr, nullptr);
+    sqlite3_close(db);
+  }
+  RunStore migrated(path.string(), RunStore::Mode::Write);
+  const auto m = migrated.measurement("h1-f32-s0-int8,skip");
+  ASSERT_TRUE(m.has_value());
+  EXPECT_DOUBLE_EQ(m->latency_ms, 1.25);
+  EXPECT_EQ(m->generation, 3);
+}
+
 TEST(SearchRun, ResumedInProcessGivesTheUninterruptedFront) {
   torch::manual_seed(0);
   const SpaceConfig sc = qtnas::testing::tiny_space(3, {0, 50});
