@@ -76,22 +76,48 @@ TEST(Export, ModuleAgreesWithTheSupernetForEveryPrecisionAndSparsity) {
   }
 }
 
+TEST(Export, ModuleAgreesOnUnpaddedBatchesOnBothFp32Paths) {
+  // Unpadded batches skip the INT8 input masking; FP32 linears switch from OpenBLAS to oneDNN at 512 rows.
+  Supernet net = trained_net();
+  net->eval();
+  torch::InferenceMode inference;
+  for (const int64_t batch : {4, 64}) {  // 40 and 640 rows
+    const torch::Tensor ids = torch::randint(7, 40, {batch, 10}, torch::kLong);
+    const torch::Tensor pad = torch::zeros({batch, 10}, torch::kBool);
+    for (const char* text : {"h2-f64-s0-fp32,h1-f32-s50-fp32", "h2-f64-s0-int8,h2-f64-s75-int8"}) {
+      const Arch arch = parse_arch(text);
+      torch::jit::Module module = build_subnet_module(net, arch);
+      const torch::Tensor expected = net->forward(ids, pad, arch);
+      const torch::Tensor logits = module.forward({ids, pad}).toTensor();
+      const double tolerance = arch.layers[0].precision == Precision::INT8 ? 2e-2 : 1e-4;
+      EXPECT_LE((logits - expected).abs().max().item<double>(), tolerance * expected.abs().max().item<double>())
+          << text << " at batch " << batch;
+    }
+  }
+}
+
 TEST(Export, ModuleIsPhysicallySliced) {
   Supernet net = trained_net();
   const Arch arch = parse_arch("h1-f32-s50-fp32,skip");
   torch::jit::Module module = build_subnet_module(net, arch);
-  int64_t elements = 0;
+  int64_t elements = 0, onednn_elements = 0;
+  auto ends_with = [](const std::string& s, const std::string& end) {
+    return s.size() >= end.size() && s.compare(s.size() - end.size(), end.size(), end) == 0;
+  };
   for (const auto& b : module.named_buffers()) {
     EXPECT_EQ(b.name.find("l1_"), std::string::npos) << "the skipped layer must be absent: " << b.name;
-    const bool compressed = b.name.size() > 5 && (b.name.rfind("_bits") == b.name.size() - 5 ||
-                                                  b.name.rfind("_values") == b.name.size() - 7);
-    if (!compressed) elements += b.value.numel();
+    if (ends_with(b.name, "_onednn")) {
+      onednn_elements += b.value.numel();  // run-time copies of the FP32 linears in oneDNN's layout
+    } else if (!ends_with(b.name, "_bits") && !ends_with(b.name, "_values")) {
+      elements += b.value.numel();
+    }
   }
   // Run-time weights: embeddings 40x32 + 12x32, four norms, the classifier, and only the active slices of
   // layer 0: qkv of one 16-wide head, the output projection, and 32 FFN neurons.
   const int64_t expected = 40 * 32 + 12 * 32 + 4 * 64 + (3 * 32 + 3) + (48 * 32 + 48) + (32 * 16 + 32) +
                            (32 * 32 + 32) + (32 * 32 + 32);
   EXPECT_EQ(elements, expected);
+  EXPECT_EQ(onednn_elements, (48 * 32 + 48) + (32 * 16 + 32) + (32 * 32 + 32) + (32 * 32 + 32));
 }
 
 TEST(Export, SparseWeightsAreSavedCompressedAndExpandedWhenLoaded) {
