@@ -1,10 +1,12 @@
-// `qtnas export` and `qtnas predict`: the chosen subnet of a run saved as a deployable TorchScript checkpoint,
-// re-measured and re-evaluated from the saved file itself; and that file used to label texts.
+// `qtnas export` and `qtnas predict`: the chosen subnet of a run (or any arch of a supernet) saved as a
+// deployable TorchScript checkpoint, re-measured and re-evaluated from the saved file itself; and that file used
+// to label texts.
 #include <torch/torch.h>
 
 #include <filesystem>
 #include <fstream>
 #include <iostream>
+#include <optional>
 
 #include "cli/command.h"
 #include "cli/common_options.h"
@@ -55,30 +57,63 @@ double accuracy_of(torch::jit::Module& module, const EncodedSplit& split) {
   return double(correct) / double(total);
 }
 
-int run_export(const po::variables_map& vm) {
-  set_threads(vm);
-  set_openblas_single_threaded();
+// What is exported: a run's candidate (--db), or any arch of a supernet (--supernet --arch).
+struct ExportSource {
+  SupernetTask task;
+  Arch arch;
+  Environment env;  // of the latency re-measurement
+  nlohmann::json provenance;
+  std::optional<CandidateRecord> chosen;
+};
+
+ExportSource from_run(const po::variables_map& vm) {
   RunStore store(vm["db"].as<std::string>(), RunStore::Mode::Read);
   const RunInfo info = store.run_info();
   const CandidateRecord chosen = choose(store, vm);
   QTNAS_CHECK(file_hash(info.supernet_path) == info.supernet_hash,
               "supernet '{}' changed since the run; its candidates' weights are gone", info.supernet_path);
-  SupernetTask task = load_supernet_task(info.supernet_path, info.config.at("task"));
-  const Arch arch = parse_arch(chosen.arch);
-  const std::string out = vm["out"].as<std::string>();
   std::ifstream model_file(info.predictor_path);
   QTNAS_CHECK(model_file, "latency model '{}' of the run is gone", info.predictor_path);
   const Environment env = environment_from_json(nlohmann::json::parse(model_file).at("environment"));
+  return {load_supernet_task(info.supernet_path, info.config.at("task")),
+          parse_arch(chosen.arch),
+          env,
+          {{"run", std::filesystem::absolute(store.path()).string()},
+           {"candidate_id", chosen.id},
+           {"supernet_hash", info.supernet_hash},
+           {"accuracy_val_db", chosen.best_accuracy()},
+           {"latency_pred_ms", chosen.latency_pred_ms},
+           {"environment", to_json(env)}},
+          chosen};
+}
 
-  ModelMeta meta{arch, task.checkpoint.net->space().config(), task.checkpoint.meta.label_names,
-                 {{"run", std::filesystem::absolute(store.path()).string()},
-                  {"candidate_id", chosen.id},
-                  {"supernet_hash", info.supernet_hash},
-                  {"accuracy_val_db", chosen.best_accuracy()},
-                  {"latency_pred_ms", chosen.latency_pred_ms},
-                  {"environment", to_json(env)}}};
+ExportSource from_supernet(const po::variables_map& vm) {
+  QTNAS_CHECK(vm.count("supernet") && !vm.count("id") && !vm.count("best-under-ms") && !vm["best"].as<bool>(),
+              "--arch exports an arch of --supernet CKPT; --id, --best-under-ms and --best choose from a run (--db)");
+  const std::string supernet = vm["supernet"].as<std::string>();
+  SupernetTask task = load_supernet_task(supernet, task_options_json(vm));
+  const Arch arch = parse_arch(vm["arch"].as<std::string>());
+  task.checkpoint.net->space().validate(arch);
+  const Environment env = current_environment(vm["batch"].as<int>(), vm["seq"].as<int>());
+  return {std::move(task), arch, env,
+          {{"supernet", std::filesystem::absolute(supernet).string()},
+           {"supernet_hash", file_hash(supernet)},
+           {"environment", to_json(env)}},
+          std::nullopt};
+}
+
+int run_export(const po::variables_map& vm) {
+  set_threads(vm);
+  set_openblas_single_threaded();
+  QTNAS_CHECK(vm.count("db") + vm.count("arch") == 1, "give a run (--db RUN.sqlite) or an arch (--supernet CKPT --arch A)");
+  ExportSource source = vm.count("db") ? from_run(vm) : from_supernet(vm);
+  SupernetTask& task = source.task;
+  const Environment& env = source.env;
+  const std::string out = vm["out"].as<std::string>();
+  ModelMeta meta{source.arch, task.checkpoint.net->space().config(), task.checkpoint.meta.label_names,
+                 source.provenance};
   {
-    torch::jit::Module module = build_subnet_module(task.checkpoint.net, arch);
+    torch::jit::Module module = build_subnet_module(task.checkpoint.net, source.arch);
     save_model(out, module, meta, task.tokenizer_bytes);
   }
   // Everything below runs the saved file, as a user will.
@@ -96,36 +131,42 @@ int run_export(const po::variables_map& vm) {
   const LatencyStats latency = measure_interleaved(modules, mc).at(0);
   at::set_num_threads(threads);
 
-  const double accuracy_db = chosen.best_accuracy();
+  const std::optional<CandidateRecord>& chosen = source.chosen;
+  auto or_null = [](const std::optional<double>& v) { return v ? nlohmann::json(*v) : nlohmann::json(); };
+  const std::optional<double> accuracy_db = chosen ? std::optional(chosen->best_accuracy()) : std::nullopt;
+  const std::optional<double> latency_pred = chosen ? std::optional(chosen->latency_pred_ms) : std::nullopt;
+  const std::optional<double> latency_db = chosen ? chosen->latency_measured_ms : std::nullopt;
   nlohmann::json report = {{"out", out},
-                           {"id", chosen.id},
-                           {"arch", chosen.arch},
-                           {"accuracy_db", accuracy_db},
-                           {"accuracy_db_fidelity", chosen.accuracy_full ? "full validation" : "validation subset"},
+                           {"id", chosen ? nlohmann::json(chosen->id) : nlohmann::json()},
+                           {"arch", to_string(source.arch)},
+                           {"accuracy_db", or_null(accuracy_db)},
                            {"accuracy_export_val", accuracy_val},
                            {"accuracy_export", accuracy_test},
-                           {"latency_pred_ms", chosen.latency_pred_ms},
+                           {"latency_pred_ms", or_null(latency_pred)},
                            {"latency_measured_ms", latency.latency_ms},
                            {"latency_median_ms", latency.median_ms},
                            {"latency_mad_ms", latency.mad_ms},
-                           {"size_bytes", chosen.size_bytes},
+                           {"latency_db_measured_ms", or_null(latency_db)},
+                           {"environment", to_json(env)},
+                           {"size_bytes", task.checkpoint.net->space().size(source.arch).size_bytes},
                            {"file_bytes", std::filesystem::file_size(out)}};
-  report["latency_db_measured_ms"] =
-      chosen.latency_measured_ms ? nlohmann::json(*chosen.latency_measured_ms) : nlohmann::json();
+  if (chosen) report["accuracy_db_fidelity"] = chosen->accuracy_full ? "full validation" : "validation subset";
   if (vm["json"].as<bool>()) {
     std::cout << report.dump(2) << "\n";
     return 0;
   }
-  std::cout << fmt::format("exported candidate {} to {} ({:.2f} MB)\n  {}\n", chosen.id, out,
-                           double(report["file_bytes"].get<uint64_t>()) / 1e6, chosen.arch);
-  std::cout << fmt::format("  accuracy   database {:.2f}% ({}), export on the same split {:.2f}%, test {:.2f}%\n",
-                           100 * accuracy_db, report["accuracy_db_fidelity"].get<std::string>(), 100 * accuracy_val,
-                           100 * accuracy_test);
-  std::cout << fmt::format("  latency    predicted {:.3f} ms, measured now {:.3f} ms{} (batch {}, seq {}, {} threads)\n",
-                           chosen.latency_pred_ms, latency.latency_ms,
-                           chosen.latency_measured_ms
-                               ? fmt::format(", measured in the run {:.3f} ms", *chosen.latency_measured_ms)
-                               : "",
+  std::cout << fmt::format("exported {} to {} ({:.2f} MB)\n  {}\n",
+                           chosen ? fmt::format("candidate {}", chosen->id) : std::string("the arch"), out,
+                           double(report["file_bytes"].get<uint64_t>()) / 1e6, to_string(source.arch));
+  std::cout << fmt::format("  accuracy   {}validation {:.2f}%, test {:.2f}%\n",
+                           chosen ? fmt::format("database {:.2f}% ({}), export on the same split: ",
+                                                100 * *accuracy_db, report["accuracy_db_fidelity"].get<std::string>())
+                                  : std::string(),
+                           100 * accuracy_val, 100 * accuracy_test);
+  std::cout << fmt::format("  latency    {}measured now {:.3f} ms{} (batch {}, seq {}, {} threads)\n",
+                           latency_pred ? fmt::format("predicted {:.3f} ms, ", *latency_pred) : std::string(),
+                           latency.latency_ms,
+                           latency_db ? fmt::format(", measured in the run {:.3f} ms", *latency_db) : std::string(),
                            env.batch, env.seq, env.threads);
   return 0;
 }
@@ -165,7 +206,11 @@ Command export_command() {
   return {"export", "save a run's chosen subnet as a deployable TorchScript checkpoint, re-measured and re-evaluated",
           [](po::options_description& desc) {
             desc.add_options()
-                ("db", po::value<std::string>()->required(), "run database")
+                ("db", po::value<std::string>(), "run database (or --supernet and --arch)")
+                ("supernet", po::value<std::string>(), "supernet checkpoint, to export --arch")
+                ("arch", po::value<std::string>(), "arch string to export from --supernet (see qtnas arch)")
+                ("batch", po::value<int>()->default_value(1), "with --arch: examples per forward of the latency measurement")
+                ("seq", po::value<int>()->default_value(64), "with --arch: tokens per example of the latency measurement")
                 ("id", po::value<int64_t>(), "candidate id (see qtnas front)")
                 ("best-under-ms", po::value<double>(), "the most accurate front member within this latency")
                 ("best", po::bool_switch(), "the most accurate front member within the run's budget")
@@ -173,6 +218,7 @@ Command export_command() {
                 ("rounds", po::value<int>()->default_value(MeasureConfig{}.rounds), "timed repetitions of the latency re-measurement (at most)")
                 ("threads", po::value<int>()->default_value(0), "LibTorch threads for evaluation (0: all cores)")
                 ("json", po::bool_switch(), "machine-readable report");
+            add_task_options(desc);
           },
           run_export, /*positional=*/""};
 }
