@@ -7,6 +7,7 @@
 #include "cli/command.h"
 #include "cli/config_file.h"
 #include "space/error.h"
+#include "supernet/machine.h"
 
 namespace qtnas::cli {
 namespace {
@@ -91,6 +92,7 @@ int run(int argc, char** argv) {
 }  // namespace qtnas::cli
 
 int main(int argc, char** argv) {
+  qtnas::keep_freed_memory_for_reuse();  // steady latencies: see supernet/machine.h
   try {
     return qtnas::cli::run(argc, argv);
   } catch (const qtnas::Error& e) {

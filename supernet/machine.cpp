@@ -1,6 +1,7 @@
 #include "supernet/machine.h"
 
 #include <dlfcn.h>
+#include <malloc.h>
 
 #include <fstream>
 #include <sstream>
@@ -40,6 +41,12 @@ bool set_openblas_single_threaded() {
   if (!set) return false;
   set(1);
   return true;
+}
+
+void keep_freed_memory_for_reuse() {
+  constexpr int kOneGiB = 1 << 30;
+  mallopt(M_MMAP_THRESHOLD, kOneGiB);
+  mallopt(M_TRIM_THRESHOLD, kOneGiB);
 }
 
 }  // namespace qtnas
