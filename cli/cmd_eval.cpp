@@ -23,11 +23,7 @@ int run_eval(const po::variables_map& vm) {
   const std::string path = vm["supernet"].as<std::string>();
   LoadedCheckpoint ckpt = load_checkpoint(path);
   const SearchSpace& space = ckpt.net->space();
-  const std::string arch_text = vm["arch"].as<std::string>();
-  const Arch arch = arch_text == "largest"    ? space.largest()
-                    : arch_text == "smallest" ? space.smallest()
-                                              : parse_arch(arch_text);
-  space.validate(arch);
+  const Arch arch = arch_option(space, vm["arch"].as<std::string>());
 
   const Tokenizer tokenizer = load_training_tokenizer(path, ckpt.meta);
   const Dataset data = load_task(vm);

@@ -92,8 +92,7 @@ ExportSource from_supernet(const po::variables_map& vm) {
               "--arch exports an arch of --supernet CKPT; --id, --best-under-ms and --best choose from a run (--db)");
   const std::string supernet = vm["supernet"].as<std::string>();
   SupernetTask task = load_supernet_task(supernet, task_options_json(vm));
-  const Arch arch = parse_arch(vm["arch"].as<std::string>());
-  task.checkpoint.net->space().validate(arch);
+  const Arch arch = arch_option(task.checkpoint.net->space(), vm["arch"].as<std::string>());
   const Environment env = current_environment(vm["batch"].as<int>(), vm["seq"].as<int>());
   return {std::move(task), arch, env,
           {{"supernet", std::filesystem::absolute(supernet).string()},
@@ -208,7 +207,7 @@ Command export_command() {
             desc.add_options()
                 ("db", po::value<std::string>(), "run database (or --supernet and --arch)")
                 ("supernet", po::value<std::string>(), "supernet checkpoint, to export --arch")
-                ("arch", po::value<std::string>(), "arch string to export from --supernet (see qtnas arch)")
+                ("arch", po::value<std::string>(), "arch string to export from --supernet, or 'largest' / 'smallest'")
                 ("batch", po::value<int>()->default_value(1), "with --arch: examples per forward of the latency measurement")
                 ("seq", po::value<int>()->default_value(64), "with --arch: tokens per example of the latency measurement")
                 ("id", po::value<int64_t>(), "candidate id (see qtnas front)")

@@ -40,4 +40,10 @@ SupernetTask load_supernet_task(const std::string& path, const nlohmann::json& t
   return {std::move(ckpt), std::move(tokenizer), bytes, std::move(data), std::move(val), std::move(test)};
 }
 
+Arch arch_option(const SearchSpace& space, const std::string& text) {
+  const Arch arch = text == "largest" ? space.largest() : text == "smallest" ? space.smallest() : parse_arch(text);
+  space.validate(arch);
+  return arch;
+}
+
 }  // namespace qtnas::cli

@@ -27,6 +27,9 @@ struct SupernetTask {
 // task's labels differ from the checkpoint's.
 SupernetTask load_supernet_task(const std::string& supernet_path, const nlohmann::json& task_options);
 
+// An --arch option: an arch string, or "largest" / "smallest" (FP32) of the space; validated against it.
+Arch arch_option(const SearchSpace& space, const std::string& text);
+
 // Hex of the stable hash of a file's bytes (identity of a checkpoint or latency model in a run).
 std::string file_hash(const std::string& path);
 

@@ -29,7 +29,7 @@ echo "== 3. train the weight-sharing supernet (quick preset; 'qtnas train' alone
 
 echo "== 4. measure deployable subnets at batch 1 on this machine and fit the latency predictor"
 if [ ! -f "$latency_model" ]; then
-  "$qtnas" profile --supernet "$supernet" --db "$latency_db" --batch 1 --samples 30 --rounds 5 --out "$latency_model"
+  "$qtnas" profile --supernet "$supernet" --db "$latency_db" --batch 1 --samples 30 --out "$latency_model"
 else
   "$qtnas" profile --supernet "$supernet" --db "$latency_db" --batch 1 --refit --out "$latency_model"
 fi
