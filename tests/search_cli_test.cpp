@@ -200,9 +200,12 @@ TEST(SearchCli, SecondWriterIsRefusedAndReadersAreNot) {
   bool started = false;
   for (int i = 0; i < 200 && !started; ++i) {
     std::this_thread::sleep_for(std::chrono::milliseconds(50));
-    if (fs::exists(db)) {
+    if (!fs::exists(db)) continue;
+    try {
       RunStore probe(db.string(), RunStore::Mode::Read);
       started = probe.last_generation().has_value();
+    } catch (const Error&) {
+      // The file exists but its schema is not committed yet: not started.
     }
   }
   ASSERT_TRUE(started);
@@ -304,4 +307,43 @@ TEST(SearchCli, ExportedModelRunsInCppAndPythonWithTheSameLogits) {
       EXPECT_NEAR(py["logits"][i][k].get<double>(), cpp[int64_t(i)][k].item<double>(), 1e-4) << texts[i];
     }
   }
+}
+
+TEST(SearchCli, ScorePrintsOneJsonLinePerArchAsTheSearchScoresIt) {
+  const Artifacts& a = artifacts();
+  // A search's candidates, scored again through `qtnas score`, a malformed line between them.
+  const fs::path db = dir() / "score.sqlite", input = dir() / "score_input.txt";
+  ASSERT_EQ(run(search_args(db, 1)).code, 0);
+  const auto candidates = RunStore(db.string(), RunStore::Mode::Read).candidates();
+  ASSERT_GE(candidates.size(), 2u);
+  std::ofstream(input) << candidates[0].arch << "\nh9-f1-bogus\n\n" << candidates[1].arch << "\n";
+  const Result r = run(fmt::format("score --supernet {} --latency-model {} --val-subset 60 --threads 1 {} < {}",
+                                   a.supernet.string(), a.model.string(), a.task, input.string()));
+  ASSERT_EQ(r.code, 0) << r.err;
+  std::istringstream lines(r.out);
+  std::vector<nlohmann::json> out;
+  for (std::string line; std::getline(lines, line);) out.push_back(nlohmann::json::parse(line));
+  ASSERT_EQ(out.size(), 3u) << r.out;  // the blank line is skipped
+  EXPECT_FALSE(out[1]["ok"].get<bool>());
+  EXPECT_EQ(out[1]["arch"], "h9-f1-bogus");
+  EXPECT_FALSE(out[1]["error"].get<std::string>().empty());
+  for (int i : {0, 1}) {
+    const nlohmann::json& s = out[i == 0 ? 0 : 2];
+    const CandidateRecord& c = candidates[i];
+    ASSERT_TRUE(s["ok"].get<bool>()) << s.dump();
+    EXPECT_EQ(s["arch"], c.arch);
+    EXPECT_EQ(s["error"], "");
+    EXPECT_DOUBLE_EQ(s["accuracy"].get<double>(), c.accuracy);
+    EXPECT_DOUBLE_EQ(s["latency_ms"].get<double>(), c.latency_pred_ms);
+    EXPECT_EQ(s["size_bytes"].get<int64_t>(), c.size_bytes);
+  }
+  // Over --skip-accuracy-over-ms, the accuracy is left out and the rest is given.
+  const Result skipped = run(fmt::format("score --supernet {} --latency-model {} --val-subset 60 --threads 1 {} "
+                                         "--skip-accuracy-over-ms 1e-6 < {}",
+                                         a.supernet.string(), a.model.string(), a.task, input.string()));
+  ASSERT_EQ(skipped.code, 0) << skipped.err;
+  const nlohmann::json first = nlohmann::json::parse(skipped.out.substr(0, skipped.out.find('\n')));
+  EXPECT_TRUE(first["ok"].get<bool>());
+  EXPECT_TRUE(first["accuracy"].is_null());
+  EXPECT_DOUBLE_EQ(first["latency_ms"].get<double>(), candidates[0].latency_pred_ms);
 }
