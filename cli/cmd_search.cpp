@@ -20,18 +20,6 @@
 namespace qtnas::cli {
 namespace {
 
-AdditiveLatencyModel load_latency_model(const std::string& path) {
-  std::ifstream in(path);
-  QTNAS_CHECK(in, "latency model '{}' does not exist", path);
-  nlohmann::json j;
-  try {
-    j = nlohmann::json::parse(in);
-  } catch (const nlohmann::json::exception&) {
-    QTNAS_FAIL("latency model '{}' is not JSON (truncated?)", path);
-  }
-  return AdditiveLatencyModel::from_json(j);
-}
-
 // The latency database the model was profiled from (recorded in the model by `qtnas profile`), for refits.
 std::string latency_db_of(const std::string& model_path) {
   std::ifstream in(model_path);

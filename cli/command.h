@@ -31,6 +31,7 @@ Command eval_command();
 Command profile_command();
 Command search_command();
 Command resume_command();
+Command score_command();
 Command front_command();
 Command plot_command();
 Command export_command();

@@ -46,4 +46,12 @@ Arch arch_option(const SearchSpace& space, const std::string& text) {
   return arch;
 }
 
+AdditiveLatencyModel load_latency_model(const std::string& path) {
+  std::ifstream in(path);
+  QTNAS_CHECK(in, "latency model '{}' does not exist", path);
+  const nlohmann::json j = nlohmann::json::parse(in, nullptr, /*allow_exceptions=*/false);
+  QTNAS_CHECK(!j.is_discarded(), "latency model '{}' is not JSON (truncated?)", path);
+  return AdditiveLatencyModel::from_json(j);
+}
+
 }  // namespace qtnas::cli
