@@ -1,5 +1,5 @@
 // Benchmark: LatencyModel::predict_ms calls per second, single thread and from all cores at once.
-//   build/bench/bench_predictor [MODEL.json] [--seconds 2]
+//   build/bench/bench_predictor [MODEL.json] [--seconds 2] [--json]
 // Without a model file it uses a synthetic table of the default space (the speed does not depend on values).
 #include <atomic>
 #include <chrono>
@@ -54,9 +54,11 @@ double calls_per_second(const LatencyModel& model, const std::vector<Arch>& arch
 int main(int argc, char** argv) {
   try {
     double seconds = 2;
+    bool json = false;
     std::string path;
     for (int i = 1; i < argc; ++i) {
       if (!std::strcmp(argv[i], "--seconds") && i + 1 < argc) seconds = std::atof(argv[++i]);
+      else if (!std::strcmp(argv[i], "--json")) json = true;
       else path = argv[i];
     }
     std::unique_ptr<AdditiveLatencyModel> model;
@@ -74,6 +76,11 @@ int main(int argc, char** argv) {
     const int cores = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
     const double one = calls_per_second(*model, archs, 1, seconds);
     const double all = calls_per_second(*model, archs, cores, seconds);
+    if (json) {
+      std::cout << nlohmann::json{{"calls_per_second_1_thread", one}, {"calls_per_second_all", all}, {"threads", cores},
+                                  {"model", path}}.dump() << "\n";
+      return 0;
+    }
     std::cout << fmt::format("predict_ms: {:.0f} calls/s on 1 thread, {:.0f} calls/s on {} threads ({})\n", one, all,
                              cores, path.empty() ? "synthetic table, default space" : path);
     return 0;

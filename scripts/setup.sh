@@ -12,6 +12,7 @@ packages=(
   libsentencepiece-dev nlohmann-json3-dev
   wordnet-base                        # the default task's data
   python3-torch                       # tests load exported models with plain PyTorch (torch.jit.load)
+  python3-optuna                      # bench/: Optuna's NSGA-II as the search-quality baseline
 )
 missing=()
 for p in "${packages[@]}"; do
