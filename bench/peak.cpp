@@ -1,6 +1,7 @@
 // Benchmark: how close the exported subnet comes to this machine's limit. Measures, in one process,
 //   1. the peak throughput of one large matmul in INT8 (quantized::linear_dynamic, the op of qtnas's INT8 layers,
-//      per-channel weights on the onednn engine), BF16 (torch.matmul on bf16 tensors) and FP32, in GOP/s;
+//      per-channel weights on the onednn engine), BF16 (torch.matmul on bf16 tensors) and FP32 (the faster of
+//      OpenBLAS and oneDNN), in GOP/s;
 //   2. the throughput of the deployable module of one arch (its layers set to INT8, BF16 and FP32 in turn) at
 //      batch B and seq S: the arch's multiply-adds x 2 over its measured latency (latency_models/measure.h).
 //   build/bench/bench_peak --supernet qtnas_work/supernet.pt --arch ARCH [--batch 32] [--seq 64] [--threads 2]
@@ -66,7 +67,12 @@ std::map<std::string, double> matmul_peaks(int64_t m, int64_t k, int64_t n, int 
   const torch::Tensor a = torch::randn({m, k}), w = torch::randn({n, k}) * 0.05, bias = torch::zeros({n});
   const double ops = 2.0 * double(m) * double(k) * double(n);
   std::map<std::string, double> out;
-  out["fp32"] = ops / best_seconds([&] { torch::linear(a, w, bias); }, reps) / 1e9;
+  // FP32: the faster of the two paths the exported module takes (export/subnet_module.cpp): OpenBLAS and oneDNN.
+  const torch::Tensor w_onednn = w.to_mkldnn(), bias_onednn = bias.to_mkldnn();
+  out["fp32"] = ops / std::min(best_seconds([&] { torch::linear(a, w, bias); }, reps),
+                               best_seconds([&] { at::mkldnn_linear(a.to_mkldnn(), w_onednn, bias_onednn).to_dense(); },
+                                            reps)) /
+                1e9;
   const torch::Tensor a16 = a.to(torch::kBFloat16), w16 = w.t().contiguous().to(torch::kBFloat16);
   out["bf16"] = ops / best_seconds([&] { torch::matmul(a16, w16); }, reps) / 1e9;
   static auto prepack = c10::Dispatcher::singleton()

@@ -138,7 +138,7 @@ def main():
     md.append("")
 
     md += ["## 6. Distance to the machine's limit (batch 32, seq 64, 2 threads)", "",
-           "| arch | precision | subnet ms | subnet GOP/s | one large matmul GOP/s | fraction |", "|---|---|---|---|---|---|"]
+           "| arch (every layer at the row's precision) | precision | subnet ms | subnet GOP/s | one large matmul GOP/s | fraction |", "|---|---|---|---|---|---|"]
     for name in ("chosen", "largest"):
         pk = data.get(f"peak_{name}")
         if not pk:

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Every benchmark of qtnas on this machine in one run, side by side, written to bench/REPORT.md (the summary the
 # README quotes) and bench/report.json (every number). Ratios compare things measured in the same run.
-#   bash bench/run.sh [--quick]        (about 25 minutes; --quick about 10)
+#   bash bench/run.sh [--quick]        (15.5 minutes on the 2-core machine here; --quick about 8)
 # Inputs (trained once, reused): the supernet $QTNAS_SUPERNET (default qtnas_work/supernet.pt, from `qtnas train`;
 # the quick preset is trained if it is missing) and the latency database $QTNAS_LATENCY_DB (default
 # qtnas_work/latency.sqlite, from `qtnas profile`; profiled here if it lacks batch 1 or 32). Scratch files go to
