@@ -119,16 +119,8 @@ int run_export(const po::variables_map& vm) {
   LoadedModel loaded = load_model(out);
   const double accuracy_test = accuracy_of(loaded.module, task.test);
   const double accuracy_val = accuracy_of(loaded.module, task.val);
-  const int threads = at::get_num_threads();
-  at::set_num_threads(env.threads);
-  std::vector<torch::jit::Module> modules = {loaded.module};
-  MeasureConfig mc;
-  mc.batch = env.batch;
-  mc.seq = env.seq;
-  mc.vocab_size = meta.space.vocab_size;
-  mc.rounds = vm["rounds"].as<int>();
-  const LatencyStats latency = measure_interleaved(modules, mc).at(0);
-  at::set_num_threads(threads);
+  const LatencyStats latency =
+      measure_in_environment(loaded.module, env, meta.space.vocab_size, vm["rounds"].as<int>());
 
   const std::optional<CandidateRecord>& chosen = source.chosen;
   auto or_null = [](const std::optional<double>& v) { return v ? nlohmann::json(*v) : nlohmann::json(); };

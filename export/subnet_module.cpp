@@ -85,10 +85,10 @@ void add_saved_buffer(torch::jit::Module& m, ModuleState& state, const std::stri
 // (it was 10% of an INT8 forward at batch 32).
 const std::string kInt8Input = "({in} * keep if has_pad else {in})";
 
-// `self_name`_w/_b are the dense FP32 weights (saved, or expanded by __setstate__); their oneDNN copies are made
-// by __setstate__ after that. Returns the source of the call.
-std::string fp32_linear(torch::jit::Module& m, ModuleState& state, const std::string& self_name) {
-  const std::string name = self_name.substr(5);  // without "self."
+// `name`_w/_b are the dense FP32 weights (saved, or expanded by __setstate__); their oneDNN copies are made by
+// __setstate__ after that. Returns the source of the call.
+std::string fp32_linear(torch::jit::Module& m, ModuleState& state, const std::string& name) {
+  const std::string self_name = "self." + name;
   m.register_buffer(name + "_w_onednn", torch::Tensor());
   m.register_buffer(name + "_b_onednn", torch::Tensor());
   state.derive += fmt::format("    {s}_w_onednn = {s}_w.to_mkldnn()\n    {s}_b_onednn = {s}_b.to_mkldnn()\n",
@@ -126,7 +126,7 @@ std::string add_linear(torch::jit::Module& m, ModuleState& state, const std::str
     state.expand += fmt::format("    {}_w = {}\n", self,
                                 unpack_source(self + "_bits", self + "_values", w.size(0), w.size(1), bf16 ? 15 : 6));
     if (bf16) return "torch.linear({in}.to(15), " + self + "_w, " + self + "_b).to(6)";
-    return fp32_linear(m, state, self);
+    return fp32_linear(m, state, name);
   }
   switch (precision) {
     case Precision::INT8:
@@ -142,7 +142,7 @@ std::string add_linear(torch::jit::Module& m, ModuleState& state, const std::str
   }
   add_saved_buffer(m, state, name + "_w", w);
   add_saved_buffer(m, state, name + "_b", b);
-  return fp32_linear(m, state, self);
+  return fp32_linear(m, state, name);
 }
 
 // __getstate__ returns the saved attributes and `training`; __setstate__ assigns them and runs the expansions.

@@ -8,15 +8,12 @@
 #include "space/rng.h"
 
 namespace qtnas {
-namespace {
 
-double median_of(std::vector<double> v) {
+double median(std::vector<double> v) {
   std::sort(v.begin(), v.end());
   const size_t n = v.size();
   return n == 0 ? 0 : n % 2 ? v[n / 2] : 0.5 * (v[n / 2 - 1] + v[n / 2]);
 }
-
-}  // namespace
 
 LatencyStats summarize(std::vector<double> samples) {
   LatencyStats s;
@@ -24,15 +21,15 @@ LatencyStats summarize(std::vector<double> samples) {
   std::vector<double> sorted = samples;
   std::sort(sorted.begin(), sorted.end());
   s.latency_ms = sorted[sorted.size() / 10];
-  const double median = median_of(samples);
+  const double middle = median(samples);
   std::vector<double> deviations;
-  for (double x : samples) deviations.push_back(std::fabs(x - median));
-  const double mad = median_of(deviations);
+  for (double x : samples) deviations.push_back(std::fabs(x - middle));
+  const double mad = median(deviations);
   std::vector<double> kept;
   for (double x : samples) {
-    if (mad == 0 || std::fabs(x - median) <= 5 * mad) kept.push_back(x);
+    if (mad == 0 || std::fabs(x - middle) <= 5 * mad) kept.push_back(x);
   }
-  s.median_ms = median_of(kept);
+  s.median_ms = median(kept);
   s.min_ms = *std::min_element(kept.begin(), kept.end());
   s.max_ms = *std::max_element(kept.begin(), kept.end());
   s.mad_ms = mad;
@@ -76,6 +73,20 @@ std::vector<LatencyStats> measure_interleaved(std::vector<torch::jit::Module>& m
   std::vector<LatencyStats> out;
   for (auto& s : samples) out.push_back(summarize(std::move(s)));
   return out;
+}
+
+LatencyStats measure_in_environment(torch::jit::Module module, const Environment& env, int vocab_size, int rounds) {
+  const int threads = at::get_num_threads();
+  at::set_num_threads(env.threads);
+  std::vector<torch::jit::Module> modules = {std::move(module)};
+  MeasureConfig mc;
+  mc.batch = env.batch;
+  mc.seq = env.seq;
+  mc.vocab_size = vocab_size;
+  mc.rounds = rounds;
+  const LatencyStats stats = measure_interleaved(modules, mc).at(0);
+  at::set_num_threads(threads);
+  return stats;
 }
 
 }  // namespace qtnas

@@ -16,6 +16,8 @@
 
 #include <vector>
 
+#include "latency_models/environment.h"
+
 namespace qtnas {
 
 struct MeasureConfig {
@@ -39,11 +41,18 @@ struct LatencyStats {
   int outliers = 0;  // dropped from median/min/max
 };
 
+// The median (the mean of the two middle values for an even count); 0 for none.
+double median(std::vector<double> values);
+
 // Robust statistics of raw samples (milliseconds).
 LatencyStats summarize(std::vector<double> samples_ms);
 
 // Times forward(ids, pad) of every module on the same input: `batch` examples of `seq` tokens, no padding
 // (the worst case a deployment meets). Runs under InferenceMode with the current LibTorch threads.
 std::vector<LatencyStats> measure_interleaved(std::vector<torch::jit::Module>& modules, const MeasureConfig& config);
+
+// One module measured as `env` says (its batch, seq and threads; LibTorch's threads are restored after), at most
+// `rounds` timed forwards: how the search and the export measure a single subnet.
+LatencyStats measure_in_environment(torch::jit::Module module, const Environment& env, int vocab_size, int rounds);
 
 }  // namespace qtnas

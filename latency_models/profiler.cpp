@@ -67,12 +67,6 @@ std::vector<Job> layer_jobs(const SpaceConfig& sc) {
   return jobs;
 }
 
-double median(std::vector<double> v) {
-  std::sort(v.begin(), v.end());
-  const size_t n = v.size();
-  return n % 2 ? v[n / 2] : 0.5 * (v[n / 2 - 1] + v[n / 2]);
-}
-
 }  // namespace
 
 ProfileResult fit_from_store(const SearchSpace& space, const Environment& env, MeasurementStore& store,

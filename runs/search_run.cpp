@@ -120,16 +120,8 @@ void SearchRun::refit() {
 double SearchRun::measured_or_measure(const std::string& arch_text, int generation) {
   if (auto m = store_.measurement(arch_text)) return m->latency_ms;  // committed before: reused on resume
   const Environment& env = model_.environment();
-  const int threads = at::get_num_threads();
-  at::set_num_threads(env.threads);
-  std::vector<torch::jit::Module> modules = {build_subnet_module(net_, parse_arch(arch_text))};
-  MeasureConfig mc;
-  mc.batch = env.batch;
-  mc.seq = env.seq;
-  mc.vocab_size = net_->space().config().vocab_size;
-  mc.rounds = config_.measure_rounds;
-  const LatencyStats s = measure_interleaved(modules, mc).at(0);
-  at::set_num_threads(threads);
+  const LatencyStats s = measure_in_environment(build_subnet_module(net_, parse_arch(arch_text)), env,
+                                                net_->space().config().vocab_size, config_.measure_rounds);
   store_.add_measurement({arch_text, s.latency_ms, s.mad_ms, s.samples, generation, to_json(env)});
   return s.latency_ms;
 }
