@@ -24,94 +24,23 @@
 #include "space/error.h"
 #include "space/hash.h"
 #include "supernet/checkpoint.h"
-#include "tests/fixtures.h"
-#include "tests/files.h"
-#include "tests/toy_latency.h"
+#include "tests/cli_run.h"
 
 namespace fs = std::filesystem;
 using namespace qtnas;
 
 namespace {
 
-struct Result {
-  int code = -1;
-  std::string out, err;
-};
-
+using Result = qtnas::testing::CliResult;
 using qtnas::testing::read_file;
 
-const fs::path& dir() {
-  static const fs::path d = [] {
-    // One directory per process: ctest runs each test of this file in its own process, in parallel.
-    const fs::path p = fs::temp_directory_path() / ("qtnas_search_cli_test_" + std::to_string(getpid()));
-    fs::remove_all(p);
-    fs::create_directories(p);
-    return p;
-  }();
-  return d;
-}
+const fs::path& dir() { return qtnas::testing::scratch_dir("qtnas_search_cli_test"); }
+Result run(const std::string& args) { return qtnas::testing::run_qtnas(dir(), args); }
+pid_t spawn(const std::string& args) { return qtnas::testing::spawn_qtnas(args); }
 
-Result run(const std::string& args) {
-  static int n = 0;
-  const fs::path out = dir() / fmt::format("out{}", n), err = dir() / fmt::format("err{}", n);
-  ++n;
-  const int status = std::system((std::string(QTNAS_BIN) + " " + args + " >" + out.string() + " 2>" + err.string()).c_str());
-  return {WIFEXITED(status) ? WEXITSTATUS(status) : -1, read_file(out), read_file(err)};
-}
-
-// Starts `qtnas args` in the background; returns its pid.
-pid_t spawn(const std::string& args) {
-  const pid_t pid = fork();
-  if (pid == 0) {
-    const std::string cmd = std::string("exec ") + QTNAS_BIN + " " + args + " >/dev/null 2>&1";
-    execl("/bin/sh", "sh", "-c", cmd.c_str(), static_cast<char*>(nullptr));
-    _exit(127);
-  }
-  return pid;
-}
-
-// Tiny artifacts as `qtnas train` and `qtnas profile` would leave them: a TSV task whose label is a marker
-// word, its tokenizer, a briefly-initialized supernet checkpoint beside it, and a latency model.
-struct Artifacts {
-  fs::path data, supernet, model;
-  std::string task;
-};
-
+using Artifacts = qtnas::testing::TinyArtifacts;
 const Artifacts& artifacts() {
-  static const Artifacts a = [] {
-    Artifacts a;
-    a.data = dir() / "task.tsv";
-    Rng rng(1);
-    const std::vector<std::string> words = {"stone", "river", "cloud", "paper", "green", "quiet", "metal", "light",
-                                            "small", "round", "sharp", "sweet", "north", "early", "plain"};
-    const std::vector<std::string> labels = {"animal", "plant", "tool"};
-    std::ofstream out(a.data);
-    out << "text\tlabel\n";
-    for (int i = 0; i < 900; ++i) {
-      const size_t label = rng.uniform(3);
-      std::string text;
-      for (int w = 0; w < 6; ++w) text += words[rng.uniform(words.size())] + " ";
-      out << text << labels[label] << "ish\t" << labels[label] << "\n";
-    }
-    out.close();
-    a.task = "--task tsv --data " + a.data.string();
-    const Dataset data = load_labeled_file_split(FileFormat::TSV, a.data.string());
-    std::vector<std::string> texts;
-    for (const auto& e : data.train) texts.push_back(e.text);
-    const Tokenizer tok = Tokenizer::train(texts, 60, (dir() / "tokenizer.model").string());
-    SpaceConfig sc = qtnas::testing::tiny_space(3, {0, 50});
-    sc.vocab_size = tok.vocab_size();
-    sc.num_classes = 3;
-    torch::manual_seed(0);
-    Supernet net(sc, 0.0);
-    a.supernet = dir() / "supernet.pt";
-    save_checkpoint(a.supernet.string(), net, {sc, 0.0, data.label_names, hash_hex(stable_hash(tok.serialized())), {}},
-                    nullptr);
-    // Latency: a made-up table under this machine's environment with 1 thread (the tests run --threads 1).
-    a.model = dir() / "latency.json";
-    std::ofstream(a.model) << qtnas::testing::toy_latency_model(SearchSpace(sc), 1).to_json().dump(2);
-    return a;
-  }();
+  static const Artifacts a = qtnas::testing::make_tiny_artifacts(dir());
   return a;
 }
 
