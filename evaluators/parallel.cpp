@@ -36,3 +36,21 @@ std::vector<Evaluation> evaluate_all(const Evaluator& evaluator, const std::vect
 }
 
 }  // namespace qtnas
+
+namespace qtnas {
+
+const char* to_string(Fidelity f) { return f == Fidelity::Full ? "full" : "subset"; }
+
+Fidelity fidelity_from_string(const std::string& text) {
+  if (text == "subset") return Fidelity::Subset;
+  if (text == "full") return Fidelity::Full;
+  QTNAS_FAIL("unknown fidelity '{}': subset or full", text);
+}
+
+std::vector<Evaluation> LocalEvaluation::evaluate(const std::vector<Arch>& archs, Fidelity fidelity) {
+  if (fidelity == Fidelity::Subset) return evaluate_all(subset_, archs, parallelism_);
+  QTNAS_CHECK(full_, "no full-validation evaluator was given");
+  return evaluate_all(*full_, archs, split_cores(parallelism_.inter * parallelism_.intra, int(archs.size())));
+}
+
+}  // namespace qtnas

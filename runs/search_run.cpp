@@ -59,13 +59,17 @@ double Scoring::violation(double latency_ms, double size_bytes) const {
   return v;
 }
 
-SearchRun::SearchRun(RunStore& store, SearchConfig config, Supernet net, const Evaluator& subset,
-                     const Evaluator* full, AdditiveLatencyModel model, MeasurementStore* latency_db)
+Parallelism search_parallelism(const SearchConfig& c) {
+  const int cores = c.threads > 0 ? c.threads : int(std::max(1u, std::thread::hardware_concurrency()));
+  return split_cores(cores, c.population);
+}
+
+SearchRun::SearchRun(RunStore& store, SearchConfig config, Supernet net, CandidateEvaluation& evaluation,
+                     AdditiveLatencyModel model, MeasurementStore* latency_db)
     : store_(store),
       config_(std::move(config)),
       net_(std::move(net)),
-      subset_(subset),
-      full_(full),
+      evaluation_(evaluation),
       model_(std::move(model)),
       latency_db_(latency_db),
       scoring_{config_.latency_budget_ms, config_.size_budget_mb * 1e6,
@@ -73,8 +77,6 @@ SearchRun::SearchRun(RunStore& store, SearchConfig config, Supernet net, const E
                                           : double(net_->space().size(net_->space().largest()).size_bytes)} {
   QTNAS_CHECK(config_.latency_budget_ms > 0, "the latency budget must be positive, got {} ms",
               config_.latency_budget_ms);
-  const int cores = config_.threads > 0 ? config_.threads : int(std::max(1u, std::thread::hardware_concurrency()));
-  parallelism_ = split_cores(cores, config_.population);
   ArchGeneOptions options;
   options.predict_latency_ms = [this](const Arch& a) { return model_.predict_ms(a); };
   options.latency_budget_ms = config_.latency_budget_ms;
@@ -153,7 +155,7 @@ void SearchRun::run(const std::function<void(const GenerationReport&)>& on_gener
     if (keys.empty()) break;  // the space looks exhausted
     std::vector<Arch> archs;
     for (const auto& k : keys) archs.push_back(parse_arch(k));
-    const std::vector<Evaluation> evaluations = evaluate_all(subset_, archs, parallelism_);
+    const std::vector<Evaluation> evaluations = evaluation_.evaluate(archs, Fidelity::Subset);
     std::vector<Evaluated> results;
     std::vector<CandidateRecord> records;
     int failed = 0;
@@ -206,7 +208,7 @@ void SearchRun::run(const std::function<void(const GenerationReport&)>& on_gener
 
 void SearchRun::finish(const std::function<void(const std::string&)>& on_note) {
   const std::vector<CandidateRecord> front = store_.front();
-  if (config_.full_fidelity && full_) {
+  if (config_.full_fidelity && evaluation_.has_full()) {
     std::vector<Arch> archs;
     std::vector<const CandidateRecord*> todo;
     for (const auto& c : front) {
@@ -216,7 +218,7 @@ void SearchRun::finish(const std::function<void(const std::string&)>& on_note) {
       }
     }
     if (!archs.empty()) on_note(fmt::format("evaluating {} front members on the whole validation split", archs.size()));
-    const std::vector<Evaluation> evaluations = evaluate_all(*full_, archs, split_cores(parallelism_.inter * parallelism_.intra, int(archs.size())));
+    const std::vector<Evaluation> evaluations = evaluation_.evaluate(archs, Fidelity::Full);
     std::vector<CandidateRecord> records;
     for (size_t i = 0; i < todo.size(); ++i) {
       CandidateRecord r = *todo[i];

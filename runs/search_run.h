@@ -38,6 +38,8 @@ struct SearchConfig {
   int threads = 0;  // cores for evaluation (0: all)
 };
 nlohmann::json to_json(const SearchConfig& c);
+// How a search's candidates share the cores of one process: `threads` (0: all) split over a population.
+Parallelism search_parallelism(const SearchConfig& c);
 SearchConfig search_config_from_json(const nlohmann::json& j);  // throws qtnas::Error on a malformed config
 
 // Objectives as the searcher sees them (all minimized): -accuracy, predicted latency, size in bytes.
@@ -61,8 +63,9 @@ struct GenerationReport {
 class SearchRun {
  public:
   // `model` is refitted in place by the closed loop when `latency_db` is given (its measurements plus this
-  // run's); without it, measurements still decide the final choice. `full` evaluates the final front.
-  SearchRun(RunStore& store, SearchConfig config, Supernet net, const Evaluator& subset, const Evaluator* full,
+  // run's); without it, measurements still decide the final choice. `evaluation` scores the candidates (here
+  // or on workers) and, when it has_full(), evaluates the final front on the whole validation split.
+  SearchRun(RunStore& store, SearchConfig config, Supernet net, CandidateEvaluation& evaluation,
             AdditiveLatencyModel model, MeasurementStore* latency_db);
 
   // Runs until `config.generations` generations are committed, starting after the store's last one (so a
@@ -85,12 +88,10 @@ class SearchRun {
   RunStore& store_;
   SearchConfig config_;
   Supernet net_;
-  const Evaluator& subset_;
-  const Evaluator* full_;
+  CandidateEvaluation& evaluation_;
   AdditiveLatencyModel model_;
   MeasurementStore* latency_db_;
   Scoring scoring_;
-  Parallelism parallelism_;
   std::unique_ptr<ArchGeneOps> genes_;
   std::unique_ptr<Searcher> searcher_;
 };

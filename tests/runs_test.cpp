@@ -133,19 +133,20 @@ TEST(SearchRun, ResumedInProcessGivesTheUninterruptedFront) {
     for (const auto& c : s.front()) out.emplace_back(c.arch, c.accuracy);
     return out;
   };
+  LocalEvaluation evaluation(subset, &full, search_parallelism(config));
   const fs::path straight = scratch("straight.sqlite"), resumed = scratch("resumed.sqlite");
   RunStore a(straight.string(), RunStore::Mode::Write);
   a.create_run(toy_info(net->space()));
-  SearchRun(a, config, net, subset, &full, model, nullptr).run();
+  SearchRun(a, config, net, evaluation, model, nullptr).run();
   {
     RunStore b(resumed.string(), RunStore::Mode::Write);
     b.create_run(toy_info(net->space()));
     SearchConfig shorter = config;
     shorter.generations = 2;
-    SearchRun(b, shorter, net, subset, &full, model, nullptr).run();
+    SearchRun(b, shorter, net, evaluation, model, nullptr).run();
   }
   RunStore b(resumed.string(), RunStore::Mode::Write);
-  SearchRun(b, config, net, subset, &full, model, nullptr).run();
+  SearchRun(b, config, net, evaluation, model, nullptr).run();
   EXPECT_EQ(front_of(a), front_of(b));
   EXPECT_FALSE(front_of(a).empty());
   EXPECT_EQ(a.generations().size(), 5u);
