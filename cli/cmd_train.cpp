@@ -4,12 +4,14 @@
 
 #include <filesystem>
 #include <iostream>
+#include <optional>
 
 #include <nlohmann/json.hpp>
 
 #include "cli/command.h"
 #include "cli/common_options.h"
 #include "cli/progress.h"
+#include "distributed/process_group.h"
 #include "space/error.h"
 #include "space/hash.h"
 #include "supernet/evaluate.h"
@@ -41,9 +43,44 @@ TrainConfig train_config_from(const po::variables_map& vm) {
   return c;
 }
 
+// Data-parallel training: the rank's process group, its hooks for the trainer, and what rank 0 shares.
+struct Group {
+  std::unique_ptr<DataParallelGroup> group;  // null in a single process
+  int rank = 0;
+  DataParallel hooks() {
+    DataParallel dp;
+    if (!group) return dp;
+    dp.rank = group->rank();
+    dp.world_size = group->world_size();
+    dp.all_reduce_sum = [g = group.get()](std::vector<torch::Tensor>& t) { g->all_reduce_sum(t); };
+    dp.broadcast = [g = group.get()](std::vector<torch::Tensor>& t) { g->broadcast(t); };
+    return dp;
+  }
+  // Rank 0's `value` on every rank (single process: `value`).
+  std::string share(const std::string& key, const std::string& value) {
+    return group ? group->share(key, value) : value;
+  }
+};
+
 int run_train(const po::variables_map& vm) {
   set_threads(vm);
-  const TaskContext task = prepare_task(vm);
+  Group g;
+  const DistributedOptions dist = distributed_options_from(vm);
+  g.rank = dist.rank;
+  if (dist.world_size > 1) {
+    std::cerr << fmt::format("rank {} of {}: joining rank 0 at {}:{}\n", dist.rank, dist.world_size, dist.master_addr,
+                             dist.master_port);
+    g.group = std::make_unique<DataParallelGroup>(dist);
+  }
+  // Rank 0 prepares the task first (it may train the tokenizer into a shared workdir); the other ranks then
+  // must arrive at the very same tokenizer.
+  std::optional<TaskContext> prepared;
+  if (g.rank == 0) prepared.emplace(prepare_task(vm));
+  const std::string fingerprint = g.share("tokenizer", prepared ? prepared->tokenizer_fingerprint : "");
+  if (!prepared) prepared.emplace(prepare_task(vm));
+  const TaskContext& task = *prepared;
+  QTNAS_CHECK(task.tokenizer_fingerprint == fingerprint,
+              "rank {}: the tokenizer here differs from rank 0's (another task or --vocab-size?)", g.rank);
   const std::string out = vm.count("out") ? vm["out"].as<std::string>() : workdir(vm) + "/supernet.pt";
   const int seq_len = vm["seq-len"].as<int>();
   const EncodedSplit train = encode_split(task.data.train, task.tokenizer, seq_len);
@@ -51,25 +88,47 @@ int run_train(const po::variables_map& vm) {
 
   SpaceConfig space = space_config_from(vm, task.data.num_classes());
   space.vocab_size = task.tokenizer.vocab_size();
+  // Rank 0 decides whether this is a fresh run or a resumed one, and with which configuration.
+  const bool resuming = std::filesystem::exists(out);
+  const nlohmann::json start = nlohmann::json::parse(g.share(
+      "start", g.rank == 0 ? nlohmann::json{{"resume", resuming}, {"config", to_json(train_config_from(vm))}}.dump()
+                           : ""));
   std::unique_ptr<Trainer> trainer;
-  if (std::filesystem::exists(out)) {
+  if (start.at("resume").get<bool>()) {
+    QTNAS_CHECK(resuming, "rank {}: rank 0 resumes from its checkpoint, but '{}' is missing here; every rank needs "
+                "a copy of the checkpoint to resume (or a shared folder)", g.rank, out);
     const LoadedCheckpoint ckpt = load_checkpoint(out);
     QTNAS_CHECK(to_string(ckpt.meta.space) == to_string(space) &&
                     ckpt.meta.tokenizer_fingerprint == task.tokenizer_fingerprint,
                 "'{}' holds a supernet of another task or search space; choose another --out (nothing was changed)",
                 out);
     trainer = std::make_unique<Trainer>(ckpt);
-    std::cerr << fmt::format("resuming '{}' at step {}/{}\n", out, trainer->step(), trainer->config().steps);
+    if (g.rank == 0) std::cerr << fmt::format("resuming '{}' at step {}/{}\n", out, trainer->step(), trainer->config().steps);
   } else {
-    torch::manual_seed(vm["seed"].as<uint64_t>());
+    const TrainConfig config = train_config_from_json(start.at("config"));  // rank 0's, seed included
+    torch::manual_seed(config.seed);
     CheckpointMeta meta{space, vm["dropout"].as<double>(), task.data.label_names, task.tokenizer_fingerprint, {}};
-    trainer = std::make_unique<Trainer>(Supernet(space, meta.dropout), train_config_from(vm), meta);
+    trainer = std::make_unique<Trainer>(Supernet(space, meta.dropout), config, meta);
+  }
+  if (g.group) {
+    const int64_t rank0_step = std::stoll(g.share("step", std::to_string(trainer->step())));
+    QTNAS_CHECK(trainer->step() == rank0_step,
+                "rank {} would start at step {} but rank 0 at step {}: every rank needs the same checkpoint '{}'",
+                g.rank, trainer->step(), rank0_step, out);
+    if (g.rank > 0) torch::manual_seed(trainer->config().seed * 1000003 + uint64_t(g.rank));  // own dropout masks
+    trainer->set_data_parallel(g.hooks());
   }
   const TrainConfig& config = trainer->config();
-  std::cerr << fmt::format("training {} on {} examples: {} steps of {}, {} threads, {}\n",
+  std::cerr << fmt::format("training {} on {} examples: {} steps of {}{}, {} threads, {}\n",
                            config.fixed_arch.empty() ? "the supernet" : "'" + config.fixed_arch + "' alone",
-                           train.size(), config.steps, config.batch_size, at::get_num_threads(),
+                           train.size(), config.steps, config.batch_size,
+                           g.group ? fmt::format(" over {} ranks", dist.world_size) : "", at::get_num_threads(),
                            trainer->uses_bf16() ? "bf16 autocast" : "fp32");
+  if (g.rank > 0) {  // rank 0 reports progress, writes checkpoints and evaluates
+    trainer->run(train, val, out);
+    std::cerr << fmt::format("rank {}: {} steps done\n", g.rank, trainer->step());
+    return 0;
+  }
   Progress progress("train", config.steps, trainer->step());
   TrainCallbacks callbacks;
   callbacks.on_step = [&](const TrainStatus& s) {
@@ -126,6 +185,7 @@ Command train_command() {
                 ("eval-limit", po::value<size_t>()->default_value(0), "validation examples for the report (0: all)")
                 ("threads", po::value<int>()->default_value(0), "LibTorch threads (0: all cores)")
                 ("json", po::bool_switch(), "machine-readable report");
+            add_distributed_options(desc);
           },
           run_train, /*positional=*/""};
 }

@@ -123,6 +123,23 @@ TaskContext prepare_task(const po::variables_map& vm) {
   return {std::move(data), std::move(tokenizer), path, fingerprint, reused};
 }
 
+void add_distributed_options(po::options_description& desc) {
+  desc.add_options()
+      ("world-size", po::value<int>()->default_value(0), "processes in the group (0: $WORLD_SIZE, else 1)")
+      ("rank", po::value<int>()->default_value(-1), "this process's rank (-1: $RANK, else 0)")
+      ("master-addr", po::value<std::string>()->default_value(""), "rank 0's host ('': $MASTER_ADDR, else 127.0.0.1)")
+      ("master-port", po::value<int>()->default_value(0), "rank 0's TCPStore port (0: $MASTER_PORT, else 29500)")
+      ("dist-timeout", po::value<int>()->default_value(300), "seconds to wait for the other ranks");
+}
+
+DistributedOptions distributed_options_from(const po::variables_map& vm) {
+  DistributedOptions o = resolve_distributed_options(vm["world-size"].as<int>(), vm["rank"].as<int>(),
+                                                     vm["master-addr"].as<std::string>(), vm["master-port"].as<int>());
+  QTNAS_CHECK(vm["dist-timeout"].as<int>() > 0, "--dist-timeout must be positive");
+  o.timeout = std::chrono::seconds(vm["dist-timeout"].as<int>());
+  return o;
+}
+
 void set_threads(const po::variables_map& vm) {
   const int threads = vm["threads"].as<int>();
   QTNAS_CHECK(threads >= 0, "--threads must be >= 0, got {}", threads);

@@ -8,6 +8,7 @@
 #include "cli/command.h"
 #include "data/dataset.h"
 #include "data/tokenizer.h"
+#include "distributed/process_group.h"
 #include "space/search_space.h"
 
 namespace qtnas::cli {
@@ -40,6 +41,11 @@ struct TaskContext {
 };
 // Needs the task options and --vocab-size. Tells on stderr what it does with the tokenizer.
 TaskContext prepare_task(const po::variables_map& vm);
+
+// --world-size --rank --master-addr --master-port --dist-timeout: a process group of torch.distributed (unset
+// values come from WORLD_SIZE, RANK, MASTER_ADDR, MASTER_PORT, as torchrun sets them).
+void add_distributed_options(po::options_description& desc);
+DistributedOptions distributed_options_from(const po::variables_map& vm);
 
 // --threads N (0: all cores) -> LibTorch intra-op threads, decided once here.
 void set_threads(const po::variables_map& vm);

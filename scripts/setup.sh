@@ -10,6 +10,7 @@ packages=(
   libtbb-dev libboost-program-options-dev libsqlite3-dev libfmt-dev
   googletest libgtest-dev
   libsentencepiece-dev nlohmann-json3-dev
+  libgloo-dev                         # the Gloo headers of LibTorch's c10d (distributed training and search)
   wordnet-base                        # the default task's data
   python3-torch                       # tests load exported models with plain PyTorch (torch.jit.load)
   python3-optuna                      # bench/: Optuna's NSGA-II as the search-quality baseline

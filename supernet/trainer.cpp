@@ -96,30 +96,68 @@ double Trainer::lr_at(int64_t step) const {
   return config_.lr * 0.5 * (1 + std::cos(M_PI * std::min(1.0, progress)));
 }
 
-double Trainer::train_step(const Batch& batch) {
+void Trainer::set_data_parallel(DataParallel dp) {
+  QTNAS_CHECK(dp.world_size >= 1 && dp.rank >= 0 && dp.rank < dp.world_size, "rank {} outside a world of {}", dp.rank,
+              dp.world_size);
+  QTNAS_CHECK(dp.world_size == 1 || (dp.all_reduce_sum && dp.broadcast), "data-parallel training needs collectives");
+  QTNAS_CHECK(config_.batch_size >= dp.world_size, "a global batch of {} cannot be shared by {} ranks",
+              config_.batch_size, dp.world_size);
+  dp_ = std::move(dp);
+}
+
+void Trainer::sync_from_rank0() {
+  if (dp_.world_size == 1) return;
+  torch::NoGradGuard no_grad;
+  std::vector<torch::Tensor> tensors;
+  for (auto& p : net_->parameters()) {
+    tensors.push_back(p);
+    const auto it = optimizer_->state().find(c10::guts::to_string(p.unsafeGetTensorImpl()));
+    if (it == optimizer_->state().end()) continue;  // no step taken yet: no moments on any rank
+    auto& s = static_cast<torch::optim::AdamWParamState&>(*it->second);
+    tensors.push_back(s.exp_avg());
+    tensors.push_back(s.exp_avg_sq());
+  }
+  dp_.broadcast(tensors);
+}
+
+// `share`: this rank's fraction of the global batch's rows (1 in a single process); 0 when it got no rows.
+double Trainer::train_step(const Batch& batch, double share) {
   const SearchSpace& space = net_->space();
   const bool warming_up = config_.reorder_fraction > 0 && !reordered_;
   double teacher_loss = 0;
   torch::Tensor soft_targets;
-  {
+  if (share > 0) {
     CpuAutocast autocast(use_bf16_);
     const Arch teacher = fixed_arch_ ? *fixed_arch_ : space.largest();
     const torch::Tensor logits = net_->forward(batch.ids, batch.pad, teacher).to(torch::kFloat);
     const torch::Tensor loss = F::cross_entropy(
         logits, batch.labels, F::CrossEntropyFuncOptions().label_smoothing(config_.label_smoothing));
-    loss.backward();
-    teacher_loss = loss.item<double>();
+    (loss * share).backward();
+    teacher_loss = loss.item<double>() * share;
     soft_targets = torch::softmax(logits.detach(), -1);
   }
   if (!fixed_arch_ && !warming_up) {
+    // Every rank draws the same students, with or without rows: the random stream stays in step.
     std::vector<Arch> students = {space.smallest(space.config().precisions[rng_.uniform(space.config().precisions.size())])};
     for (int i = 0; i < config_.random_subnets; ++i) students.push_back(space.sample(rng_));
     for (const Arch& student : students) {
+      if (share == 0) continue;
       CpuAutocast autocast(use_bf16_);
       const torch::Tensor logits = net_->forward(batch.ids, batch.pad, student).to(torch::kFloat);
-      F::kl_div(torch::log_softmax(logits, -1), soft_targets, F::KLDivFuncOptions().reduction(torch::kBatchMean))
+      (F::kl_div(torch::log_softmax(logits, -1), soft_targets, F::KLDivFuncOptions().reduction(torch::kBatchMean)) *
+       share)
           .backward();
     }
+  }
+  if (dp_.world_size > 1) {  // the sum over ranks of share-weighted means: the global batch's mean
+    std::vector<torch::Tensor> sums;
+    for (auto& p : net_->parameters()) {
+      if (!p.grad().defined()) p.mutable_grad() = torch::zeros_like(p);
+      sums.push_back(p.grad());
+    }
+    sums.push_back(torch::tensor({teacher_loss}, torch::kDouble));
+    dp_.all_reduce_sum(sums);
+    teacher_loss = sums.back().item<double>();
   }
   torch::nn::utils::clip_grad_norm_(net_->parameters(), config_.grad_clip);
   for (auto& group : optimizer_->param_groups()) {
@@ -142,6 +180,7 @@ void Trainer::reorder(const EncodedSplit& train, const EncodedSplit& val, const 
   auto batches = eval_batches(train, config_.batch_size, size_t(config_.reorder_batches) * config_.batch_size);
   reorder_by_importance(net_, measure_importance(net_, train, batches), optimizer_.get());
   reordered_ = true;
+  sync_from_rank0();  // every rank measured the same batches; rank 0's order is the one kept
 
   nlohmann::json rows = nlohmann::json::array();
   std::string line = fmt::format("importance reorder at step {} (val accuracy before -> after):", step_);
@@ -156,6 +195,7 @@ void Trainer::reorder(const EncodedSplit& train, const EncodedSplit& val, const 
 }
 
 void Trainer::save(const std::string& path) {
+  if (dp_.rank != 0) return;
   meta_.training = {{"config", to_json(config_)},
                     {"step", step_},
                     {"rng_state", rng_.state()},
@@ -174,6 +214,7 @@ void Trainer::run(const EncodedSplit& train, const EncodedSplit& val, const std:
   int64_t epoch = -1;
   std::vector<std::vector<size_t>> plan;
   const auto start = std::chrono::steady_clock::now();
+  sync_from_rank0();
   while (step_ < config_.steps) {
     if (config_.reorder_fraction > 0 && !reordered_ && step_ >= reorder_step && !fixed_arch_) {
       reorder(train, val, callbacks);
@@ -183,7 +224,11 @@ void Trainer::run(const EncodedSplit& train, const EncodedSplit& val, const std:
       epoch = step_ / per_epoch;
       plan = epoch_batches(train, config_.batch_size, config_.seed, epoch);
     }
-    const double loss = train_step(make_batch(train, plan[step_ % per_epoch]));
+    const std::vector<size_t>& rows = plan[step_ % per_epoch];
+    // This rank's contiguous share of the global batch (all of it in a single process).
+    const size_t lo = rows.size() * dp_.rank / dp_.world_size, hi = rows.size() * (dp_.rank + 1) / dp_.world_size;
+    const std::vector<size_t> mine(rows.begin() + lo, rows.begin() + hi);
+    const double loss = train_step(mine.empty() ? Batch{} : make_batch(train, mine), double(hi - lo) / rows.size());
     ++step_;
     if (callbacks.on_step) {
       const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
@@ -191,7 +236,9 @@ void Trainer::run(const EncodedSplit& train, const EncodedSplit& val, const std:
     }
     if (step_ % config_.checkpoint_every == 0 || step_ == config_.steps) {
       save(checkpoint_path);
-      if (callbacks.on_log) callbacks.on_log(fmt::format("checkpoint at step {}: {}", step_, checkpoint_path));
+      if (callbacks.on_log && dp_.rank == 0) {
+        callbacks.on_log(fmt::format("checkpoint at step {}: {}", step_, checkpoint_path));
+      }
     }
   }
   net_->eval();

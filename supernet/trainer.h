@@ -45,6 +45,17 @@ struct TrainStatus {
   double seconds = 0;  // wall time of this run so far (not counting earlier, resumed-from runs)
 };
 
+// Data-parallel training over several processes (distributed/ provides the collectives, over c10d Gloo). Every
+// rank walks the same global batches and samples the same subnets (same seed); each computes the gradients of
+// its contiguous share of each batch's rows, weighted by that share, and `all_reduce_sum` sums them, so that
+// every rank steps with the gradient of the whole global batch. `broadcast` copies rank 0's tensors to all.
+// Only rank 0 writes checkpoints.
+struct DataParallel {
+  int rank = 0, world_size = 1;
+  std::function<void(std::vector<torch::Tensor>&)> all_reduce_sum;
+  std::function<void(std::vector<torch::Tensor>&)> broadcast;
+};
+
 struct TrainCallbacks {
   std::function<void(const TrainStatus&)> on_step;  // after every step
   std::function<void(const std::string&)> on_log;   // one line of news (reorder, checkpoint, resume)
@@ -61,6 +72,10 @@ class Trainer {
   void run(const EncodedSplit& train, const EncodedSplit& val, const std::string& checkpoint_path,
            const TrainCallbacks& callbacks = {});
 
+  // Before run(): train as one rank of a data-parallel group. Rank 0's weights (and optimizer moments) are
+  // copied to every rank when run() starts and after the importance reorder.
+  void set_data_parallel(DataParallel dp);
+
   int64_t step() const { return step_; }
   bool uses_bf16() const { return use_bf16_; }
   const TrainConfig& config() const { return config_; }
@@ -69,7 +84,8 @@ class Trainer {
 
  private:
   double lr_at(int64_t step) const;
-  double train_step(const Batch& batch);
+  double train_step(const Batch& batch, double share);
+  void sync_from_rank0();
   void reorder(const EncodedSplit& train, const EncodedSplit& val, const TrainCallbacks& callbacks);
   void save(const std::string& path);
 
@@ -83,6 +99,7 @@ class Trainer {
   bool use_bf16_ = false;
   std::optional<Arch> fixed_arch_;
   nlohmann::json reorder_report_ = nlohmann::json::object();
+  DataParallel dp_;
 };
 
 }  // namespace qtnas
