@@ -11,6 +11,7 @@
 #include "cli/common_options.h"
 #include "cli/progress.h"
 #include "cli/supernet_task.h"
+#include "distributed/remote_evaluation.h"
 #include "evaluators/proxy_evaluator.h"
 #include "latency_models/measurement_store.h"
 #include "runs/search_run.h"
@@ -61,7 +62,27 @@ int search_and_report(RunStore& store, const po::variables_map& vm) {
   if (!latency_db_path.empty() && std::filesystem::exists(latency_db_path)) latency_db.emplace(latency_db_path);
 
   const bool json = vm["json"].as<bool>();
-  SearchRun run(store, config, task.checkpoint.net, subset, &full, model, latency_db ? &*latency_db : nullptr);
+  LocalEvaluation local(subset, &full, search_parallelism(config));
+  // --distributed: the candidates go to `qtnas worker` processes; this process stays the only writer.
+  std::unique_ptr<RemoteEvaluation> remote;
+  if (vm["distributed"].as<bool>()) {
+    const DistributedOptions dist = distributed_options_from(vm);
+    QTNAS_CHECK(dist.rank == 0, "qtnas search --distributed is rank 0; rank {} runs qtnas worker", dist.rank);
+    RemoteEvaluationOptions ro;
+    ro.expected_workers = std::max(1, dist.world_size - 1);
+    ro.worker_timeout = std::chrono::milliseconds(int64_t(1000 * vm["worker-timeout"].as<double>()));
+    ro.join_timeout = dist.timeout;
+    const nlohmann::json worker_config = {{"supernet_path", info.supernet_path},
+                                          {"supernet_hash", info.supernet_hash},
+                                          {"space_hash", info.space_hash},
+                                          {"task", info.config.at("task")},
+                                          {"val_subset", config.val_subset},
+                                          {"threads_per_candidate", search_parallelism(config).intra}};
+    remote = std::make_unique<RemoteEvaluation>(dist, worker_config, &local, ro,
+                                                [](const std::string& note) { std::cerr << "\nsearch: " << note << "\n"; });
+  }
+  CandidateEvaluation& evaluation = remote ? static_cast<CandidateEvaluation&>(*remote) : local;
+  SearchRun run(store, config, task.checkpoint.net, evaluation, model, latency_db ? &*latency_db : nullptr);
   const int done = store.last_generation_number().value_or(-1) + 1;
   Progress progress("search (generations)", config.generations, done);
   run.run([&](const GenerationReport& r) {
@@ -81,6 +102,7 @@ int search_and_report(RunStore& store, const po::variables_map& vm) {
                         {"candidates", store.candidates().size()},
                         {"front_size", front.size()},
                         {"subset_vs_full_kendall_tau", std::isnan(tau) ? nlohmann::json() : nlohmann::json(tau)}};
+  if (remote) out["distributed"] = remote->stats().to_json();
   if (json) {
     std::cout << out.dump(2) << "\n";
     return 0;
@@ -88,6 +110,13 @@ int search_and_report(RunStore& store, const po::variables_map& vm) {
   std::cout << fmt::format("{} generations, {} candidates; front of {} (subset vs full accuracy: Kendall tau {})\n",
                            out["generations"].get<size_t>(), out["candidates"].get<size_t>(), front.size(),
                            std::isnan(tau) ? std::string("n/a") : fmt::format("{:.3f}", tau));
+  if (remote) {
+    const auto& s = remote->stats();
+    std::cout << fmt::format("distributed: {} jobs answered by {} workers ({} lost, {} jobs reassigned, {} evaluated "
+                             "on rank 0); overhead {:.1f} ms per job\n",
+                             s.jobs, s.workers_joined, s.workers_lost, s.reassigned, s.local,
+                             out["distributed"]["overhead_ms_per_job"].get<double>());
+  }
   std::cout << "see it with: qtnas front --db " << store.path() << "\n";
   return 0;
 }
@@ -160,6 +189,15 @@ int run_resume(const po::variables_map& vm) {
   return search_and_report(store, vm);
 }
 
+// --distributed and its process group: search and resume alike.
+void add_remote_options(po::options_description& desc) {
+  desc.add_options()
+      ("distributed", po::bool_switch(), "evaluate candidates on `qtnas worker` processes (this is rank 0)")
+      ("worker-timeout", po::value<double>()->default_value(30),
+       "seconds of heartbeat silence after which a worker is lost and its candidate reassigned");
+  add_distributed_options(desc);
+}
+
 }  // namespace
 
 Command search_command() {
@@ -186,6 +224,7 @@ Command search_command() {
                 ("threads", po::value<int>()->default_value(0), "cores to use (0: all)")
                 ("json", po::bool_switch(), "machine-readable summary");
             add_task_options(desc);
+            add_remote_options(desc);
           },
           run_search, /*positional=*/""};
 }
@@ -198,6 +237,7 @@ Command resume_command() {
                 ("generations", po::value<int>()->default_value(0), "new total of generations (default: as before)")
                 ("threads", po::value<int>()->default_value(0), "cores to use (0: all)")
                 ("json", po::bool_switch(), "machine-readable summary");
+            add_remote_options(desc);
           },
           run_resume, /*positional=*/""};
 }

@@ -32,6 +32,7 @@ Command profile_command();
 Command search_command();
 Command resume_command();
 Command score_command();
+Command worker_command();
 Command front_command();
 Command plot_command();
 Command export_command();

@@ -1,0 +1,150 @@
+// Scale-out over torch.distributed (c10d) through the `qtnas` executable, with real processes on localhost:
+// data-parallel training on 2 ranks against 1 process with the same global batch, and a distributed search
+// with 2 workers, one of them killed mid-generation, against a single-process search.
+#include <gtest/gtest.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+
+#include <nlohmann/json.hpp>
+
+#include "supernet/checkpoint.h"
+#include "tests/cli_run.h"
+
+namespace fs = std::filesystem;
+using namespace qtnas;
+using qtnas::testing::CliResult;
+
+namespace {
+
+const fs::path& dir() { return qtnas::testing::scratch_dir("qtnas_distributed_test"); }
+CliResult run(const std::string& args) { return qtnas::testing::run_qtnas(dir(), args); }
+
+// A TCP port free right now on localhost (the kernel's pick), so that tests running in parallel do not collide.
+int free_port() {
+  const int fd = socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  addr.sin_port = 0;
+  bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr);
+  socklen_t len = sizeof addr;
+  getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len);
+  close(fd);
+  return ntohs(addr.sin_port);
+}
+
+const qtnas::testing::TinyArtifacts& artifacts() {
+  static const auto a = qtnas::testing::make_tiny_artifacts(dir());
+  return a;
+}
+
+// A tiny supernet trained from scratch on the tiny task: 6 steps of a global batch of `batch`, the importance
+// reorder after 2, dropout off (the only randomness that differs between ranks).
+std::string train_args(const fs::path& out, int batch) {
+  return fmt::format(
+      "train {} --workdir {} --layers 2 --hidden 32 --heads 2 --head-dim 16 --ffn-choices 0,32,64 "
+      "--sparsity-choices 0,0.5 --precisions fp32,int8 --vocab-size 60 --seq-len 16 --steps 6 --batch-size {} "
+      "--reorder-fraction 0.34 --dropout 0 --seed 3 --threads 1 --eval-limit 50 --out {}",
+      artifacts().task, (dir() / "work").string(), batch, out.string());
+}
+
+// The largest absolute difference between two checkpoints' parameters.
+double max_difference(const fs::path& a, const fs::path& b) {
+  const LoadedCheckpoint x = load_checkpoint(a.string()), y = load_checkpoint(b.string());
+  const auto px = x.net->named_parameters(), py = y.net->named_parameters();
+  EXPECT_EQ(px.size(), py.size());
+  double d = 0;
+  for (const auto& p : px) d = std::max(d, (p.value() - py[p.key()]).abs().max().item<double>());
+  return d;
+}
+
+TEST(DistributedTraining, TwoRanksMatchOneProcessWithTheSameGlobalBatch) {
+  const fs::path single = dir() / "single.pt", dist = dir() / "dist.pt", half = dir() / "half.pt";
+  const CliResult one = run(train_args(single, 16));
+  ASSERT_EQ(one.code, 0) << one.err;
+  const std::string group = fmt::format(" --world-size 2 --master-port {} --dist-timeout 120", free_port());
+  const pid_t rank1 = qtnas::testing::spawn_qtnas(train_args(dist, 16) + group + " --rank 1",
+                                                  (dir() / "rank1.log").string());
+  const CliResult rank0 = run(train_args(dist, 16) + group + " --rank 0");
+  ASSERT_EQ(rank0.code, 0) << rank0.err;
+  ASSERT_EQ(qtnas::testing::wait_exit(rank1), 0) << qtnas::testing::read_file(dir() / "rank1.log");
+  EXPECT_NE(rank0.err.find("over 2 ranks"), std::string::npos) << rank0.err;
+
+  // Summing both ranks' share-weighted gradients is the whole batch's gradient: equal up to float rounding
+  // (the two halves are padded to their own lengths). A rank training on its half alone is far off.
+  const double distributed = max_difference(single, dist);
+  ASSERT_EQ(run(train_args(half, 8)).code, 0);
+  const double other_batch = max_difference(single, half);
+  std::cout << fmt::format("max |single - 2 ranks| = {:.3g}; max |single - half batch| = {:.3g}\n", distributed,
+                           other_batch);
+  EXPECT_LT(distributed, 1e-4) << "other batch: " << other_batch;
+  EXPECT_GT(other_batch, 100 * distributed);
+  EXPECT_EQ(load_checkpoint(dist.string()).meta.training.at("step").get<int64_t>(), 6);
+}
+
+TEST(DistributedTraining, RefusesARankOutsideTheWorld) {
+  const CliResult r = run(train_args(dir() / "never.pt", 16) + " --world-size 2 --rank 2");
+  EXPECT_EQ(r.code, 2);
+  EXPECT_NE(r.err.find("rank 2 is outside a world of 2"), std::string::npos) << r.err;
+  EXPECT_FALSE(fs::exists(dir() / "never.pt"));
+}
+
+std::string search_args(const fs::path& db) {
+  const auto& a = artifacts();
+  return fmt::format(
+      "search --supernet {} --latency-model {} --latency-budget-ms 1.0 --population 12 --generations 4 --seed 5 "
+      "--val-subset 60 --no-closed-loop --threads 1 --json --db {} {}",
+      a.supernet.string(), a.model.string(), db.string(), a.task);
+}
+
+nlohmann::json front(const fs::path& db) {
+  const CliResult r = run("front --json --db " + db.string());
+  EXPECT_EQ(r.code, 0) << r.err;
+  return nlohmann::json::parse(r.out);
+}
+
+TEST(DistributedSearch, TwoWorkersOneKilledGiveTheSingleProcessFront) {
+  const fs::path single = dir() / "single.sqlite", dist = dir() / "dist.sqlite";
+  const CliResult alone = run(search_args(single));
+  ASSERT_EQ(alone.code, 0) << alone.err;
+
+  const std::string group = fmt::format(" --world-size 3 --master-port {} --dist-timeout 120", free_port());
+  const pid_t steady = qtnas::testing::spawn_qtnas("worker" + group + " --rank 1",
+                                                   (dir() / "worker1.log").string());
+  // The second worker dies (SIGKILL) as its fourth job arrives, in the middle of the first generation.
+  const pid_t doomed = qtnas::testing::spawn_qtnas("worker" + group + " --rank 2 --crash-after-jobs 3",
+                                                   (dir() / "worker2.log").string());
+  const CliResult rank0 = run(search_args(dist) + " --distributed --worker-timeout 2" + group);
+  ASSERT_EQ(rank0.code, 0) << rank0.err;
+  EXPECT_EQ(qtnas::testing::wait_exit(doomed), -SIGKILL);
+  EXPECT_EQ(qtnas::testing::wait_exit(steady), 0) << qtnas::testing::read_file(dir() / "worker1.log");
+
+  const auto summary = nlohmann::json::parse(rank0.out);
+  const auto& stats = summary.at("distributed");
+  std::cout << "rank 0: " << stats.dump() << "\n";
+  EXPECT_EQ(stats.at("workers_joined").get<int>(), 2) << rank0.err;
+  EXPECT_EQ(stats.at("workers_lost").get<int>(), 1) << rank0.err;
+  EXPECT_EQ(stats.at("reassigned").get<int>(), 1) << rank0.err;
+  EXPECT_EQ(stats.at("local").get<int>(), 0) << rank0.err;
+  EXPECT_NE(rank0.err.find("goes to another worker"), std::string::npos) << rank0.err;
+
+  const auto expected = front(single), got = front(dist);
+  ASSERT_FALSE(expected.empty());
+  ASSERT_EQ(got.size(), expected.size());
+  for (size_t i = 0; i < got.size(); ++i) {
+    EXPECT_EQ(got[i].at("arch"), expected[i].at("arch"));
+    EXPECT_EQ(got[i].at("accuracy"), expected[i].at("accuracy")) << got[i].at("arch");
+    EXPECT_EQ(got[i].at("latency_ms"), expected[i].at("latency_ms"));
+  }
+}
+
+TEST(DistributedSearch, WorkerRefusesRankZeroAndAnAbsentRankZero) {
+  const CliResult zero = run("worker --world-size 2 --rank 0");
+  EXPECT_EQ(zero.code, 2);
+  EXPECT_NE(zero.err.find("a worker's rank is 1 or more"), std::string::npos) << zero.err;
+  const CliResult absent = run(fmt::format("worker --world-size 2 --rank 1 --master-port {} --dist-timeout 1", free_port()));
+  EXPECT_EQ(absent.code, 2);
+  EXPECT_NE(absent.err.find("cannot reach rank 0"), std::string::npos) << absent.err;
+}
+
+}  // namespace
