@@ -49,11 +49,13 @@ inline CliResult run_qtnas(const std::filesystem::path& dir, const std::string& 
   return {WIFEXITED(status) ? WEXITSTATUS(status) : -1, read_file(out), read_file(err)};
 }
 
-// Starts `qtnas args` in the background, output to `log` (both streams); returns its pid.
-inline pid_t spawn_qtnas(const std::string& args, const std::string& log = "/dev/null") {
+// Starts `qtnas args` in the background, output to `log` (both streams), with `env` ("NAME=value ...") added to
+// its environment; returns its pid.
+inline pid_t spawn_qtnas(const std::string& args, const std::string& log = "/dev/null", const std::string& env = "") {
   const pid_t pid = fork();
   if (pid == 0) {
-    const std::string cmd = std::string("exec ") + QTNAS_BIN + " " + args + " >" + log + " 2>&1";
+    const std::string cmd =
+        std::string("exec ") + (env.empty() ? "" : "env " + env + " ") + QTNAS_BIN + " " + args + " >" + log + " 2>&1";
     execl("/bin/sh", "sh", "-c", cmd.c_str(), static_cast<char*>(nullptr));
     _exit(127);
   }

@@ -62,10 +62,13 @@ TEST(DistributedTraining, TwoRanksMatchOneProcessWithTheSameGlobalBatch) {
   const fs::path single = dir() / "single.pt", dist = dir() / "dist.pt", half = dir() / "half.pt";
   const CliResult one = run(train_args(single, 16));
   ASSERT_EQ(one.code, 0) << one.err;
-  const std::string group = fmt::format(" --world-size 2 --master-port {} --dist-timeout 120", free_port());
-  const pid_t rank1 = qtnas::testing::spawn_qtnas(train_args(dist, 16) + group + " --rank 1",
-                                                  (dir() / "rank1.log").string());
-  const CliResult rank0 = run(train_args(dist, 16) + group + " --rank 0");
+  // Rank 0 gets the group by options, rank 1 by the environment variables torchrun sets.
+  const int port = free_port();
+  const pid_t rank1 = qtnas::testing::spawn_qtnas(
+      train_args(dist, 16) + " --dist-timeout 120", (dir() / "rank1.log").string(),
+      fmt::format("WORLD_SIZE=2 RANK=1 MASTER_ADDR=127.0.0.1 MASTER_PORT={}", port));
+  const CliResult rank0 =
+      run(train_args(dist, 16) + fmt::format(" --world-size 2 --rank 0 --master-port {} --dist-timeout 120", port));
   ASSERT_EQ(rank0.code, 0) << rank0.err;
   ASSERT_EQ(qtnas::testing::wait_exit(rank1), 0) << qtnas::testing::read_file(dir() / "rank1.log");
   EXPECT_NE(rank0.err.find("over 2 ranks"), std::string::npos) << rank0.err;
