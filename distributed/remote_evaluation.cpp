@@ -99,6 +99,7 @@ std::vector<Evaluation> RemoteEvaluation::evaluate(const std::vector<Arch>& arch
   for (size_t i = 0; i < archs.size(); ++i) queue.push_back(i);
   size_t done = 0;
   Clock::time_point beats_checked{};
+  int idle_ms = 1;
   while (done < archs.size()) {
     bool progressed = false;
     discover_workers();
@@ -173,7 +174,9 @@ std::vector<Evaluation> RemoteEvaluation::evaluate(const std::vector<Arch>& arch
       queue.clear();
       progressed = true;
     }
-    if (!progressed) std::this_thread::sleep_for(std::chrono::milliseconds(1));
+    // Polling costs CPU that the workers may need (they can share this host): back off while nothing happens.
+    idle_ms = progressed ? 1 : std::min(idle_ms * 2, 8);
+    if (!progressed) std::this_thread::sleep_for(std::chrono::milliseconds(idle_ms));
   }
   return results;
 }
