@@ -35,6 +35,18 @@ std::shared_ptr<::gloo::transport::Device> gloo_device(const DistributedOptions&
   return c10d::ProcessGroupGloo::createDefaultDevice();
 }
 
+// Runs a collective; a failure (a rank died, or the timeout passed) becomes one line naming this rank.
+template <typename F>
+void collective(const DistributedOptions& o, const char* what, F&& run) {
+  try {
+    run();
+  } catch (const std::exception& e) {
+    const std::string msg = e.what();
+    QTNAS_FAIL("rank {}: {} across {} ranks failed (did another rank stop? timeout {} s): {}", o.rank, what,
+               o.world_size, o.timeout.count() / 1000, msg.substr(0, msg.find('\n')));
+  }
+}
+
 }  // namespace
 
 DistributedOptions resolve_distributed_options(int world_size, int rank, const std::string& master_addr,
@@ -94,7 +106,7 @@ void DataParallelGroup::all_reduce_sum(std::vector<torch::Tensor>& tensors) {
     std::vector<torch::Tensor> flat;
     for (size_t i : indices) flat.push_back(tensors[i].reshape({-1}));
     std::vector<torch::Tensor> buffer = {torch::cat(flat)};
-    group_->allreduce(buffer)->wait(options_.timeout);
+    collective(options_, "gradient all-reduce", [&] { group_->allreduce(buffer)->wait(options_.timeout); });
     int64_t offset = 0;
     for (size_t i : indices) {
       const int64_t n = tensors[i].numel();
@@ -107,7 +119,7 @@ void DataParallelGroup::all_reduce_sum(std::vector<torch::Tensor>& tensors) {
 void DataParallelGroup::broadcast(std::vector<torch::Tensor>& tensors) {
   for (auto& t : tensors) {
     std::vector<torch::Tensor> one = {t.is_contiguous() ? t : t.contiguous()};
-    group_->broadcast(one)->wait(options_.timeout);
+    collective(options_, "broadcast", [&] { group_->broadcast(one)->wait(options_.timeout); });
     if (!t.is_same(one[0])) t.copy_(one[0]);
   }
 }
@@ -118,7 +130,8 @@ std::string DataParallelGroup::share(const std::string& key, const std::string& 
     store_->set(k, std::vector<uint8_t>(value.begin(), value.end()));
     return value;
   }
-  const std::vector<uint8_t> v = store_->get(k);  // waits for rank 0, up to the timeout
+  std::vector<uint8_t> v;
+  collective(options_, "reading rank 0's settings", [&] { v = store_->get(k); });  // waits up to the timeout
   return {v.begin(), v.end()};
 }
 

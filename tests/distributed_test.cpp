@@ -117,7 +117,7 @@ TEST(DistributedSearch, TwoWorkersOneKilledGiveTheSingleProcessFront) {
   // The second worker dies (SIGKILL) as its fourth job arrives, in the middle of the first generation.
   const pid_t doomed = qtnas::testing::spawn_qtnas("worker" + group + " --rank 2 --crash-after-jobs 3",
                                                    (dir() / "worker2.log").string());
-  const CliResult rank0 = run(search_args(dist) + " --distributed --worker-timeout 2" + group);
+  const CliResult rank0 = run(search_args(dist) + " --distributed --worker-timeout 5" + group);
   ASSERT_EQ(rank0.code, 0) << rank0.err;
   EXPECT_EQ(qtnas::testing::wait_exit(doomed), -SIGKILL);
   EXPECT_EQ(qtnas::testing::wait_exit(steady), 0) << qtnas::testing::read_file(dir() / "worker1.log");
