@@ -15,7 +15,6 @@
 #include "cli/common_options.h"
 #include "cli/supernet_task.h"
 #include "evaluators/proxy_evaluator.h"
-#include "latency_models/environment.h"
 #include "latency_models/latency_model.h"
 #include "space/error.h"
 #include "supernet/machine.h"
@@ -58,11 +57,8 @@ int run_score(const po::variables_map& vm) {
   const std::string model_path = vm["latency-model"].as<std::string>();
   SupernetTask task = load_supernet_task(supernet, task_options_json(vm));
   const SearchSpace& space = task.checkpoint.net->space();
-  const AdditiveLatencyModel model = load_latency_model(model_path);
-  QTNAS_CHECK(to_string(model.space()) == to_string(space.config()),
-              "latency model '{}' was profiled for another search space than supernet '{}'", model_path, supernet);
-  model.check_environment(current_environment(model.environment().batch, model.environment().seq),
-                          vm["allow-other-environment"].as<bool>());
+  const AdditiveLatencyModel model =
+      load_latency_model(model_path, space, supernet, vm["allow-other-environment"].as<bool>());
   const ProxyEvaluator evaluator(task.checkpoint.net, task.val, vm["val-subset"].as<size_t>());
   const double skip_accuracy_over_ms = vm["skip-accuracy-over-ms"].as<double>();
 

@@ -55,14 +55,12 @@ int search_and_report(RunStore& store, const po::variables_map& vm) {
   QTNAS_CHECK(task.checkpoint.net->space().hash_hex() == info.space_hash,
               "run '{}' searched another space than supernet '{}' has", store.path(), info.supernet_path);
   AdditiveLatencyModel model = load_latency_model(info.predictor_path);
-  const ProxyEvaluator subset(task.checkpoint.net, task.val, config.val_subset);
-  const ProxyEvaluator full(task.checkpoint.net, task.val, 0);
   std::optional<MeasurementStore> latency_db;
   const std::string latency_db_path = info.config.value("latency_db", std::string());
   if (!latency_db_path.empty() && std::filesystem::exists(latency_db_path)) latency_db.emplace(latency_db_path);
 
   const bool json = vm["json"].as<bool>();
-  LocalEvaluation local(subset, &full, search_parallelism(config));
+  ProxyEvaluation local(task.checkpoint.net, task.val, config.val_subset, search_parallelism(config));
   // --distributed: the candidates go to `qtnas worker` processes; this process stays the only writer.
   std::unique_ptr<RemoteEvaluation> remote;
   if (vm["distributed"].as<bool>()) {
@@ -111,7 +109,7 @@ int search_and_report(RunStore& store, const po::variables_map& vm) {
                            out["generations"].get<size_t>(), out["candidates"].get<size_t>(), front.size(),
                            std::isnan(tau) ? std::string("n/a") : fmt::format("{:.3f}", tau));
   if (remote) {
-    const auto& s = remote->stats();
+    const RemoteEvaluationStats s = remote->stats();
     std::cout << fmt::format("distributed: {} jobs answered by {} workers ({} lost, {} jobs reassigned, {} evaluated "
                              "on rank 0); overhead {:.1f} ms per job\n",
                              s.jobs, s.workers_joined, s.workers_lost, s.reassigned, s.local,
@@ -130,11 +128,8 @@ int run_search(const po::variables_map& vm) {
   // Every check that needs no data comes before the database is created or touched.
   LoadedCheckpoint ckpt = load_checkpoint(supernet);
   const SearchSpace& space = ckpt.net->space();
-  const AdditiveLatencyModel model = load_latency_model(model_path);
-  QTNAS_CHECK(to_string(model.space()) == to_string(space.config()),
-              "latency model '{}' was profiled for another search space than supernet '{}'", model_path, supernet);
-  Environment here = current_environment(model.environment().batch, model.environment().seq);
-  model.check_environment(here, vm["allow-other-environment"].as<bool>());
+  const AdditiveLatencyModel model =
+      load_latency_model(model_path, space, supernet, vm["allow-other-environment"].as<bool>());
   SearchConfig config;
   QTNAS_CHECK(vm.count("latency-budget-ms") != vm.count("latency-budget-fraction"),
               "give exactly one of --latency-budget-ms X and --latency-budget-fraction F");

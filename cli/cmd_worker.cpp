@@ -16,25 +16,6 @@
 namespace qtnas::cli {
 namespace {
 
-// What a worker evaluates with: the supernet and validation split of rank 0's run, owned here.
-class WorkerEvaluation : public CandidateEvaluation {
- public:
-  WorkerEvaluation(SupernetTask task, size_t val_subset, int threads)
-      : task_(std::move(task)),
-        subset_(task_.checkpoint.net, task_.val, val_subset),
-        full_(task_.checkpoint.net, task_.val, 0),
-        local_(subset_, &full_, Parallelism{1, threads}) {}
-  std::vector<Evaluation> evaluate(const std::vector<Arch>& archs, Fidelity f) override {
-    return local_.evaluate(archs, f);
-  }
-  bool has_full() const override { return true; }
-
- private:
-  SupernetTask task_;
-  ProxyEvaluator subset_, full_;
-  LocalEvaluation local_;
-};
-
 int run_worker_command(const po::variables_map& vm) {
   set_openblas_single_threaded();
   const DistributedOptions dist = distributed_options_from(vm);
@@ -51,8 +32,9 @@ int run_worker_command(const po::variables_map& vm) {
       at::set_num_threads(threads);  // as on rank 0: the same numerics, whoever evaluates
       note(fmt::format("loading {} ({} validation examples per candidate, {} thread{})", supernet,
                        c.at("val_subset").get<size_t>(), threads, threads > 1 ? "s" : ""));
-      return std::make_unique<WorkerEvaluation>(load_supernet_task(supernet, c.at("task")),
-                                                c.at("val_subset").get<size_t>(), threads);
+      const SupernetTask task = load_supernet_task(supernet, c.at("task"));
+      return std::make_unique<ProxyEvaluation>(task.checkpoint.net, task.val, c.at("val_subset").get<size_t>(),
+                                               Parallelism{1, threads});
     } catch (const nlohmann::json::exception& e) {
       QTNAS_FAIL("rank 0's evaluation settings are malformed: {}", e.what());
     }

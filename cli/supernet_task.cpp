@@ -54,4 +54,14 @@ AdditiveLatencyModel load_latency_model(const std::string& path) {
   return AdditiveLatencyModel::from_json(j);
 }
 
+AdditiveLatencyModel load_latency_model(const std::string& path, const SearchSpace& space,
+                                        const std::string& supernet_path, bool allow_other_environment) {
+  AdditiveLatencyModel model = load_latency_model(path);
+  QTNAS_CHECK(to_string(model.space()) == to_string(space.config()),
+              "latency model '{}' was profiled for another search space than supernet '{}'", path, supernet_path);
+  model.check_environment(current_environment(model.environment().batch, model.environment().seq),
+                          allow_other_environment);
+  return model;
+}
+
 }  // namespace qtnas::cli

@@ -69,6 +69,13 @@ RemoteEvaluation::~RemoteEvaluation() {
   }
 }
 
+RemoteEvaluationStats RemoteEvaluation::stats() const {
+  RemoteEvaluationStats s = stats_;
+  s.workers_joined = int(workers_.size());
+  s.workers_lost = s.workers_joined - live_workers();
+  return s;
+}
+
 int RemoteEvaluation::live_workers() const {
   int n = 0;
   for (const auto& [slot, w] : workers_) n += w->alive;
@@ -89,7 +96,6 @@ void RemoteEvaluation::discover_workers() {
     w->beat_seen = Clock::now();
     on_note_(fmt::format("worker {} joined", w->name));
     workers_[slot] = std::move(w);
-    ++stats_.workers_joined;
   }
 }
 
@@ -137,7 +143,6 @@ std::vector<Evaluation> RemoteEvaluation::evaluate(const std::vector<Arch>& arch
           w->beat_seen = beats_checked;
         } else if (beats_checked - w->beat_seen > remote_.worker_timeout) {
           w->alive = false;
-          ++stats_.workers_lost;
           store_->set(keys::retired(slot), keys::bytes("1"));
           std::string what = fmt::format("worker {} lost (no heartbeat for {} s)", w->name,
                                          remote_.worker_timeout.count() / 1000.0);

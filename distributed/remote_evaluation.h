@@ -40,7 +40,7 @@ struct RemoteEvaluationStats {
   int64_t local = 0;            // evaluated on rank 0 for lack of live workers
   double eval_seconds = 0;      // workers' own evaluation time, summed
   double round_trip_seconds = 0;  // from handing a job out to reading its answer, summed
-  int workers_joined = 0, workers_lost = 0;
+  int workers_joined = 0, workers_lost = 0;  // counted from the workers when stats() is asked for
   nlohmann::json to_json() const;
 };
 
@@ -57,7 +57,7 @@ class RemoteEvaluation : public CandidateEvaluation {
 
   std::vector<Evaluation> evaluate(const std::vector<Arch>& archs, Fidelity fidelity) override;
   bool has_full() const override { return true; }
-  const RemoteEvaluationStats& stats() const { return stats_; }
+  RemoteEvaluationStats stats() const;
 
  private:
   struct Worker;

@@ -6,6 +6,7 @@
 #include <vector>
 
 #include "evaluators/evaluator.h"
+#include "evaluators/parallel.h"
 #include "supernet/batches.h"
 #include "supernet/supernet.h"
 
@@ -27,6 +28,25 @@ class ProxyEvaluator : public Evaluator {
   mutable Supernet net_;  // forward() is not const in LibTorch, though it only reads the weights
   std::vector<Batch> batches_;
   int64_t examples_ = 0;
+};
+
+// A search's two fidelities of the proxy on one validation split (a fixed subset of `subset` examples, and the
+// whole split), evaluated on this process's cores: what `qtnas search` and `qtnas worker` evaluate with.
+class ProxyEvaluation : public CandidateEvaluation {
+ public:
+  ProxyEvaluation(Supernet net, const EncodedSplit& split, size_t subset, Parallelism subset_parallelism)
+      : subset_(net, split, subset), full_(net, split, 0), local_(subset_, &full_, subset_parallelism) {}
+  ProxyEvaluation(const ProxyEvaluation&) = delete;  // local_ refers to the members
+  ProxyEvaluation& operator=(const ProxyEvaluation&) = delete;
+
+  std::vector<Evaluation> evaluate(const std::vector<Arch>& archs, Fidelity f) override {
+    return local_.evaluate(archs, f);
+  }
+  bool has_full() const override { return true; }
+
+ private:
+  ProxyEvaluator subset_, full_;
+  LocalEvaluation local_;
 };
 
 }  // namespace qtnas

@@ -7,17 +7,21 @@ namespace {
 void permute_param(torch::Tensor& t, int64_t dim, const torch::Tensor& index, torch::optim::AdamW* optimizer) {
   torch::NoGradGuard no_grad;
   t.copy_(t.index_select(dim, index));
-  if (!optimizer) return;
-  auto& states = optimizer->state();
-  const auto it = states.find(c10::guts::to_string(t.unsafeGetTensorImpl()));
-  if (it == states.end()) return;
-  auto& s = static_cast<torch::optim::AdamWParamState&>(*it->second);
+  torch::optim::AdamWParamState* state = optimizer ? adamw_state(*optimizer, t) : nullptr;
+  if (!state) return;
+  auto& s = *state;
   s.exp_avg().copy_(s.exp_avg().index_select(dim, index));
   s.exp_avg_sq().copy_(s.exp_avg_sq().index_select(dim, index));
   if (s.max_exp_avg_sq().defined()) s.max_exp_avg_sq().copy_(s.max_exp_avg_sq().index_select(dim, index));
 }
 
 }  // namespace
+
+torch::optim::AdamWParamState* adamw_state(torch::optim::AdamW& optimizer, const torch::Tensor& param) {
+  auto& states = optimizer.state();
+  const auto it = states.find(c10::guts::to_string(param.unsafeGetTensorImpl()));
+  return it == states.end() ? nullptr : &static_cast<torch::optim::AdamWParamState&>(*it->second);
+}
 
 Importance measure_importance(Supernet& net, const EncodedSplit& split,
                               const std::vector<std::vector<size_t>>& batches) {

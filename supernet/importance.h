@@ -26,4 +26,7 @@ Importance measure_importance(Supernet& net, const EncodedSplit& split,
 // largest arch is unchanged. If `optimizer` is given, its AdamW moments are permuted along.
 void reorder_by_importance(Supernet& net, const Importance& importance, torch::optim::AdamW* optimizer);
 
+// The AdamW moments the optimizer holds for `param`, or null before its first step.
+torch::optim::AdamWParamState* adamw_state(torch::optim::AdamW& optimizer, const torch::Tensor& param);
+
 }  // namespace qtnas

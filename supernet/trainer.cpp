@@ -111,11 +111,10 @@ void Trainer::sync_from_rank0() {
   std::vector<torch::Tensor> tensors;
   for (auto& p : net_->parameters()) {
     tensors.push_back(p);
-    const auto it = optimizer_->state().find(c10::guts::to_string(p.unsafeGetTensorImpl()));
-    if (it == optimizer_->state().end()) continue;  // no step taken yet: no moments on any rank
-    auto& s = static_cast<torch::optim::AdamWParamState&>(*it->second);
-    tensors.push_back(s.exp_avg());
-    tensors.push_back(s.exp_avg_sq());
+    if (auto* s = adamw_state(*optimizer_, p)) {  // none before the first step, on any rank
+      tensors.push_back(s->exp_avg());
+      tensors.push_back(s->exp_avg_sq());
+    }
   }
   dp_.broadcast(tensors);
 }

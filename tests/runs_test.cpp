@@ -119,7 +119,6 @@ TEST(SearchRun, ResumedInProcessGivesTheUninterruptedFront) {
   const SpaceConfig sc = qtnas::testing::tiny_space(3, {0, 50});
   Supernet net(sc, 0.0);
   const EncodedSplit val = qtnas::testing::synthetic_split(200, 9);
-  const ProxyEvaluator subset(net, val, 100), full(net, val, 0);
   const AdditiveLatencyModel model = qtnas::testing::toy_latency_model(net->space(), 1);
   SearchConfig config;
   config.latency_budget_ms = 0.9;
@@ -133,7 +132,7 @@ TEST(SearchRun, ResumedInProcessGivesTheUninterruptedFront) {
     for (const auto& c : s.front()) out.emplace_back(c.arch, c.accuracy);
     return out;
   };
-  LocalEvaluation evaluation(subset, &full, search_parallelism(config));
+  ProxyEvaluation evaluation(net, val, 100, search_parallelism(config));
   const fs::path straight = scratch("straight.sqlite"), resumed = scratch("resumed.sqlite");
   RunStore a(straight.string(), RunStore::Mode::Write);
   a.create_run(toy_info(net->space()));
