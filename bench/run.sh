@@ -11,7 +11,8 @@ cd "$(dirname "$0")/.."
 quick=0
 [ "${1:-}" = "--quick" ] && quick=1
 start=$(date +%s)
-bash scripts/build.sh
+bash scripts/build.sh qtnas bench_train_step bench_predictor bench_run_store bench_proxy_eval bench_peak \
+  bench_search_quality  # not the tests: a fresh clone's build is a third of the 30 minutes
 export GLOG_minloglevel=2
 build=${QTNAS_BUILD_DIR:-build}
 qtnas=$build/cli/qtnas
@@ -36,7 +37,9 @@ for batch in 1 32; do
   model=$out/latency.b$batch.json
   if ! "$qtnas" profile --supernet "$supernet" --db "$latency_db" --batch $batch --threads 2 --refit --json \
        --out "$model" > "$out/profile_b$batch.json" 2> "$out/profile_b$batch.err"; then
-    samples=$(( batch == 1 ? (quick ? 30 : 60) : (quick ? 12 : 24) ))
+    # a fresh clone profiles here: 40 subnets at batch 1 (2 min), 12 at batch 32 (5 min; its bf16 subnets take
+    # seconds a forward); `qtnas profile` adds more to the database at any time
+    samples=$(( batch == 1 ? (quick ? 30 : 40) : (quick ? 8 : 12) ))
     "$qtnas" profile --supernet "$supernet" --db "$latency_db" --batch $batch --threads 2 --samples $samples \
       --json --out "$model" > "$out/profile_b$batch.json"
   fi
@@ -77,8 +80,8 @@ stage "3. engine: predictor calls, candidates persisted and proxy evaluations pe
 "$build/bench/bench_run_store" > "$out/run_store.json"
 "$build/bench/bench_proxy_eval" --subset 1000 --candidates $(( quick ? 4 : 8 )) > "$out/proxy_eval.json"
 
-stage "4. training: supernet step FP32 against BF16 autocast"
-"$build/bench/bench_train_step" --reps $(( quick ? 2 : 3 )) --threads 2 --json > "$out/train_step.json"
+stage "4. training: supernet step FP32 against BF16 autocast, at the training batch (32)"
+"$build/bench/bench_train_step" --batch 32 --reps $(( quick ? 2 : 3 )) --threads 2 --json > "$out/train_step.json"
 
 stage "2. search quality: NSGA-II against random search and Optuna's NSGA-II"
 QTNAS_SUPERNET=$supernet QTNAS_LATENCY_MODEL=$out/latency.b1.json \
