@@ -35,7 +35,8 @@ nlohmann::json to_json(const TrainConfig& c) {
           {"bf16_autocast", c.bf16_autocast},
           {"seed", c.seed},
           {"checkpoint_every", c.checkpoint_every},
-          {"fixed_arch", c.fixed_arch}};
+          {"fixed_arch", c.fixed_arch},
+          {"teacher_arch", c.teacher_arch}};
 }
 
 TrainConfig train_config_from_json(const nlohmann::json& j) {
@@ -55,6 +56,7 @@ TrainConfig train_config_from_json(const nlohmann::json& j) {
     c.seed = j.at("seed").get<uint64_t>();
     c.checkpoint_every = j.at("checkpoint_every").get<int64_t>();
     c.fixed_arch = j.at("fixed_arch").get<std::string>();
+    c.teacher_arch = j.value("teacher_arch", std::string());  // absent in checkpoints before fine-tuning existed
   } catch (const nlohmann::json::exception& e) {
     QTNAS_FAIL("bad training configuration: {}", e.what());
   }
@@ -70,6 +72,11 @@ Trainer::Trainer(Supernet net, TrainConfig config, CheckpointMeta meta)
   if (!config_.fixed_arch.empty()) {
     fixed_arch_ = parse_arch(config_.fixed_arch);
     net_->space().validate(*fixed_arch_);
+  }
+  if (!config_.teacher_arch.empty()) {
+    QTNAS_CHECK(fixed_arch_, "a teacher arch distills a fixed arch; give the fixed arch too");
+    teacher_arch_ = parse_arch(config_.teacher_arch);
+    net_->space().validate(*teacher_arch_);
   }
   use_bf16_ = config_.bf16_autocast && cpu_has_fast_bf16();
   optimizer_ = std::make_unique<torch::optim::AdamW>(
@@ -119,6 +126,15 @@ void Trainer::sync_from_rank0() {
   dp_.broadcast(tensors);
 }
 
+void Trainer::set_teacher(Supernet teacher) {
+  QTNAS_CHECK(teacher_arch_, "set_teacher without a teacher arch in the training configuration");
+  QTNAS_CHECK(to_string(teacher->space().config()) == to_string(net_->space().config()),
+              "the teacher supernet is of another search space");
+  teacher->eval();
+  for (auto& p : teacher->parameters()) p.set_requires_grad(false);
+  teacher_ = std::move(teacher);
+}
+
 // `share`: this rank's fraction of the global batch's rows (1 in a single process); 0 when it got no rows.
 double Trainer::train_step(const Batch& batch, double share) {
   const SearchSpace& space = net_->space();
@@ -129,8 +145,16 @@ double Trainer::train_step(const Batch& batch, double share) {
     CpuAutocast autocast(use_bf16_);
     const Arch teacher = fixed_arch_ ? *fixed_arch_ : space.largest();
     const torch::Tensor logits = net_->forward(batch.ids, batch.pad, teacher).to(torch::kFloat);
-    const torch::Tensor loss = F::cross_entropy(
+    torch::Tensor loss = F::cross_entropy(
         logits, batch.labels, F::CrossEntropyFuncOptions().label_smoothing(config_.label_smoothing));
+    if (teacher_arch_) {  // fine-tuning: the labels and the frozen teacher's outputs
+      torch::Tensor targets;
+      {
+        torch::NoGradGuard no_grad;
+        targets = torch::softmax(teacher_->forward(batch.ids, batch.pad, *teacher_arch_).to(torch::kFloat), -1);
+      }
+      loss = loss + F::kl_div(torch::log_softmax(logits, -1), targets, F::KLDivFuncOptions().reduction(torch::kBatchMean));
+    }
     (loss * share).backward();
     teacher_loss = loss.item<double>() * share;
     soft_targets = torch::softmax(logits.detach(), -1);
@@ -207,6 +231,7 @@ void Trainer::save(const std::string& path) {
 void Trainer::run(const EncodedSplit& train, const EncodedSplit& val, const std::string& checkpoint_path,
                   const TrainCallbacks& callbacks) {
   QTNAS_CHECK(train.size() > 0, "no training examples");
+  QTNAS_CHECK(!teacher_arch_ || !teacher_.is_empty(), "fine-tuning with a teacher arch needs set_teacher() first");
   net_->train();
   const int64_t per_epoch = (int64_t(train.size()) + config_.batch_size - 1) / config_.batch_size;
   const int64_t reorder_step = fixed_arch_ ? -1 : int64_t(config_.reorder_fraction * config_.steps);

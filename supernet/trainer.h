@@ -32,7 +32,10 @@ struct TrainConfig {
   bool bf16_autocast = true;       // only takes effect where cpu_has_fast_bf16()
   uint64_t seed = 0;
   int64_t checkpoint_every = 500;  // steps between checkpoints (and at the end)
-  std::string fixed_arch;          // non-empty: train only this arch on the labels (a standalone baseline)
+  std::string fixed_arch;          // non-empty: train only this arch on the labels (a standalone baseline, or the
+                                   // fine-tuning of a chosen subnet from trained weights)
+  std::string teacher_arch;        // with fixed_arch: add the KL divergence to this arch of a frozen teacher
+                                   // supernet (set_teacher), as the sandwich rule distills its students
 };
 
 nlohmann::json to_json(const TrainConfig& config);
@@ -76,6 +79,10 @@ class Trainer {
   // copied to every rank when run() starts and after the importance reorder.
   void set_data_parallel(DataParallel dp);
 
+  // Before run(), when config.teacher_arch is set: the frozen supernet whose `teacher_arch` outputs the fixed
+  // arch is distilled from (a copy of the weights fine-tuning starts from; it is never updated).
+  void set_teacher(Supernet teacher);
+
   int64_t step() const { return step_; }
   bool uses_bf16() const { return use_bf16_; }
   const TrainConfig& config() const { return config_; }
@@ -98,6 +105,8 @@ class Trainer {
   bool reordered_ = false;
   bool use_bf16_ = false;
   std::optional<Arch> fixed_arch_;
+  std::optional<Arch> teacher_arch_;
+  Supernet teacher_{nullptr};
   nlohmann::json reorder_report_ = nlohmann::json::object();
   DataParallel dp_;
 };

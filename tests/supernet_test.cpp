@@ -256,6 +256,46 @@ TEST(Trainer, ResumeGivesTheSameWeightsAsAnUninterruptedRun) {
   }
 }
 
+TEST(Trainer, FineTuningTrainsTheFixedArchFromAFrozenTeacher) {
+  torch::manual_seed(12);
+  const SpaceConfig space = tiny_space();
+  const EncodedSplit train = synthetic_split(512, 4), val = synthetic_split(256, 5);
+  TrainConfig pre;
+  pre.steps = 40;
+  pre.lr = 3e-3;
+  pre.checkpoint_every = 1000;
+  const std::string supernet = temp_path("finetune_start.pt").string();
+  Trainer(Supernet(space, 0.0), pre, tiny_meta(space)).run(train, val, supernet);
+
+  const LoadedCheckpoint start = load_checkpoint(supernet);
+  Supernet teacher = load_checkpoint(supernet).net;
+  std::vector<torch::Tensor> teacher_before;
+  for (const auto& p : teacher->parameters()) teacher_before.push_back(p.clone());
+  const Arch student = start.net->space().smallest(Precision::INT8);
+  Supernet net = start.net;
+  const double before = evaluate(net, val, student).loss;
+
+  TrainConfig config;
+  config.steps = 40;
+  config.lr = 3e-3;
+  config.reorder_fraction = 0;
+  config.checkpoint_every = 1000;
+  config.fixed_arch = to_string(student);
+  config.teacher_arch = to_string(start.net->space().largest());
+  Trainer finetune(net, config, start.meta);
+  const std::string path = temp_path("finetuned.pt").string();
+  expect_error([&] { finetune.run(train, val, path); }, {"set_teacher"});
+  finetune.set_teacher(teacher);
+  finetune.run(train, val, path);
+
+  EXPECT_LT(evaluate(net, val, student).loss, before * 0.9);  // the fixed arch learned
+  const auto after = teacher->parameters();
+  for (size_t i = 0; i < after.size(); ++i) EXPECT_TRUE(torch::equal(after[i], teacher_before[i]));  // frozen
+  // The checkpoint carries the teacher arch, so that a resumed fine-tune distills from the same one.
+  EXPECT_EQ(train_config_from_json(load_checkpoint(path).meta.training.at("config")).teacher_arch,
+            config.teacher_arch);
+}
+
 TEST(Checkpoint, SaveLoadGivesIdenticalOutputs) {
   torch::manual_seed(11);
   const SpaceConfig space = tiny_space();
