@@ -10,6 +10,7 @@
 
 #include "cli/command.h"
 #include "cli/common_options.h"
+#include "cli/progress.h"
 #include "cli/supernet_task.h"
 #include "export/package.h"
 #include "export/subnet_module.h"
@@ -17,7 +18,9 @@
 #include "latency_models/measure.h"
 #include "runs/run_store.h"
 #include "space/error.h"
+#include "supernet/evaluate.h"
 #include "supernet/machine.h"
+#include "supernet/trainer.h"
 
 namespace qtnas::cli {
 namespace {
@@ -60,6 +63,7 @@ double accuracy_of(torch::jit::Module& module, const EncodedSplit& split) {
 // What is exported: a run's candidate (--db), or any arch of a supernet (--supernet --arch).
 struct ExportSource {
   SupernetTask task;
+  std::string supernet_path;
   Arch arch;
   Environment env;  // of the latency re-measurement
   nlohmann::json provenance;
@@ -76,6 +80,7 @@ ExportSource from_run(const po::variables_map& vm) {
   QTNAS_CHECK(model_file, "latency model '{}' of the run is gone", info.predictor_path);
   const Environment env = environment_from_json(nlohmann::json::parse(model_file).at("environment"));
   return {load_supernet_task(info.supernet_path, info.config.at("task")),
+          info.supernet_path,
           parse_arch(chosen.arch),
           env,
           {{"run", std::filesystem::absolute(store.path()).string()},
@@ -93,12 +98,66 @@ ExportSource from_supernet(const po::variables_map& vm) {
   const std::string supernet = vm["supernet"].as<std::string>();
   SupernetTask task = load_supernet_task(supernet, task_options_json(vm));
   const Arch arch = arch_option(task.checkpoint.net->space(), vm["arch"].as<std::string>());
+  const int max_seq = task.checkpoint.net->space().config().max_seq_len;
+  QTNAS_CHECK(vm["seq"].as<int>() >= 1 && vm["seq"].as<int>() <= max_seq,
+              "--seq {} is outside the supernet's 1..{} tokens", vm["seq"].as<int>(), max_seq);
   const Environment env = current_environment(vm["batch"].as<int>(), vm["seq"].as<int>());
-  return {std::move(task), arch, env,
+  return {std::move(task), supernet, arch, env,
           {{"supernet", std::filesystem::absolute(supernet).string()},
            {"supernet_hash", file_hash(supernet)},
            {"environment", to_json(env)}},
           std::nullopt};
+}
+
+// --finetune-steps N: trains the exported arch's weights alone for N more steps, on the labels and distilled from
+// the supernet's largest FP32 subnet (a frozen copy), with the exact export numerics (fake INT8, bf16 rounding,
+// magnitude masks). Inherited weights are what the search ranks archs by; a short fine-tune is what a user
+// deploys. A checkpoint beside the output (named after the supernet's hash) lets an interrupted fine-tune resume
+// with the same command; it is removed once the model is written.
+nlohmann::json finetune(ExportSource& source, const po::variables_map& vm, const std::string& out) {
+  SupernetTask& task = source.task;
+  Supernet net = task.checkpoint.net;
+  const Arch largest = net->space().largest();
+  TrainConfig config;
+  config.steps = vm["finetune-steps"].as<int64_t>();
+  config.lr = vm["finetune-lr"].as<double>();
+  config.reorder_fraction = 0;  // the order of heads and neurons is the supernet's
+  config.random_subnets = 0;
+  config.fixed_arch = to_string(source.arch);
+  config.teacher_arch = to_string(largest);
+  config.checkpoint_every = std::max<int64_t>(50, config.steps / 4);
+  const std::string checkpoint = fmt::format("{}.finetune-{}.pt", out, file_hash(source.supernet_path).substr(0, 12));
+  const double inherited_test = evaluate(net, task.test, source.arch).accuracy;
+
+  std::unique_ptr<Trainer> trainer;
+  if (std::filesystem::exists(checkpoint)) {
+    const LoadedCheckpoint ckpt = load_checkpoint(checkpoint);
+    const TrainConfig saved = train_config_from_json(ckpt.meta.training.at("config"));
+    QTNAS_CHECK(saved.fixed_arch == config.fixed_arch && saved.steps == config.steps && saved.lr == config.lr,
+                "'{}' holds another fine-tune (of {} for {} steps); delete it or choose another --out", checkpoint,
+                saved.fixed_arch, saved.steps);
+    trainer = std::make_unique<Trainer>(ckpt);
+    std::cerr << fmt::format("resuming the fine-tune '{}' at step {}/{}\n", checkpoint, trainer->step(), config.steps);
+  } else {
+    trainer = std::make_unique<Trainer>(net, config, task.checkpoint.meta);
+  }
+  trainer->set_teacher(load_checkpoint(source.supernet_path).net);
+  const EncodedSplit train = encode_split(task.data.train, task.tokenizer, net->space().config().max_seq_len);
+  std::cerr << fmt::format("fine-tuning {} for {} steps of {} (distilled from the largest subnet), {} threads\n",
+                           config.fixed_arch, config.steps, config.batch_size, at::get_num_threads());
+  Progress progress("finetune", config.steps, trainer->step());
+  TrainCallbacks callbacks;
+  callbacks.on_step = [&](const TrainStatus& s) { progress.update(s.step, fmt::format("loss {:.3f}", s.loss)); };
+  trainer->run(train, task.val, checkpoint, callbacks);
+  progress.finish();
+  task.checkpoint.net = trainer->net();  // the fine-tuned weights (the same module when not resumed)
+  return {{"steps", config.steps},
+          {"lr", config.lr},
+          {"batch_size", config.batch_size},
+          {"teacher", config.teacher_arch},
+          {"seconds", progress.elapsed_seconds()},
+          {"accuracy_inherited", inherited_test},
+          {"checkpoint", checkpoint}};
 }
 
 int run_export(const po::variables_map& vm) {
@@ -109,38 +168,48 @@ int run_export(const po::variables_map& vm) {
   SupernetTask& task = source.task;
   const Environment& env = source.env;
   const std::string out = vm["out"].as<std::string>();
+  QTNAS_CHECK(vm["finetune-steps"].as<int64_t>() >= 0, "--finetune-steps must be >= 0");
+  nlohmann::json finetuned;
+  if (vm["finetune-steps"].as<int64_t>() > 0) {
+    finetuned = finetune(source, vm, out);
+    source.provenance["finetune"] = finetuned;
+    source.provenance["finetune"].erase("checkpoint");
+  }
   ModelMeta meta{source.arch, task.checkpoint.net->space().config(), task.checkpoint.meta.label_names,
                  source.provenance};
   {
     torch::jit::Module module = build_subnet_module(task.checkpoint.net, source.arch);
     save_model(out, module, meta, task.tokenizer_bytes);
   }
+  if (!finetuned.is_null()) std::filesystem::remove(finetuned["checkpoint"].get<std::string>());
   // Everything below runs the saved file, as a user will.
   LoadedModel loaded = load_model(out);
-  const double accuracy_test = accuracy_of(loaded.module, task.test);
-  const double accuracy_val = accuracy_of(loaded.module, task.val);
+  const bool evaluated = !vm["no-evaluate"].as<bool>();
+  const double accuracy_test = evaluated ? accuracy_of(loaded.module, task.test) : 0;
+  const double accuracy_val = evaluated ? accuracy_of(loaded.module, task.val) : 0;
   const LatencyStats latency =
       measure_in_environment(loaded.module, env, meta.space.vocab_size, vm["rounds"].as<int>());
 
   const std::optional<CandidateRecord>& chosen = source.chosen;
-  auto or_null = [](const std::optional<double>& v) { return v ? nlohmann::json(*v) : nlohmann::json(); };
-  const std::optional<double> accuracy_db = chosen ? std::optional(chosen->best_accuracy()) : std::nullopt;
-  const std::optional<double> latency_pred = chosen ? std::optional(chosen->latency_pred_ms) : std::nullopt;
-  const std::optional<double> latency_db = chosen ? chosen->latency_measured_ms : std::nullopt;
+  using nlohmann::json;  // null where there is no run candidate
+  const json accuracy_db = chosen ? json(chosen->best_accuracy()) : json();
+  const json latency_pred = chosen ? json(chosen->latency_pred_ms) : json();
+  const json latency_db = chosen && chosen->latency_measured_ms ? json(chosen->latency_measured_ms.value()) : json();
   nlohmann::json report = {{"out", out},
                            {"id", chosen ? nlohmann::json(chosen->id) : nlohmann::json()},
                            {"arch", to_string(source.arch)},
-                           {"accuracy_db", or_null(accuracy_db)},
-                           {"accuracy_export_val", accuracy_val},
-                           {"accuracy_export", accuracy_test},
-                           {"latency_pred_ms", or_null(latency_pred)},
+                           {"accuracy_db", accuracy_db},
+                           {"accuracy_export_val", evaluated ? nlohmann::json(accuracy_val) : nlohmann::json()},
+                           {"accuracy_export", evaluated ? nlohmann::json(accuracy_test) : nlohmann::json()},
+                           {"latency_pred_ms", latency_pred},
                            {"latency_measured_ms", latency.latency_ms},
                            {"latency_median_ms", latency.median_ms},
                            {"latency_mad_ms", latency.mad_ms},
-                           {"latency_db_measured_ms", or_null(latency_db)},
+                           {"latency_db_measured_ms", latency_db},
                            {"environment", to_json(env)},
                            {"size_bytes", task.checkpoint.net->space().size(source.arch).size_bytes},
                            {"file_bytes", std::filesystem::file_size(out)}};
+  if (!finetuned.is_null()) report["finetune"] = finetuned;
   if (chosen) report["accuracy_db_fidelity"] = chosen->accuracy_full ? "full validation" : "validation subset";
   if (vm["json"].as<bool>()) {
     std::cout << report.dump(2) << "\n";
@@ -149,15 +218,22 @@ int run_export(const po::variables_map& vm) {
   std::cout << fmt::format("exported {} to {} ({:.2f} MB)\n  {}\n",
                            chosen ? fmt::format("candidate {}", chosen->id) : std::string("the arch"), out,
                            double(report["file_bytes"].get<uint64_t>()) / 1e6, to_string(source.arch));
-  std::cout << fmt::format("  accuracy   {}validation {:.2f}%, test {:.2f}%\n",
-                           chosen ? fmt::format("database {:.2f}% ({}), export on the same split: ",
-                                                100 * *accuracy_db, report["accuracy_db_fidelity"].get<std::string>())
-                                  : std::string(),
-                           100 * accuracy_val, 100 * accuracy_test);
+  if (evaluated) {
+    std::cout << fmt::format("  accuracy   {}validation {:.2f}%, test {:.2f}%\n",
+                             chosen ? fmt::format("database {:.2f}% ({}), export on the same split: ",
+                                                  100 * chosen->best_accuracy(), report["accuracy_db_fidelity"].get<std::string>())
+                                    : std::string(),
+                             100 * accuracy_val, 100 * accuracy_test);
+  }
+  if (!finetuned.is_null() && evaluated) {
+    std::cout << fmt::format("  fine-tune  {} steps in {}: test {:.2f}% with the inherited weights, {:.2f}% after\n",
+                             finetuned["steps"].get<int64_t>(), format_duration(finetuned["seconds"].get<double>()),
+                             100 * finetuned["accuracy_inherited"].get<double>(), 100 * accuracy_test);
+  }
   std::cout << fmt::format("  latency    {}measured now {:.3f} ms{} (batch {}, seq {}, {} threads)\n",
-                           latency_pred ? fmt::format("predicted {:.3f} ms, ", *latency_pred) : std::string(),
+                           chosen ? fmt::format("predicted {:.3f} ms, ", chosen->latency_pred_ms) : std::string(),
                            latency.latency_ms,
-                           latency_db ? fmt::format(", measured in the run {:.3f} ms", *latency_db) : std::string(),
+                           chosen && chosen->latency_measured_ms ? fmt::format(", measured in the run {:.3f} ms", chosen->latency_measured_ms.value()) : std::string(),
                            env.batch, env.seq, env.threads);
   return 0;
 }
@@ -207,6 +283,9 @@ Command export_command() {
                 ("best", po::bool_switch(), "the most accurate front member within the run's budget")
                 ("out", po::value<std::string>()->required(), "model file to write")
                 ("rounds", po::value<int>()->default_value(MeasureConfig{}.rounds), "timed repetitions of the latency re-measurement (at most)")
+                ("no-evaluate", po::bool_switch(), "save and re-measure only: no accuracy on validation and test")
+                ("finetune-steps", po::value<int64_t>()->default_value(0), "train the arch alone this many steps first, distilled from the largest subnet (0: inherited weights)")
+                ("finetune-lr", po::value<double>()->default_value(3e-4), "peak learning rate of the fine-tune")
                 ("threads", po::value<int>()->default_value(0), "LibTorch threads for evaluation (0: all cores)")
                 ("json", po::bool_switch(), "machine-readable report");
             add_task_options(desc);

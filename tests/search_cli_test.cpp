@@ -238,6 +238,30 @@ TEST(SearchCli, ExportedModelRunsInCppAndPythonWithTheSameLogits) {
   }
 }
 
+TEST(SearchCli, ExportFineTunesTheArchBeforeSavingIt) {
+  const Artifacts& a = artifacts();
+  const fs::path inherited = dir() / "inherited.pt", tuned = dir() / "tuned.pt";
+  const std::string common = fmt::format("export --supernet {} --arch 'h2-f64-s50-int8,skip,h1-f32-s0-fp32' --rounds 3 --json "
+                                         "--seq 12 --threads 1 {}", a.supernet.string(), a.task);
+  const Result plain = run(fmt::format("{} --out {}", common, inherited.string()));
+  ASSERT_EQ(plain.code, 0) << plain.err;
+  const Result r = run(fmt::format("{} --out {} --finetune-steps 6 --finetune-lr 3e-3", common, tuned.string()));
+  ASSERT_EQ(r.code, 0) << r.err;
+  const nlohmann::json report = nlohmann::json::parse(r.out);
+  ASSERT_TRUE(report.contains("finetune")) << r.out;
+  EXPECT_EQ(report["finetune"]["steps"].get<int>(), 6);
+  // The inherited accuracy is the plain export's (supernet numerics within the agreement test's 0.2 points).
+  EXPECT_NEAR(report["finetune"]["accuracy_inherited"].get<double>(),
+              nlohmann::json::parse(plain.out)["accuracy_export"].get<double>(), 0.03);
+  EXPECT_FALSE(fs::exists(report["finetune"]["checkpoint"].get<std::string>()));  // removed once the model is saved
+  EXPECT_NE(r.err.find("finetune"), std::string::npos) << r.err;                   // progress with an ETA
+
+  LoadedModel a_model = load_model(inherited.string()), b_model = load_model(tuned.string());
+  EXPECT_EQ(b_model.meta.provenance["finetune"]["steps"].get<int>(), 6);
+  const std::vector<std::string> texts = {"stone river animalish", "metal plantish quiet"};
+  EXPECT_FALSE(torch::allclose(logits(a_model, texts, 2), logits(b_model, texts, 2)));  // the weights moved
+}
+
 TEST(SearchCli, ScorePrintsOneJsonLinePerArchAsTheSearchScoresIt) {
   const Artifacts& a = artifacts();
   // A search's candidates, scored again through `qtnas score`, a malformed line between them.
