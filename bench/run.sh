@@ -64,7 +64,7 @@ for name in chosen largest; do
   arch=${!name}
   for p in fp32 int8; do
     "$qtnas" export --supernet "$supernet" --arch "$(echo "$arch" | sed -E "s/-(fp32|bf16|int8)/-$p/g")" \
-      --out "$out/${name}_$p.pt" --threads 2 --json > "$out/export_${name}_$p.json"
+      --out "$out/${name}_$p.pt" --threads 2 --no-evaluate --json > "$out/export_${name}_$p.json"
   done
   $py bench/inference_compare.py "$out/${name}_fp32.pt" "$out/${name}_int8.pt" --batch 1 32 --threads 2 \
     --repeats $repeats --json "$out/inference_$name.json"
