@@ -7,7 +7,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 start=$(date +%s)
-bash scripts/build.sh
+bash scripts/build.sh qtnas  # the demo needs the command only (the tests are built by scripts/test.sh)
 export GLOG_minloglevel=2
 workdir=${QTNAS_WORKDIR:-qtnas_work}
 qtnas=${QTNAS_BUILD_DIR:-build}/cli/qtnas
