@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Every benchmark of qtnas on this machine in one run, side by side, written to bench/REPORT.md (the summary the
 # README quotes) and bench/report.json (every number). Ratios compare things measured in the same run.
-#   bash bench/run.sh [--quick]        (15.5 minutes on the 2-core machine here; --quick about 8)
+#   bash bench/run.sh [--quick]        (15.5 minutes on the 2-core machine here with trained inputs, under 30 on a
+#                                      fresh clone that builds, trains and profiles first; --quick about 8)
 # Inputs (trained once, reused): the supernet $QTNAS_SUPERNET (default qtnas_work/supernet.pt, from `qtnas train`;
 # the quick preset is trained if it is missing) and the latency database $QTNAS_LATENCY_DB (default
 # qtnas_work/latency.sqlite, from `qtnas profile`; profiled here if it lacks batch 1 or 32). Scratch files go to
@@ -37,11 +38,12 @@ for batch in 1 32; do
   model=$out/latency.b$batch.json
   if ! "$qtnas" profile --supernet "$supernet" --db "$latency_db" --batch $batch --threads 2 --refit --json \
        --out "$model" > "$out/profile_b$batch.json" 2> "$out/profile_b$batch.err"; then
-    # a fresh clone profiles here: 40 subnets at batch 1 (2 min), 12 at batch 32 (5 min; its bf16 subnets take
-    # seconds a forward); `qtnas profile` adds more to the database at any time
-    samples=$(( batch == 1 ? (quick ? 30 : 40) : (quick ? 8 : 12) ))
+    # a fresh clone profiles here: 32 subnets at batch 1 (1.5 min), 12 at batch 32 with at most 15 rounds a module
+    # (6 min; its bf16 modules take seconds a forward); `qtnas profile` adds more to the database at any time
+    samples=$(( batch == 1 ? (quick ? 24 : 32) : (quick ? 8 : 12) ))
+    rounds=$(( batch == 1 ? 31 : 15 ))
     "$qtnas" profile --supernet "$supernet" --db "$latency_db" --batch $batch --threads 2 --samples $samples \
-      --json --out "$model" > "$out/profile_b$batch.json"
+      --rounds $rounds --json --out "$model" > "$out/profile_b$batch.json"
   fi
 done
 
@@ -81,7 +83,7 @@ stage "3. engine: predictor calls, candidates persisted and proxy evaluations pe
 "$build/bench/bench_proxy_eval" --subset 1000 --candidates $(( quick ? 4 : 8 )) > "$out/proxy_eval.json"
 
 stage "4. training: supernet step FP32 against BF16 autocast, at the training batch (32)"
-"$build/bench/bench_train_step" --batch 32 --reps $(( quick ? 2 : 3 )) --threads 2 --json > "$out/train_step.json"
+"$build/bench/bench_train_step" --batch 32 --reps 2 --threads 2 --json > "$out/train_step.json"
 
 stage "2. search quality: NSGA-II against random search and Optuna's NSGA-II"
 QTNAS_SUPERNET=$supernet QTNAS_LATENCY_MODEL=$out/latency.b1.json \
