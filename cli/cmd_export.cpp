@@ -117,14 +117,13 @@ ExportSource from_supernet(const po::variables_map& vm) {
 nlohmann::json finetune(ExportSource& source, const po::variables_map& vm, const std::string& out) {
   SupernetTask& task = source.task;
   Supernet net = task.checkpoint.net;
-  const Arch largest = net->space().largest();
   TrainConfig config;
   config.steps = vm["finetune-steps"].as<int64_t>();
   config.lr = vm["finetune-lr"].as<double>();
   config.reorder_fraction = 0;  // the order of heads and neurons is the supernet's
   config.random_subnets = 0;
   config.fixed_arch = to_string(source.arch);
-  config.teacher_arch = to_string(largest);
+  config.teacher_arch = to_string(net->space().largest());
   config.checkpoint_every = std::max<int64_t>(50, config.steps / 4);
   const std::string checkpoint = fmt::format("{}.finetune-{}.pt", out, file_hash(source.supernet_path).substr(0, 12));
   const double inherited_test = evaluate(net, task.test, source.arch).accuracy;
@@ -191,24 +190,22 @@ int run_export(const po::variables_map& vm) {
       measure_in_environment(loaded.module, env, meta.space.vocab_size, vm["rounds"].as<int>());
 
   const std::optional<CandidateRecord>& chosen = source.chosen;
-  using nlohmann::json;  // null where there is no run candidate
-  const json accuracy_db = chosen ? json(chosen->best_accuracy()) : json();
-  const json latency_pred = chosen ? json(chosen->latency_pred_ms) : json();
-  const json latency_db = chosen && chosen->latency_measured_ms ? json(chosen->latency_measured_ms.value()) : json();
-  nlohmann::json report = {{"out", out},
-                           {"id", chosen ? nlohmann::json(chosen->id) : nlohmann::json()},
-                           {"arch", to_string(source.arch)},
-                           {"accuracy_db", accuracy_db},
-                           {"accuracy_export_val", evaluated ? nlohmann::json(accuracy_val) : nlohmann::json()},
-                           {"accuracy_export", evaluated ? nlohmann::json(accuracy_test) : nlohmann::json()},
-                           {"latency_pred_ms", latency_pred},
-                           {"latency_measured_ms", latency.latency_ms},
-                           {"latency_median_ms", latency.median_ms},
-                           {"latency_mad_ms", latency.mad_ms},
-                           {"latency_db_measured_ms", latency_db},
-                           {"environment", to_json(env)},
-                           {"size_bytes", task.checkpoint.net->space().size(source.arch).size_bytes},
-                           {"file_bytes", std::filesystem::file_size(out)}};
+  using nlohmann::json;  // null where there is no run candidate, or no evaluation
+  json report = {{"out", out},
+                 {"id", chosen ? json(chosen->id) : json()},
+                 {"arch", to_string(source.arch)},
+                 {"accuracy_db", chosen ? json(chosen->best_accuracy()) : json()},
+                 {"accuracy_export_val", evaluated ? json(accuracy_val) : json()},
+                 {"accuracy_export", evaluated ? json(accuracy_test) : json()},
+                 {"latency_pred_ms", chosen ? json(chosen->latency_pred_ms) : json()},
+                 {"latency_measured_ms", latency.latency_ms},
+                 {"latency_median_ms", latency.median_ms},
+                 {"latency_mad_ms", latency.mad_ms},
+                 {"latency_db_measured_ms",
+                  chosen && chosen->latency_measured_ms ? json(*chosen->latency_measured_ms) : json()},
+                 {"environment", to_json(env)},
+                 {"size_bytes", task.checkpoint.net->space().size(source.arch).size_bytes},
+                 {"file_bytes", std::filesystem::file_size(out)}};
   if (!finetuned.is_null()) report["finetune"] = finetuned;
   if (chosen) report["accuracy_db_fidelity"] = chosen->accuracy_full ? "full validation" : "validation subset";
   if (vm["json"].as<bool>()) {

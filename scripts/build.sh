@@ -5,8 +5,4 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/setup.sh
-if (($#)); then
-  cmake --build "${QTNAS_BUILD_DIR:-build}" -j"$(nproc)" --target "$@"
-else
-  cmake --build "${QTNAS_BUILD_DIR:-build}" -j"$(nproc)"
-fi
+cmake --build "${QTNAS_BUILD_DIR:-build}" -j"$(nproc)" ${1:+--target "$@"}
