@@ -66,6 +66,7 @@ struct ExportSource {
   std::string supernet_path;
   Arch arch;
   Environment env;  // of the latency re-measurement
+  std::vector<SubnetMeasurement> references;  // its speed references (from the run's latency model), if any
   nlohmann::json provenance;
   std::optional<CandidateRecord> chosen;
 };
@@ -78,11 +79,13 @@ ExportSource from_run(const po::variables_map& vm) {
               "supernet '{}' changed since the run; its candidates' weights are gone", info.supernet_path);
   std::ifstream model_file(info.predictor_path);
   QTNAS_CHECK(model_file, "latency model '{}' of the run is gone", info.predictor_path);
-  const Environment env = environment_from_json(nlohmann::json::parse(model_file).at("environment"));
+  const AdditiveLatencyModel model = AdditiveLatencyModel::from_json(nlohmann::json::parse(model_file));
+  const Environment env = model.environment();
   return {load_supernet_task(info.supernet_path, info.config.at("task")),
           info.supernet_path,
           parse_arch(chosen.arch),
           env,
+          model.references(),
           {{"run", std::filesystem::absolute(store.path()).string()},
            {"candidate_id", chosen.id},
            {"supernet_hash", info.supernet_hash},
@@ -101,8 +104,9 @@ ExportSource from_supernet(const po::variables_map& vm) {
   const int max_seq = task.checkpoint.net->space().config().max_seq_len;
   QTNAS_CHECK(vm["seq"].as<int>() >= 1 && vm["seq"].as<int>() <= max_seq,
               "--seq {} is outside the supernet's 1..{} tokens", vm["seq"].as<int>(), max_seq);
-  const Environment env = current_environment(vm["batch"].as<int>(), vm["seq"].as<int>());
-  return {std::move(task), supernet, arch, env,
+  Environment env = current_environment(vm["batch"].as<int>(), vm["seq"].as<int>());
+  env.statistic = "p10";  // no latency model, so no speed references to correct with
+  return {std::move(task), supernet, arch, env, {},
           {{"supernet", std::filesystem::absolute(supernet).string()},
            {"supernet_hash", file_hash(supernet)},
            {"environment", to_json(env)}},
@@ -186,8 +190,13 @@ int run_export(const po::variables_map& vm) {
   const bool evaluated = !vm["no-evaluate"].as<bool>();
   const double accuracy_test = evaluated ? accuracy_of(loaded.module, task.test) : 0;
   const double accuracy_val = evaluated ? accuracy_of(loaded.module, task.val) : 0;
+  std::vector<SpeedReference> references;
+  for (const auto& r : source.references) {
+    references.push_back({build_subnet_module(task.checkpoint.net, r.arch), r.arch.layers.at(0).precision, r.latency_ms});
+  }
   const LatencyStats latency =
-      measure_in_environment(loaded.module, env, meta.space.vocab_size, vm["rounds"].as<int>());
+      measure_in_environment(loaded.module, env, meta.space.vocab_size, vm["rounds"].as<int>(), references,
+                             source.arch);
 
   const std::optional<CandidateRecord>& chosen = source.chosen;
   using nlohmann::json;  // null where there is no run candidate, or no evaluation
@@ -201,6 +210,7 @@ int run_export(const po::variables_map& vm) {
                  {"latency_measured_ms", latency.latency_ms},
                  {"latency_median_ms", latency.median_ms},
                  {"latency_mad_ms", latency.mad_ms},
+                 {"latency_speed_factor", latency.speed},
                  {"latency_db_measured_ms",
                   chosen && chosen->latency_measured_ms ? json(*chosen->latency_measured_ms) : json()},
                  {"environment", to_json(env)},
@@ -227,11 +237,13 @@ int run_export(const po::variables_map& vm) {
                              finetuned["steps"].get<int64_t>(), format_duration(finetuned["seconds"].get<double>()),
                              100 * finetuned["accuracy_inherited"].get<double>(), 100 * accuracy_test);
   }
-  std::cout << fmt::format("  latency    {}measured now {:.3f} ms{} (batch {}, seq {}, {} threads)\n",
+  std::cout << fmt::format("  latency    {}measured now {:.3f} ms{} (batch {}, seq {}, {} threads; {})\n",
                            chosen ? fmt::format("predicted {:.3f} ms, ", chosen->latency_pred_ms) : std::string(),
                            latency.latency_ms,
                            chosen && chosen->latency_measured_ms ? fmt::format(", measured in the run {:.3f} ms", chosen->latency_measured_ms.value()) : std::string(),
-                           env.batch, env.seq, env.threads);
+                           env.batch, env.seq, env.threads,
+                           references.empty() ? std::string("uncorrected for the machine's speed")
+                                              : fmt::format("machine speed factor {:.3f}, divided out", latency.speed));
   return 0;
 }
 

@@ -16,11 +16,13 @@ struct Environment {
   int threads = 1;
   int batch = 1;
   int seq = 64;
-  // Which statistic of the timed forwards a latency is (see measure.h): "p10" now; "median" for databases and
-  // models written before qtnas measured the 10th percentile (read from files that lack the field).
+  // Which statistic of the timed forwards a latency is (see measure.h): "p10-ref" now, the 10th percentile
+  // divided by the speed index of the reference modules measured with it; "p10" without that correction (models
+  // and databases before it, and a measurement with no latency model to take references from); "median" for
+  // those before the 10th percentile (read from files that lack the field).
   std::string statistic = kLatencyStatistic;
 
-  static constexpr const char* kLatencyStatistic = "p10";
+  static constexpr const char* kLatencyStatistic = "p10-ref";
 
   bool operator==(const Environment& o) const {
     return cpu == o.cpu && isa == o.isa && torch_version == o.torch_version && threads == o.threads &&

@@ -128,26 +128,32 @@ AdditiveLatencyModel AdditiveLatencyModel::fit(const SearchSpace& space, const E
 }
 
 nlohmann::json AdditiveLatencyModel::to_json() const {
+  nlohmann::json references = nlohmann::json::array();
+  for (const auto& r : references_) references.push_back({{"arch", to_string(r.arch)}, {"baseline_ms", r.latency_ms}});
   return {{"kind", "additive"},
-          {"version", 1},
+          {"version", 2},
           {"space", qtnas::to_json(space_)},
           {"environment", qtnas::to_json(env_)},
           {"empty_ms", table_.empty_ms},
           {"attention_ms", table_.attention_ms},
           {"ffn_ms", table_.ffn_ms},
-          {"coefficients", coefficients_}};
+          {"coefficients", coefficients_},
+          {"references", references}};
 }
 
 AdditiveLatencyModel AdditiveLatencyModel::from_json(const nlohmann::json& j) {
   try {
     QTNAS_CHECK(j.value("kind", "") == "additive", "not an additive latency model");
-    QTNAS_CHECK(j.at("version").get<int>() <= 1, "latency model version {} is newer than this qtnas reads",
+    QTNAS_CHECK(j.at("version").get<int>() <= 2, "latency model version {} is newer than this qtnas reads",
                 j.at("version").get<int>());
     LayerTable table{j.at("empty_ms").get<double>(), j.at("attention_ms").get<std::vector<double>>(),
                      j.at("ffn_ms").get<std::vector<double>>()};
     AdditiveLatencyModel model(space_config_from_json(j.at("space")), environment_from_json(j.at("environment")),
                                std::move(table));
     model.coefficients_ = j.at("coefficients").get<std::array<double, kFeatures>>();
+    for (const auto& r : j.value("references", nlohmann::json::array())) {  // version 1 has none
+      model.references_.push_back({parse_arch(r.at("arch").get<std::string>()), r.at("baseline_ms").get<double>()});
+    }
     return model;
   } catch (const nlohmann::json::exception& e) {
     QTNAS_FAIL("malformed latency model: {}", e.what());

@@ -53,6 +53,10 @@ class AdditiveLatencyModel : public LatencyModel {
   const Environment& environment() const override { return env_; }
   const SpaceConfig& space() const { return space_; }
   const LayerTable& table() const { return table_; }
+  // The speed reference archs and their baseline latencies in this environment (profiler.h): what a later
+  // measurement is corrected with. Empty for a model fitted without references (statistic "p10").
+  const std::vector<SubnetMeasurement>& references() const { return references_; }
+  void set_references(std::vector<SubnetMeasurement> references) { references_ = std::move(references); }
 
   nlohmann::json to_json() const;
   static AdditiveLatencyModel from_json(const nlohmann::json& j);  // throws qtnas::Error on a malformed model
@@ -69,6 +73,7 @@ class AdditiveLatencyModel : public LatencyModel {
   Environment env_;
   LayerTable table_;
   std::array<double, kFeatures> coefficients_{};
+  std::vector<SubnetMeasurement> references_;
   std::array<int, 3> precision_index_{};
   std::array<int, 100> sparsity_index_{};
   std::vector<int> ffn_index_;  // ffn width -> index among the non-zero widths

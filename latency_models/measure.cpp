@@ -75,18 +75,42 @@ std::vector<LatencyStats> measure_interleaved(std::vector<torch::jit::Module>& m
   return out;
 }
 
-LatencyStats measure_in_environment(torch::jit::Module module, const Environment& env, int vocab_size, int rounds) {
+double speed_factor(const Arch& arch, const std::map<Precision, double>& ratios) {
+  auto ratio = [&](Precision p) {
+    const auto it = ratios.find(p);
+    return it == ratios.end() ? 1.0 : it->second;
+  };
+  double sum = 0;
+  int layers = 0;
+  for (const LayerArch& l : arch.layers) {
+    if (l.skipped()) continue;
+    sum += ratio(l.precision);
+    ++layers;
+  }
+  return layers == 0 ? ratio(Precision::FP32) : sum / layers;
+}
+
+LatencyStats measure_in_environment(torch::jit::Module module, const Environment& env, int vocab_size, int rounds,
+                                    const std::vector<SpeedReference>& references, const Arch& arch) {
   const int threads = at::get_num_threads();
   at::set_num_threads(env.threads);
   std::vector<torch::jit::Module> modules = {std::move(module)};
+  for (const auto& r : references) modules.push_back(r.module);
   MeasureConfig mc;
   mc.batch = env.batch;
   mc.seq = env.seq;
   mc.vocab_size = vocab_size;
   mc.rounds = rounds;
-  const LatencyStats stats = measure_interleaved(modules, mc).at(0);
+  const std::vector<LatencyStats> measured = measure_interleaved(modules, mc);
   at::set_num_threads(threads);
-  return stats;
+  std::map<Precision, double> ratios;
+  for (size_t k = 0; k < references.size(); ++k) {
+    ratios[references[k].precision] = measured[k + 1].latency_ms / references[k].baseline_ms;
+  }
+  LatencyStats s = measured[0];
+  if (!references.empty()) s.speed = speed_factor(arch, ratios);
+  for (double* v : {&s.latency_ms, &s.median_ms, &s.min_ms, &s.max_ms, &s.mad_ms}) *v /= s.speed;
+  return s;
 }
 
 }  // namespace qtnas

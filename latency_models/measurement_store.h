@@ -18,18 +18,31 @@ class MeasurementStore {
   // Throws qtnas::Error for a file that is not a qtnas latency database or is of a newer schema.
   explicit MeasurementStore(const std::string& path);
 
-  // kind: "subnet", "attention", "ffn" or "empty".
+  // A fresh group id: the modules measured interleaved together (with the speed references) share one.
+  int64_t new_group();
+  // kind: "subnet", "attention", "ffn" or "empty"; group 0: none.
   void add(const Environment& env, const std::string& space_hash, const std::string& kind, const Arch& arch,
-           const LatencyStats& stats);
+           const LatencyStats& stats, int64_t group = 0);
+  // A speed reference module's latency in a group (see profiler.h).
+  void add_reference(const Environment& env, const std::string& space_hash, int64_t group, const Arch& arch,
+                     double latency_ms);
   std::vector<SubnetMeasurement> subnets(const Environment& env, const std::string& space_hash);
 
   struct Row {
     std::string kind;
     Arch arch;  // empty for kind "empty"
-    double latency_ms = 0;  // the environment's latency statistic
+    double latency_ms = 0;  // the environment's latency statistic, as measured (no speed correction)
+    int64_t group = 0;      // 0: measured before groups were recorded
+  };
+  struct Reference {
+    int64_t group = 0;
+    Arch arch;
+    double latency_ms = 0;
   };
   // Every measurement of one environment and space, in the order they were taken.
   std::vector<Row> rows(const Environment& env, const std::string& space_hash);
+  // Every speed reference measurement of one environment and space.
+  std::vector<Reference> references(const Environment& env, const std::string& space_hash);
   int64_t count();
 
  private:

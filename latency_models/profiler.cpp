@@ -69,10 +69,62 @@ std::vector<Job> layer_jobs(const SpaceConfig& sc) {
 
 }  // namespace
 
+std::vector<Arch> speed_reference_archs(const SearchSpace& space) {
+  const SpaceConfig& sc = space.config();
+  std::vector<int> widths;
+  for (int f : sc.ffn_choices) {
+    if (f > 0) widths.push_back(f);
+  }
+  std::vector<Precision> precisions;
+  for (Precision p : sc.precisions) {
+    if (p != Precision::BF16) precisions.push_back(p);
+  }
+  if (precisions.empty()) precisions = sc.precisions;
+  const int heads = std::max(1, sc.max_heads / 2), ffn = widths.empty() ? 0 : widths[(widths.size() - 1) / 2];
+  std::vector<Arch> out;
+  for (Precision p : precisions) out.push_back(Arch{std::vector<LayerArch>(sc.layers, LayerArch{heads, ffn, 0, p})});
+  for (const Arch& a : out) space.validate(a);
+  return out;
+}
+
+std::vector<SpeedReference> build_speed_references(Supernet& net, const AdditiveLatencyModel& model) {
+  std::vector<SpeedReference> out;
+  for (const auto& r : model.references()) {
+    out.push_back({build_subnet_module(net, r.arch), r.arch.layers.at(0).precision, r.latency_ms});
+  }
+  return out;
+}
+
 ProfileResult fit_from_store(const SearchSpace& space, const Environment& env, MeasurementStore& store,
                              double holdout_fraction, const std::vector<SubnetMeasurement>& extra_train) {
   const SpaceConfig& sc = space.config();
-  const std::vector<MeasurementStore::Row> rows = store.rows(env, space.hash_hex());
+  std::vector<MeasurementStore::Row> rows = store.rows(env, space.hash_hex());
+
+  // Speed correction: the references' baselines, their ratios to them in each group, every latency divided by
+  // its arch's speed factor in its group. Only this space's reference archs count.
+  std::map<std::string, std::vector<double>> reference_ms;
+  for (const Arch& a : speed_reference_archs(space)) reference_ms[to_string(a)];
+  const std::vector<MeasurementStore::Reference> measured_references = store.references(env, space.hash_hex());
+  for (const auto& r : measured_references) {
+    const auto it = reference_ms.find(to_string(r.arch));
+    if (it != reference_ms.end()) it->second.push_back(r.latency_ms);
+  }
+  std::vector<SubnetMeasurement> baselines;
+  std::map<std::string, double> baseline_ms;
+  for (const auto& [arch, ms] : reference_ms) {
+    if (ms.empty()) continue;
+    baselines.push_back({parse_arch(arch), median(ms)});
+    baseline_ms[arch] = baselines.back().latency_ms;
+  }
+  std::map<int64_t, std::map<Precision, double>> ratios;  // group -> precision -> latency / baseline
+  for (const auto& r : measured_references) {
+    const auto it = baseline_ms.find(to_string(r.arch));
+    if (it != baseline_ms.end()) ratios[r.group][r.arch.layers.at(0).precision] = r.latency_ms / it->second;
+  }
+  for (auto& r : rows) {
+    const auto it = ratios.find(r.group);
+    if (it != ratios.end()) r.latency_ms /= speed_factor(r.arch, it->second);
+  }
   const size_t per = sc.precisions.size() * sc.sparsity_pct_choices.size();
   int ffn_widths = 0;
   for (int f : sc.ffn_choices) ffn_widths += f > 0;
@@ -139,6 +191,7 @@ ProfileResult fit_from_store(const SearchSpace& space, const Environment& env, M
               "the latency database has {} subnets to fit on; at least {} are needed", result.train.size(),
               AdditiveLatencyModel::kFeatures);
   result.model = AdditiveLatencyModel::fit(space, env, table, result.train);
+  result.model.set_references(std::move(baselines));
   result.holdout = evaluate_holdout(result.model, result.held_out);
   return result;
 }
@@ -160,23 +213,33 @@ ProfileResult profile(Supernet& net, const ProfileConfig& c, MeasurementStore& s
   Rng rng(c.seed ^ 0x5eedULL);
   for (size_t i = jobs.size(); i > 1; --i) std::swap(jobs[i - 1], jobs[rng.uniform(i)]);
 
-  // Each group is measured interleaved with the empty model, and layer costs are taken against the empty model
-  // of their own group, so slow drifts of the machine cancel. The first group is measured twice and its first
-  // pass discarded: the first forwards of a process pay for allocation and caches.
+  // Each group is measured interleaved with the empty model and the speed references, and layer costs are
+  // taken against the empty model of their own group, so slow drifts of the machine cancel (the fit divides by
+  // the group's speed index too). The first group is measured twice and its first pass discarded: the first
+  // forwards of a process pay for allocation and caches.
   const Arch empty{std::vector<LayerArch>(sc.layers)};
+  const std::vector<Arch> references = speed_reference_archs(space);
+  std::vector<torch::jit::Module> reference_modules;
+  for (const Arch& a : references) reference_modules.push_back(build_subnet_module(net, a));
   const int group = std::max(1, c.group - 1);
   const int groups = static_cast<int>((jobs.size() + group - 1) / group);
   for (int g = 0; g < groups; ++g) {
     const size_t begin = size_t(g) * group, end = std::min(jobs.size(), begin + group);
-    std::vector<torch::jit::Module> modules = {build_subnet_module(net, empty, /*allow_empty=*/true)};
+    std::vector<torch::jit::Module> modules = reference_modules;
+    modules.push_back(build_subnet_module(net, empty, /*allow_empty=*/true));
     for (size_t k = begin; k < end; ++k) modules.push_back(build_subnet_module(net, jobs[k].arch));
     MeasureConfig mc = c.measure;
     mc.seed = c.seed + g;
     mc.vocab_size = sc.vocab_size;
     if (g == 0) measure_interleaved(modules, mc);
     const std::vector<LatencyStats> stats = measure_interleaved(modules, mc);
-    store.add(env, space_hash, "empty", Arch{}, stats[0]);
-    for (size_t k = begin; k < end; ++k) store.add(env, space_hash, jobs[k].kind, jobs[k].arch, stats[1 + k - begin]);
+    const size_t first = references.size();  // the empty model's index; the jobs follow it
+    const int64_t id = store.new_group();
+    for (size_t k = 0; k < first; ++k) store.add_reference(env, space_hash, id, references[k], stats[k].latency_ms);
+    store.add(env, space_hash, "empty", Arch{}, stats[first], id);
+    for (size_t k = begin; k < end; ++k) {
+      store.add(env, space_hash, jobs[k].kind, jobs[k].arch, stats[first + 1 + k - begin], id);
+    }
     if (progress) progress(g + 1, groups);
   }
 

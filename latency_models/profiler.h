@@ -12,6 +12,16 @@
 
 namespace qtnas {
 
+// The speed reference subnets of a space: measured in every group of modules, so that each group's latencies
+// can be divided by the machine's speed at that moment (measure.h). Mid-sized (half the heads, a middle FFN
+// width, every layer), one per precision other than BF16 (seconds a forward where it is emulated; BF16 layers
+// are not corrected).
+std::vector<Arch> speed_reference_archs(const SearchSpace& space);
+
+// The modules of a model's speed references, with their baselines, for measure_in_environment. Empty if the
+// model has none (it was fitted from uncorrected measurements).
+std::vector<SpeedReference> build_speed_references(Supernet& net, const AdditiveLatencyModel& model);
+
 struct ProfileConfig {
   MeasureConfig measure;
   int subnets = 60;               // sampled subnets measured (anchors included)
@@ -33,8 +43,9 @@ struct ProfileResult {
 ProfileResult profile(Supernet& net, const ProfileConfig& config, MeasurementStore& store,
                       const std::function<void(int, int)>& progress = {});
 
-// Fits the model from every measurement of `env` and this space in the store, without measuring. Each layer
-// kind's cost is its latency minus that of the empty model measured in the same group; the kinds that run the
+// Fits the model from every measurement of `env` and this space in the store, without measuring. Each speed
+// reference's baseline is its median latency over all groups; each latency is divided by its arch's speed factor
+// in its group (measure.h) before anything else. Each layer kind's cost is its latency minus that of the empty model measured in the same group; the kinds that run the
 // same computation (the deployable module stores weights of every sparsity dense at run time) are pooled by
 // their median, and repeated measurements of one subnet too. A subnet is held out by its arch id alone (the
 // anchors never are). Throws qtnas::Error if the store lacks the layer kinds or enough subnets.

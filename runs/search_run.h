@@ -90,6 +90,7 @@ class SearchRun {
   Supernet net_;
   CandidateEvaluation& evaluation_;
   AdditiveLatencyModel model_;
+  std::vector<SpeedReference> references_;  // the model's speed references, built at the first measurement
   MeasurementStore* latency_db_;
   Scoring scoring_;
   std::unique_ptr<ArchGeneOps> genes_;

@@ -18,6 +18,10 @@ namespace {
 
 fs::path fresh(const std::string& name) { return fresh_database("qtnas_latency_test", name); }
 
+// latency_models/schema.sql's version and application id, as a file written by this qtnas has them.
+constexpr int kLatencySchemaVersion = 3;
+constexpr int32_t kLatencyApplicationId = 0x71744c54;
+
 }  // namespace
 
 TEST(Measure, SummaryDropsOutliersAndTakesTheMedian) {
@@ -121,7 +125,7 @@ TEST(MeasurementStore, RoundTripAndRefusals) {
   {
     MeasurementStore store(newer.string());
   }
-  { Database db(newer.string(), "", 2, 0x71744c54); db.exec("PRAGMA user_version=7"); }
+  { Database db(newer.string(), "", kLatencySchemaVersion, kLatencyApplicationId); db.exec("PRAGMA user_version=7"); }
   for (const auto& [file, needle] : std::vector<std::pair<fs::path, std::string>>{
            {text, "notes.sqlite"}, {foreign, "another program"}, {newer, "version 7"}}) {
     const std::string before = read_file(file);
@@ -145,20 +149,94 @@ TEST(MeasurementStore, MigratesVersion1WhoseLatenciesWereMedians) {
     store.add(env, "abc", "subnet", arch, LatencyStats{1.3, 1.5, 1.4, 1.7, 0.05, 7, 0});
   }
   {  // Back to version 1: no latency column, an environment without "statistic".
-    Database db(path.string(), "", 2, 0x71744c54);
+    Database db(path.string(), "", kLatencySchemaVersion, kLatencyApplicationId);
     nlohmann::json old_env = to_json(env);
     old_env.erase("statistic");
-    db.exec("ALTER TABLE measurements DROP COLUMN latency_ms; PRAGMA user_version=1;");
+    db.exec("ALTER TABLE measurements DROP COLUMN latency_ms; ALTER TABLE measurements DROP COLUMN grp; "
+            "DROP TABLE speed_references; PRAGMA user_version=1;");
     db.exec("UPDATE measurements SET env_key = '" + old_env.dump() + "', environment = '" + old_env.dump() + "'");
   }
-  MeasurementStore migrated(path.string());
+  MeasurementStore migrated(path.string());  // 1 -> 2 -> 3
   EXPECT_EQ(migrated.count(), 1);  // nothing lost
   EXPECT_TRUE(migrated.subnets(env, "abc").empty());  // medians are never mixed with 10th percentiles
-  Database db(path.string(), "", 2, 0x71744c54);
+  EXPECT_TRUE(migrated.references(env, "abc").empty());
+  Database db(path.string(), "", kLatencySchemaVersion, kLatencyApplicationId);
   Statement q = db.prepare("SELECT latency_ms, environment FROM measurements");
   ASSERT_TRUE(q.step());
   EXPECT_DOUBLE_EQ(q.column_double(0), 1.5);  // the median it was measured as
   EXPECT_EQ(environment_from_json(nlohmann::json::parse(q.column_text(1))).statistic, "median");
+}
+
+TEST(Profiler, SpeedReferencesDivideOutTheMachinesDrift) {
+  // Every group of measurements taken while FP32 kernels ran 0.8x, 1x or 1.25x as fast as usual and INT8
+  // kernels 1.4x, 0.9x or 1x (drifts seen here, not in step): references, empty model, layer blocks and subnets
+  // slowed by their share of layers in each precision (BF16 layers unreferenced). The fit must give back the
+  // undisturbed latencies; without the correction, held-out subnets would be off by up to 40%.
+  const SearchSpace space(tiny_space(3));
+  const SpaceConfig& sc = space.config();
+  Environment env;
+  env.cpu = "test cpu";
+  LayerTable table{0.5, {}, {}};
+  for (int i = 0; i < 2 * 3 * 2; ++i) table.attention_ms.push_back(0.4 + 0.1 * (i / 2));  // equal over sparsity
+  for (int i = 0; i < 2 * 3 * 2; ++i) table.ffn_ms.push_back(0.3 + 0.05 * (i / 2));
+  const AdditiveLatencyModel truth = AdditiveLatencyModel::table_only(space, env, table);
+  const std::vector<Arch> references = speed_reference_archs(space);
+  ASSERT_EQ(references.size(), 2u);  // FP32 and INT8 (BF16 is left out)
+  const fs::path path = fresh("drift.sqlite");
+  MeasurementStore store(path.string());
+  const double fp32_speeds[] = {0.8, 1.0, 1.25}, int8_speeds[] = {1.4, 0.9, 1.0};
+  const std::string h = space.hash_hex();
+  int groups = 0;
+  auto measure_group = [&](const std::vector<std::pair<std::string, Arch>>& modules) {
+    const std::map<Precision, double> ratios = {{Precision::FP32, fp32_speeds[groups % 3]},
+                                                {Precision::INT8, int8_speeds[groups % 3]}};
+    ++groups;
+    const int64_t id = store.new_group();
+    for (const Arch& r : references) {
+      store.add_reference(env, h, id, r, truth.table_ms(r) * ratios.at(r.layers[0].precision));
+    }
+    store.add(env, h, "empty", Arch{}, LatencyStats{table.empty_ms * ratios.at(Precision::FP32)}, id);
+    for (const auto& [kind, arch] : modules) {
+      store.add(env, h, kind, arch, LatencyStats{truth.table_ms(arch) * speed_factor(arch, ratios)}, id);
+    }
+  };
+  const Arch empty{std::vector<LayerArch>(sc.layers)};
+  for (Precision p : sc.precisions) {
+    for (int sparsity : sc.sparsity_pct_choices) {
+      for (int h = 1; h <= sc.max_heads; ++h) {
+        Arch a = empty;
+        a.layers[0] = {h, 0, sparsity, p};
+        measure_group({{"attention", a}});
+      }
+      for (int f : sc.ffn_choices) {
+        if (f == 0) continue;
+        Arch a = empty;
+        a.layers[0] = {0, f, sparsity, p};
+        measure_group({{"ffn", a}});
+      }
+    }
+  }
+  Rng rng(5);
+  for (int i = 0; i < 42; ++i) measure_group({{"subnet", space.sample(rng)}, {"subnet", space.sample(rng)}});
+  ASSERT_EQ(groups % 3, 0);  // every speed equally often, so the references' medians are their true latencies
+  const ProfileResult r = fit_from_store(space, env, store, 0.25);
+  ASSERT_GT(r.holdout.n, 5);
+  EXPECT_LT(r.holdout.mape, 1e-9);
+  for (const auto& m : r.train) EXPECT_NEAR(m.latency_ms, truth.table_ms(m.arch), 1e-9) << to_string(m.arch);
+  ASSERT_EQ(r.model.references().size(), references.size());
+  for (const auto& ref : r.model.references()) EXPECT_NEAR(ref.latency_ms, truth.table_ms(ref.arch), 1e-12);
+  // The references travel with the model file.
+  const auto loaded = AdditiveLatencyModel::from_json(nlohmann::json::parse(r.model.to_json().dump()));
+  ASSERT_EQ(loaded.references().size(), references.size());
+  EXPECT_EQ(loaded.references()[1].arch, r.model.references()[1].arch);
+}
+
+TEST(Measure, SpeedFactorWeighsEachPrecisionsRatioByItsShareOfLayers) {
+  const std::map<Precision, double> ratios = {{Precision::FP32, 1.2}, {Precision::INT8, 0.9}};
+  EXPECT_DOUBLE_EQ(speed_factor(parse_arch("h1-f32-s0-fp32,skip,h2-f0-s0-int8"), ratios), (1.2 + 0.9) / 2);
+  EXPECT_DOUBLE_EQ(speed_factor(parse_arch("h1-f32-s0-bf16,h1-f32-s0-int8,h2-f0-s0-int8"), ratios), (1 + 1.8) / 3);
+  EXPECT_DOUBLE_EQ(speed_factor(Arch{}, ratios), 1.2);  // embeddings and classifier: FP32
+  EXPECT_DOUBLE_EQ(speed_factor(parse_arch("h1-f32-s0-int8,skip,skip"), {}), 1.0);
 }
 
 TEST(Profiler, TinyEndToEnd) {
@@ -181,8 +259,13 @@ TEST(Profiler, TinyEndToEnd) {
     for (const auto& a : r.anchors) EXPECT_NE(held.arch, a.arch) << "anchors are never held out";
     for (const auto& t : r.train) EXPECT_NE(held.arch, t.arch) << "a held-out subnet was fitted on";
   }
-  // Every module measured, plus one empty baseline per group, is in the database.
+  // Every module measured, plus one empty baseline per group, is in the database; and the speed references of
+  // every group, whose baselines the model carries.
   EXPECT_EQ(store.count(), int64_t(r.layer_kinds + 16 + reports));
+  const size_t references = speed_reference_archs(net->space()).size();
+  EXPECT_EQ(store.references(r.model.environment(), net->space().hash_hex()).size(), references * reports);
+  ASSERT_EQ(r.model.references().size(), references);
+  for (const auto& ref : r.model.references()) EXPECT_GT(ref.latency_ms, 0);
   for (const auto& m : r.train) EXPECT_GT(m.latency_ms, 0);
   EXPECT_GT(r.model.predict_ms(net->space().largest()), 0);
 
