@@ -16,6 +16,7 @@
 #include "export/subnet_module.h"
 #include "latency_models/latency_model.h"
 #include "latency_models/measure.h"
+#include "latency_models/profiler.h"
 #include "runs/run_store.h"
 #include "space/error.h"
 #include "supernet/evaluate.h"
@@ -190,10 +191,7 @@ int run_export(const po::variables_map& vm) {
   const bool evaluated = !vm["no-evaluate"].as<bool>();
   const double accuracy_test = evaluated ? accuracy_of(loaded.module, task.test) : 0;
   const double accuracy_val = evaluated ? accuracy_of(loaded.module, task.val) : 0;
-  std::vector<SpeedReference> references;
-  for (const auto& r : source.references) {
-    references.push_back({build_subnet_module(task.checkpoint.net, r.arch), r.arch.layers.at(0).precision, r.latency_ms});
-  }
+  const std::vector<SpeedReference> references = build_speed_references(task.checkpoint.net, source.references);
   const LatencyStats latency =
       measure_in_environment(loaded.module, env, meta.space.vocab_size, vm["rounds"].as<int>(), references,
                              source.arch);

@@ -17,7 +17,7 @@ struct Environment {
   int batch = 1;
   int seq = 64;
   // Which statistic of the timed forwards a latency is (see measure.h): "p10-ref" now, the 10th percentile
-  // divided by the speed index of the reference modules measured with it; "p10" without that correction (models
+  // divided by the arch's speed factor from the reference modules measured with it (measure.h); "p10" without that correction (models
   // and databases before it, and a measurement with no latency model to take references from); "median" for
   // those before the 10th percentile (read from files that lack the field).
   std::string statistic = kLatencyStatistic;

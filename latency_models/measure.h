@@ -78,7 +78,7 @@ LatencyStats summarize(std::vector<double> samples_ms);
 std::vector<LatencyStats> measure_interleaved(std::vector<torch::jit::Module>& modules, const MeasureConfig& config);
 
 // One module measured as `env` says (its batch, seq and threads; LibTorch's threads are restored after), at most
-// `rounds` timed forwards, interleaved with the speed references if any and divided by their speed index: how
+// `rounds` timed forwards, interleaved with the speed references if any and divided by the arch's speed factor: how
 // the search and the export measure a single subnet (`arch`, the module's arch, weighs the references).
 LatencyStats measure_in_environment(torch::jit::Module module, const Environment& env, int vocab_size, int rounds,
                                     const std::vector<SpeedReference>& references = {}, const Arch& arch = {});

@@ -87,9 +87,9 @@ std::vector<Arch> speed_reference_archs(const SearchSpace& space) {
   return out;
 }
 
-std::vector<SpeedReference> build_speed_references(Supernet& net, const AdditiveLatencyModel& model) {
+std::vector<SpeedReference> build_speed_references(Supernet& net, const std::vector<SubnetMeasurement>& references) {
   std::vector<SpeedReference> out;
-  for (const auto& r : model.references()) {
+  for (const auto& r : references) {
     out.push_back({build_subnet_module(net, r.arch), r.arch.layers.at(0).precision, r.latency_ms});
   }
   return out;
@@ -109,12 +109,9 @@ ProfileResult fit_from_store(const SearchSpace& space, const Environment& env, M
     const auto it = reference_ms.find(to_string(r.arch));
     if (it != reference_ms.end()) it->second.push_back(r.latency_ms);
   }
-  std::vector<SubnetMeasurement> baselines;
   std::map<std::string, double> baseline_ms;
   for (const auto& [arch, ms] : reference_ms) {
-    if (ms.empty()) continue;
-    baselines.push_back({parse_arch(arch), median(ms)});
-    baseline_ms[arch] = baselines.back().latency_ms;
+    if (!ms.empty()) baseline_ms[arch] = median(ms);
   }
   std::map<int64_t, std::map<Precision, double>> ratios;  // group -> precision -> latency / baseline
   for (const auto& r : measured_references) {
@@ -191,6 +188,8 @@ ProfileResult fit_from_store(const SearchSpace& space, const Environment& env, M
               "the latency database has {} subnets to fit on; at least {} are needed", result.train.size(),
               AdditiveLatencyModel::kFeatures);
   result.model = AdditiveLatencyModel::fit(space, env, table, result.train);
+  std::vector<SubnetMeasurement> baselines;
+  for (const auto& [arch, ms] : baseline_ms) baselines.push_back({parse_arch(arch), ms});
   result.model.set_references(std::move(baselines));
   result.holdout = evaluate_holdout(result.model, result.held_out);
   return result;
@@ -215,7 +214,7 @@ ProfileResult profile(Supernet& net, const ProfileConfig& c, MeasurementStore& s
 
   // Each group is measured interleaved with the empty model and the speed references, and layer costs are
   // taken against the empty model of their own group, so slow drifts of the machine cancel (the fit divides by
-  // the group's speed index too). The first group is measured twice and its first pass discarded: the first
+  // each arch's speed factor in its group too). The first group is measured twice and its first pass discarded: the first
   // forwards of a process pay for allocation and caches.
   const Arch empty{std::vector<LayerArch>(sc.layers)};
   const std::vector<Arch> references = speed_reference_archs(space);

@@ -18,9 +18,9 @@ namespace qtnas {
 // are not corrected).
 std::vector<Arch> speed_reference_archs(const SearchSpace& space);
 
-// The modules of a model's speed references, with their baselines, for measure_in_environment. Empty if the
-// model has none (it was fitted from uncorrected measurements).
-std::vector<SpeedReference> build_speed_references(Supernet& net, const AdditiveLatencyModel& model);
+// The modules of a model's speed references (AdditiveLatencyModel::references), with their baselines, for
+// measure_in_environment. Empty if the model has none (it was fitted from uncorrected measurements).
+std::vector<SpeedReference> build_speed_references(Supernet& net, const std::vector<SubnetMeasurement>& references);
 
 struct ProfileConfig {
   MeasureConfig measure;

@@ -3,8 +3,8 @@
 -- `env_key` its canonical text, so that measurements of one environment are selected exactly. `latency_ms` is
 -- the environment's latency statistic ("statistic": see latency_models/environment.h) as measured, before any
 -- speed correction. `grp` is the group of modules measured interleaved together; the speed reference modules
--- measured in the same group are in `speed_references`, and the fit divides each group's latencies by the
--- group's speed index (latency_models/profiler.h). Rows before version 3 have no group.
+-- measured in the same group are in `speed_references`, and the fit divides each latency by its arch's speed
+-- factor in its group (latency_models/measure.h). Rows before version 3 have no group.
 -- Migrations from older versions: latency_models/measurement_store.cpp.
 CREATE TABLE measurements (
   id          INTEGER PRIMARY KEY,

@@ -122,11 +122,11 @@ void SearchRun::refit() {
 double SearchRun::measured_or_measure(const std::string& arch_text, int generation) {
   if (auto m = store_.measurement(arch_text)) return m->latency_ms;  // committed before: reused on resume
   const Environment& env = model_.environment();
-  if (references_.empty()) references_ = build_speed_references(net_, model_);
+  if (references_.empty()) references_ = build_speed_references(net_, model_.references());
   for (size_t i = 0; i < references_.size(); ++i) references_[i].baseline_ms = model_.references().at(i).latency_ms;
-  const LatencyStats s = measure_in_environment(build_subnet_module(net_, parse_arch(arch_text)), env,
-                                                net_->space().config().vocab_size, config_.measure_rounds, references_,
-                                                parse_arch(arch_text));
+  const Arch arch = parse_arch(arch_text);
+  const LatencyStats s = measure_in_environment(build_subnet_module(net_, arch), env, net_->space().config().vocab_size,
+                                                config_.measure_rounds, references_, arch);
   store_.add_measurement({arch_text, s.latency_ms, s.mad_ms, s.samples, generation, to_json(env)});
   return s.latency_ms;
 }
