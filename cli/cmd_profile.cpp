@@ -2,6 +2,8 @@
 // fit the latency model and report it on held-out subnets.
 #include <torch/torch.h>
 
+#include <algorithm>
+#include <cmath>
 #include <filesystem>
 #include <fstream>
 #include <iostream>
@@ -66,6 +68,15 @@ int run_profile(const po::variables_map& vm) {
     anchors.push_back({{"arch", to_string(a.arch)}, {"measured_ms", a.latency_ms},
                        {"predicted_ms", r.model.predict_ms(a.arch)}});
   }
+  // The held-out subnets, worst first: where the model misses, and by how much.
+  std::vector<std::pair<double, SubnetMeasurement>> misses;
+  for (const auto& m : r.held_out) misses.push_back({r.model.predict_ms(m.arch) / m.latency_ms - 1, m});
+  std::sort(misses.begin(), misses.end(), [](const auto& a, const auto& b) { return std::abs(a.first) > std::abs(b.first); });
+  nlohmann::json held_out = nlohmann::json::array();
+  for (const auto& [error, m] : misses) {
+    held_out.push_back({{"arch", to_string(m.arch)}, {"measured_ms", m.latency_ms},
+                        {"predicted_ms", r.model.predict_ms(m.arch)}, {"error", error}});
+  }
   const nlohmann::json report = {{"model", out},
                                  {"db", db_path},
                                  {"environment", to_json(r.model.environment())},
@@ -73,7 +84,10 @@ int run_profile(const po::variables_map& vm) {
                                  {"subnets_measured", r.train.size() + r.held_out.size()},
                                  {"layer_kinds_measured", r.layer_kinds},
                                  {"seconds", r.seconds},
-                                 {"anchors", anchors}};
+                                 {"groups", r.groups},
+                                 {"passes", r.passes},
+                                 {"anchors", anchors},
+                                 {"held_out", held_out}};
   if (vm["json"].as<bool>()) {
     std::cout << report.dump(2) << "\n";
     return 0;
@@ -81,11 +95,19 @@ int run_profile(const po::variables_map& vm) {
   std::cout << fmt::format("batch {} seq {} threads {}: {} subnets and {} layer kinds in the database; {:.0f} s\n",
                            config.measure.batch, config.measure.seq, at::get_num_threads(),
                            r.train.size() + r.held_out.size(), r.layer_kinds, r.seconds);
+  if (r.groups > 0) {
+    std::cout << fmt::format("{} groups of modules measured in {} passes (a group is measured again while its speed "
+                             "references show the machine disturbed)\n", r.groups, r.passes);
+  }
   std::cout << fmt::format("holdout ({} subnets never fitted): {:.1f}% within +-10%, MAPE {:.2f}%, Kendall tau {:.3f}\n",
                            r.holdout.n, 100 * r.holdout.within_10pct, 100 * r.holdout.mape, r.holdout.kendall_tau);
   for (const auto& a : anchors) {
     std::cout << fmt::format("  measured {:9.3f} ms  predicted {:9.3f} ms  {}\n", a["measured_ms"].get<double>(),
                              a["predicted_ms"].get<double>(), a["arch"].get<std::string>());
+  }
+  for (size_t k = 0; k < std::min<size_t>(3, misses.size()); ++k) {
+    std::cout << fmt::format("  worst held-out miss {:+6.1f}%: measured {:.3f} ms  {}\n", 100 * misses[k].first,
+                             misses[k].second.latency_ms, to_string(misses[k].second.arch));
   }
   std::cout << "latency model: " << out << "\n";
   return 0;

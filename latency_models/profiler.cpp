@@ -75,23 +75,24 @@ std::vector<Arch> speed_reference_archs(const SearchSpace& space) {
   for (int f : sc.ffn_choices) {
     if (f > 0) widths.push_back(f);
   }
-  std::vector<Precision> precisions;
-  for (Precision p : sc.precisions) {
-    if (p != Precision::BF16) precisions.push_back(p);
-  }
-  if (precisions.empty()) precisions = sc.precisions;
   const int heads = std::max(1, sc.max_heads / 2), ffn = widths.empty() ? 0 : widths[(widths.size() - 1) / 2];
   std::vector<Arch> out;
-  for (Precision p : precisions) out.push_back(Arch{std::vector<LayerArch>(sc.layers, LayerArch{heads, ffn, 0, p})});
+  for (Precision p : sc.precisions) {
+    if (p == Precision::BF16) {  // one layer, one head, the narrowest FFN
+      Arch a{std::vector<LayerArch>(sc.layers)};
+      a.layers[0] = {1, widths.empty() ? 0 : widths[0], 0, p};
+      out.push_back(a);
+    } else {
+      out.push_back(Arch{std::vector<LayerArch>(sc.layers, LayerArch{heads, ffn, 0, p})});
+    }
+  }
   for (const Arch& a : out) space.validate(a);
   return out;
 }
 
 std::vector<SpeedReference> build_speed_references(Supernet& net, const std::vector<SubnetMeasurement>& references) {
   std::vector<SpeedReference> out;
-  for (const auto& r : references) {
-    out.push_back({build_subnet_module(net, r.arch), r.arch.layers.at(0).precision, r.latency_ms});
-  }
+  for (const auto& r : references) out.push_back({build_subnet_module(net, r.arch), r.arch, r.latency_ms});
   return out;
 }
 
@@ -113,14 +114,16 @@ ProfileResult fit_from_store(const SearchSpace& space, const Environment& env, M
   for (const auto& [arch, ms] : reference_ms) {
     if (!ms.empty()) baseline_ms[arch] = median(ms);
   }
-  std::map<int64_t, std::map<Precision, double>> ratios;  // group -> precision -> latency / baseline
+  std::map<int64_t, std::map<Precision, PrecisionSpeed>> speeds;  // group -> precision -> speed
   for (const auto& r : measured_references) {
     const auto it = baseline_ms.find(to_string(r.arch));
-    if (it != baseline_ms.end()) ratios[r.group][r.arch.layers.at(0).precision] = r.latency_ms / it->second;
+    if (it != baseline_ms.end()) {
+      speeds[r.group][reference_precision(r.arch)] = precision_speed(r.arch, it->second, r.latency_ms);
+    }
   }
   for (auto& r : rows) {
-    const auto it = ratios.find(r.group);
-    if (it != ratios.end()) r.latency_ms /= speed_factor(r.arch, it->second);
+    const auto it = speeds.find(r.group);
+    if (it != speeds.end()) r.latency_ms /= speed_factor(r.arch, it->second);
   }
   const size_t per = sc.precisions.size() * sc.sparsity_pct_choices.size();
   int ffn_widths = 0;
@@ -170,7 +173,7 @@ ProfileResult fit_from_store(const SearchSpace& space, const Environment& env, M
     }
   }
 
-  ProfileResult result{layout, {}, {}, {}, {}, static_cast<int>(layer_kinds.size()), 0};
+  ProfileResult result{layout, {}, {}, {}, {}, static_cast<int>(layer_kinds.size())};
   std::set<std::string> anchors;
   for (const Arch& a : anchor_archs(space)) anchors.insert(to_string(a));
   const uint64_t held = static_cast<uint64_t>(std::lround(1000 * holdout_fraction));
@@ -212,37 +215,55 @@ ProfileResult profile(Supernet& net, const ProfileConfig& c, MeasurementStore& s
   Rng rng(c.seed ^ 0x5eedULL);
   for (size_t i = jobs.size(); i > 1; --i) std::swap(jobs[i - 1], jobs[rng.uniform(i)]);
 
-  // Each group is measured interleaved with the empty model and the speed references, and layer costs are
+  // Each group is measured interleaved with the speed references and the empty model, and layer costs are
   // taken against the empty model of their own group, so slow drifts of the machine cancel (the fit divides by
-  // each arch's speed factor in its group too). The first group is measured twice and its first pass discarded: the first
-  // forwards of a process pay for allocation and caches.
+  // each arch's speed factor in its group too). A group whose references ran more than `disturbed_above` over
+  // their typical latencies (the medians of the store's and this profile's so far) is measured again, up to
+  // `max_passes` in all (measure.h). The first group is measured once more before, and that pass discarded: the
+  // first forwards of a process pay for allocation and caches.
   const Arch empty{std::vector<LayerArch>(sc.layers)};
   const std::vector<Arch> references = speed_reference_archs(space);
   std::vector<torch::jit::Module> reference_modules;
+  std::vector<std::vector<double>> reference_ms(references.size());
   for (const Arch& a : references) reference_modules.push_back(build_subnet_module(net, a));
+  for (const auto& r : store.references(env, space_hash)) {
+    for (size_t k = 0; k < references.size(); ++k) {
+      if (r.arch == references[k]) reference_ms[k].push_back(r.latency_ms);
+    }
+  }
   const int group = std::max(1, c.group - 1);
   const int groups = static_cast<int>((jobs.size() + group - 1) / group);
+  int passes = 0;
   for (int g = 0; g < groups; ++g) {
     const size_t begin = size_t(g) * group, end = std::min(jobs.size(), begin + group);
     std::vector<torch::jit::Module> modules = reference_modules;
     modules.push_back(build_subnet_module(net, empty, /*allow_empty=*/true));
     for (size_t k = begin; k < end; ++k) modules.push_back(build_subnet_module(net, jobs[k].arch));
     MeasureConfig mc = c.measure;
-    mc.seed = c.seed + g;
     mc.vocab_size = sc.vocab_size;
     if (g == 0) measure_interleaved(modules, mc);
-    const std::vector<LatencyStats> stats = measure_interleaved(modules, mc);
-    const size_t first = references.size();  // the empty model's index; the jobs follow it
+    std::vector<double> baselines;
+    for (const auto& ms : reference_ms) baselines.push_back(median(ms));
+    const ReferencedPass measured = measure_referenced(
+        [&](int pass) {
+          mc.seed = c.seed + 1000 * pass + g;
+          return measure_interleaved(modules, mc);
+        },
+        baselines, mc.disturbed_above, mc.max_passes);
+    passes += measured.passes;
     const int64_t id = store.new_group();
-    for (size_t k = 0; k < first; ++k) store.add_reference(env, space_hash, id, references[k], stats[k].latency_ms);
-    store.add(env, space_hash, "empty", Arch{}, stats[first], id);
-    for (size_t k = begin; k < end; ++k) {
-      store.add(env, space_hash, jobs[k].kind, jobs[k].arch, stats[first + 1 + k - begin], id);
+    for (size_t k = 0; k < references.size(); ++k) {
+      store.add_reference(env, space_hash, id, references[k], measured.reference_ms[k]);
+      reference_ms[k].push_back(measured.reference_ms[k]);
     }
+    store.add(env, space_hash, "empty", Arch{}, measured.modules[0], id);
+    for (size_t k = begin; k < end; ++k) store.add(env, space_hash, jobs[k].kind, jobs[k].arch, measured.modules[1 + k - begin], id);
     if (progress) progress(g + 1, groups);
   }
 
   ProfileResult result = fit_from_store(space, env, store, c.holdout_fraction);
+  result.groups = groups;
+  result.passes = passes;
   result.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   return result;
 }

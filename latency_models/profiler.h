@@ -12,10 +12,10 @@
 
 namespace qtnas {
 
-// The speed reference subnets of a space: measured in every group of modules, so that each group's latencies
-// can be divided by the machine's speed at that moment (measure.h). Mid-sized (half the heads, a middle FFN
-// width, every layer), one per precision other than BF16 (seconds a forward where it is emulated; BF16 layers
-// are not corrected).
+// The speed reference subnets of a space, one per precision: measured in every group of modules, so that each
+// group's latencies can be divided by the machine's speed at that moment (measure.h). Mid-sized (half the heads,
+// a middle FFN width, every layer), except BF16's: one layer of one head and the narrowest FFN, for where BF16
+// is emulated it costs 15 ms a layer at batch 1 and 0.5 s at batch 32.
 std::vector<Arch> speed_reference_archs(const SearchSpace& space);
 
 // The modules of a model's speed references (AdditiveLatencyModel::references), with their baselines, for
@@ -36,6 +36,7 @@ struct ProfileResult {
   std::vector<SubnetMeasurement> train, held_out;
   std::vector<SubnetMeasurement> anchors;  // largest in each precision, smallest: also in `train`
   int layer_kinds = 0;  // distinct layer kinds (heads or width x precision x sparsity) in the store
+  int groups = 0, passes = 0;  // groups of modules measured, and their passes (more where the machine was disturbed)
   double seconds = 0;
 };
 
