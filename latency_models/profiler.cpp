@@ -178,7 +178,8 @@ ProfileResult fit_from_store(const SearchSpace& space, const Environment& env, M
   for (const Arch& a : anchor_archs(space)) anchors.insert(to_string(a));
   const uint64_t held = static_cast<uint64_t>(std::lround(1000 * holdout_fraction));
   for (const std::string& key : subnet_order) {
-    const SubnetMeasurement m{parse_arch(key), median(subnet_ms[key])};
+    const std::vector<double>& ms = subnet_ms[key];
+    const SubnetMeasurement m{parse_arch(key), *std::min_element(ms.begin(), ms.end())};
     if (anchors.count(key)) {
       result.anchors.push_back(m);
       result.train.push_back(m);

@@ -48,7 +48,9 @@ ProfileResult profile(Supernet& net, const ProfileConfig& config, MeasurementSto
 // reference's baseline is its median latency over all groups; each latency is divided by its arch's speed factor
 // in its group (measure.h) before anything else. Each layer kind's cost is its latency minus that of the empty model measured in the same group; the kinds that run the
 // same computation (the deployable module stores weights of every sparsity dense at run time) are pooled by
-// their median, and repeated measurements of one subnet too. A subnet is held out by its arch id alone (the
+// their median. A subnet measured more than once (profiled again) takes its lowest latency: a whole measurement
+// of one module can run slow while its group's references do not (measured here: a BF16 subnet at 163 ms in a
+// profile, 135 ms alone twice), and nothing makes a module run faster than it can. A subnet is held out by its arch id alone (the
 // anchors never are). Throws qtnas::Error if the store lacks the layer kinds or enough subnets.
 // `extra_train` (e.g. a search's closed-loop measurements) is always fitted on, never held out.
 ProfileResult fit_from_store(const SearchSpace& space, const Environment& env, MeasurementStore& store,

@@ -189,7 +189,9 @@ TEST(Profiler, SpeedReferencesDivideOutTheMachinesDrift) {
       {Precision::FP32, {0.8, 1.0, 1.25}}, {Precision::BF16, {1.0, 1.1, 0.95}}, {Precision::INT8, {1.4, 0.9, 1.0}}};
   const std::string h = space.hash_hex();
   int groups = 0;
-  auto measure_group = [&](const std::vector<std::pair<std::string, Arch>>& modules) {
+  // `slowed`: a module that ran slower than the machine's speed says (seen here: one BF16 subnet at 163 ms in a
+  // profile, 135 ms alone twice); only measuring it again tells.
+  auto measure_group = [&](const std::vector<std::pair<std::string, Arch>>& modules, double slowed = 1) {
     std::map<Precision, PrecisionSpeed> speeds;
     for (const Arch& r : references) {
       const Precision p = reference_precision(r);
@@ -202,7 +204,7 @@ TEST(Profiler, SpeedReferencesDivideOutTheMachinesDrift) {
     }
     store.add(env, h, "empty", Arch{}, LatencyStats{table.empty_ms * speeds.at(Precision::FP32).ratio}, id);
     for (const auto& [kind, arch] : modules) {
-      store.add(env, h, kind, arch, LatencyStats{truth.table_ms(arch) * speed_factor(arch, speeds)}, id);
+      store.add(env, h, kind, arch, LatencyStats{slowed * truth.table_ms(arch) * speed_factor(arch, speeds)}, id);
     }
   };
   const Arch empty{std::vector<LayerArch>(sc.layers)};
@@ -222,7 +224,11 @@ TEST(Profiler, SpeedReferencesDivideOutTheMachinesDrift) {
     }
   }
   Rng rng(5);
-  for (int i = 0; i < 42; ++i) measure_group({{"subnet", space.sample(rng)}, {"subnet", space.sample(rng)}});
+  std::vector<Arch> subnets;
+  for (int i = 0; i < 84; ++i) subnets.push_back(space.sample(rng));
+  for (int i = 0; i < 42; ++i) measure_group({{"subnet", subnets[2 * i]}, {"subnet", subnets[2 * i + 1]}});
+  // 30 of the subnets measured again, 1.3x slow: a subnet's latency is its lowest measurement.
+  for (int i = 0; i < 15; ++i) measure_group({{"subnet", subnets[2 * i]}, {"subnet", subnets[2 * i + 1]}}, 1.3);
   ASSERT_EQ(groups % 3, 0);  // every speed equally often, so the references' medians are their true latencies
   const ProfileResult r = fit_from_store(space, env, store, 0.25);
   ASSERT_GT(r.holdout.n, 5);
