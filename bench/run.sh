@@ -38,12 +38,12 @@ for batch in 1 32; do
   model=$out/latency.b$batch.json
   if ! "$qtnas" profile --supernet "$supernet" --db "$latency_db" --batch $batch --threads 2 --refit --json \
        --out "$model" > "$out/profile_b$batch.json" 2> "$out/profile_b$batch.err"; then
-    # a fresh clone profiles here: 32 subnets at batch 1 (1.5 min), 12 at batch 32 with at most 15 rounds a module
-    # (6 min; its bf16 modules take seconds a forward); `qtnas profile` adds more to the database at any time
-    samples=$(( batch == 1 ? (quick ? 24 : 32) : (quick ? 8 : 12) ))
-    rounds=$(( batch == 1 ? 31 : 15 ))
+    # a fresh clone profiles here: 24 subnets at batch 1 (2 min), 12 at batch 32 with 3 to 9 rounds a module
+    # (7 min; its bf16 modules take seconds a forward); `qtnas profile` adds more to the database at any time
+    samples=$(( batch == 1 ? 24 : (quick ? 8 : 12) ))
+    rounds=$(( batch == 1 ? 31 : 9 )) min_rounds=$(( batch == 1 ? 5 : 3 ))
     "$qtnas" profile --supernet "$supernet" --db "$latency_db" --batch $batch --threads 2 --samples $samples \
-      --rounds $rounds --json --out "$model" > "$out/profile_b$batch.json"
+      --rounds $rounds --min-rounds $min_rounds --json --out "$model" > "$out/profile_b$batch.json"
   fi
 done
 

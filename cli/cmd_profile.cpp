@@ -30,12 +30,14 @@ int run_profile(const po::variables_map& vm) {
   config.measure.batch = vm["batch"].as<int>();
   config.measure.seq = vm["seq"].as<int>();
   config.measure.rounds = vm["rounds"].as<int>();
+  config.measure.min_rounds = vm["min-rounds"].as<int>();
   config.subnets = vm["samples"].as<int>();
   config.seed = vm["seed"].as<uint64_t>();
   QTNAS_CHECK(config.measure.batch >= 1, "--batch must be positive, got {}", config.measure.batch);
   QTNAS_CHECK(config.measure.seq >= 1 && config.measure.seq <= ckpt.net->space().config().max_seq_len,
               "--seq must be in 1..{}, got {}", ckpt.net->space().config().max_seq_len, config.measure.seq);
   QTNAS_CHECK(config.measure.rounds >= 3, "--rounds must be at least 3, got {}", config.measure.rounds);
+  QTNAS_CHECK(config.measure.min_rounds >= 1, "--min-rounds must be positive, got {}", config.measure.min_rounds);
   const std::string db_path = vm["db"].as<std::string>();
   MeasurementStore store(db_path);
   const std::string out = vm.count("out") ? vm["out"].as<std::string>()
@@ -125,6 +127,7 @@ Command profile_command() {
                 ("seq", po::value<int>()->default_value(64), "tokens per example")
                 ("samples", po::value<int>()->default_value(60), "subnets measured (a quarter held out)")
                 ("rounds", po::value<int>()->default_value(MeasureConfig{}.rounds), "timed repetitions per module (at most; fewer for slow modules)")
+                ("min-rounds", po::value<int>()->default_value(MeasureConfig{}.min_rounds), "timed repetitions per module at least (a module slower than 1.5 s / rounds gets fewer than --rounds)")
                 ("seed", po::value<uint64_t>()->default_value(0), "which subnets are sampled")
                 ("refit", po::bool_switch(), "measure nothing: refit the model from the database's measurements")
                 ("out", po::value<std::string>(), "latency model file (default: next to the database)")

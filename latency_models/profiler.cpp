@@ -220,8 +220,8 @@ ProfileResult profile(Supernet& net, const ProfileConfig& c, MeasurementStore& s
   // taken against the empty model of their own group, so slow drifts of the machine cancel (the fit divides by
   // each arch's speed factor in its group too). A group whose references ran more than `disturbed_above` over
   // their typical latencies (the medians of the store's and this profile's so far) is measured again, up to
-  // `max_passes` in all (measure.h). The first group is measured once more before, and that pass discarded: the
-  // first forwards of a process pay for allocation and caches.
+  // `max_passes` in all (measure.h). The first group runs a short untimed pass before: the first forwards of a
+  // process pay for allocation and caches.
   const Arch empty{std::vector<LayerArch>(sc.layers)};
   const std::vector<Arch> references = speed_reference_archs(space);
   std::vector<torch::jit::Module> reference_modules;
@@ -242,7 +242,11 @@ ProfileResult profile(Supernet& net, const ProfileConfig& c, MeasurementStore& s
     for (size_t k = begin; k < end; ++k) modules.push_back(build_subnet_module(net, jobs[k].arch));
     MeasureConfig mc = c.measure;
     mc.vocab_size = sc.vocab_size;
-    if (g == 0) measure_interleaved(modules, mc);
+    if (g == 0) {  // warms the process up: its warm-up forwards and one round, not timed
+      MeasureConfig warm = mc;
+      warm.rounds = 1;
+      measure_interleaved(modules, warm);
+    }
     std::vector<double> baselines;
     for (const auto& ms : reference_ms) baselines.push_back(median(ms));
     const ReferencedPass measured = measure_referenced(
