@@ -71,13 +71,20 @@ int run_profile(const po::variables_map& vm) {
                        {"predicted_ms", r.model.predict_ms(a.arch)}});
   }
   // The held-out subnets, worst first: where the model misses, and by how much.
-  std::vector<std::pair<double, SubnetMeasurement>> misses;
-  for (const auto& m : r.held_out) misses.push_back({r.model.predict_ms(m.arch) / m.latency_ms - 1, m});
-  std::sort(misses.begin(), misses.end(), [](const auto& a, const auto& b) { return std::abs(a.first) > std::abs(b.first); });
+  struct Miss {
+    SubnetMeasurement measured;
+    double predicted_ms, error;
+  };
+  std::vector<Miss> misses;
+  for (const auto& m : r.held_out) {
+    const double predicted = r.model.predict_ms(m.arch);
+    misses.push_back({m, predicted, predicted / m.latency_ms - 1});
+  }
+  std::sort(misses.begin(), misses.end(), [](const Miss& a, const Miss& b) { return std::abs(a.error) > std::abs(b.error); });
   nlohmann::json held_out = nlohmann::json::array();
-  for (const auto& [error, m] : misses) {
-    held_out.push_back({{"arch", to_string(m.arch)}, {"measured_ms", m.latency_ms},
-                        {"predicted_ms", r.model.predict_ms(m.arch)}, {"error", error}});
+  for (const Miss& m : misses) {
+    held_out.push_back({{"arch", to_string(m.measured.arch)}, {"measured_ms", m.measured.latency_ms},
+                        {"predicted_ms", m.predicted_ms}, {"error", m.error}});
   }
   const nlohmann::json report = {{"model", out},
                                  {"db", db_path},
@@ -108,8 +115,8 @@ int run_profile(const po::variables_map& vm) {
                              a["predicted_ms"].get<double>(), a["arch"].get<std::string>());
   }
   for (size_t k = 0; k < std::min<size_t>(3, misses.size()); ++k) {
-    std::cout << fmt::format("  worst held-out miss {:+6.1f}%: measured {:.3f} ms  {}\n", 100 * misses[k].first,
-                             misses[k].second.latency_ms, to_string(misses[k].second.arch));
+    std::cout << fmt::format("  worst held-out miss {:+6.1f}%: measured {:.3f} ms  {}\n", 100 * misses[k].error,
+                             misses[k].measured.latency_ms, to_string(misses[k].measured.arch));
   }
   std::cout << "latency model: " << out << "\n";
   return 0;

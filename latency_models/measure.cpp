@@ -150,7 +150,7 @@ LatencyStats measure_in_environment(torch::jit::Module module, const Environment
         mc.seed = pass;
         return measure_interleaved(modules, mc);
       },
-      baselines, mc.disturbed_above, references.empty() ? 1 : mc.max_passes);
+      baselines, mc.disturbed_above, mc.max_passes);  // without references: one pass
   at::set_num_threads(threads);
   std::map<Precision, PrecisionSpeed> speeds;
   for (size_t k = 0; k < references.size(); ++k) {
