@@ -15,6 +15,7 @@
 #include "space/error.h"
 #include "space/hash.h"
 #include "supernet/evaluate.h"
+#include "supernet/machine.h"
 #include "supernet/trainer.h"
 
 namespace qtnas::cli {
@@ -123,7 +124,9 @@ int run_train(const po::variables_map& vm) {
                            config.fixed_arch.empty() ? "the supernet" : "'" + config.fixed_arch + "' alone",
                            train.size(), config.steps, config.batch_size,
                            g.group ? fmt::format(" over {} ranks", dist.world_size) : "", at::get_num_threads(),
-                           trainer->uses_bf16() ? "bf16 autocast" : "fp32");
+                           trainer->uses_bf16()            ? "bf16 autocast"
+                           : config.bf16_autocast ? "fp32 (bf16 " + bf16_support() + ")"
+                                                  : std::string("fp32 (--no-bf16)"));
   if (g.rank > 0) {  // rank 0 reports progress, writes checkpoints and evaluates
     trainer->run(train, val, out);
     std::cerr << fmt::format("rank {}: {} steps done\n", g.rank, trainer->step());

@@ -3,6 +3,7 @@
 #include <dlfcn.h>
 #include <malloc.h>
 
+#include <cstdlib>
 #include <fstream>
 #include <sstream>
 
@@ -33,7 +34,25 @@ bool cpu_has_flag(const std::string& flag) {
   return flags.find(" " + flag + " ") != std::string::npos;
 }
 
-bool cpu_has_fast_bf16() { return cpu_has_flag("avx512_bf16") || cpu_has_flag("amx_bf16"); }
+namespace {
+
+bool native_bf16_switched_off() {
+  const char* value = std::getenv("QTNAS_NO_NATIVE_BF16");
+  return value != nullptr && *value != '\0' && std::string(value) != "0";
+}
+
+}  // namespace
+
+bool cpu_has_fast_bf16() {
+  return !native_bf16_switched_off() && (cpu_has_flag("avx512_bf16") || cpu_has_flag("amx_bf16"));
+}
+
+std::string bf16_support() {
+  if (native_bf16_switched_off()) return "switched off by QTNAS_NO_NATIVE_BF16";
+  if (cpu_has_flag("amx_bf16")) return "native (amx_bf16)";
+  if (cpu_has_flag("avx512_bf16")) return "native (avx512_bf16)";
+  return "emulated: no avx512_bf16 or amx_bf16 on this CPU";
+}
 
 bool set_openblas_single_threaded() {
   using SetThreads = void (*)(int);

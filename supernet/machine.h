@@ -8,7 +8,13 @@ namespace qtnas {
 std::string cpu_model_name();
 bool cpu_has_flag(const std::string& flag);  // e.g. "amx_int8", "avx512_bf16"
 // True where bf16 matmuls run natively (AVX512-BF16 or AMX-BF16); elsewhere bf16 autocast would be slower.
+// The environment variable QTNAS_NO_NATIVE_BF16 (set and not "0") makes it false on any CPU, so that qtnas
+// decides as it would on a CPU without native bf16 (training in fp32; tests take their fp32 branches). It changes
+// qtnas's decisions only: oneDNN still picks its bf16 kernels by the real CPU when bf16 modules run.
 bool cpu_has_fast_bf16();
+// Why cpu_has_fast_bf16() says what it says, in a few words for logs and skipped tests: "native (avx512_bf16)",
+// "emulated: no avx512_bf16 or amx_bf16 on this CPU", or "switched off by QTNAS_NO_NATIVE_BF16".
+std::string bf16_support();
 
 // Gives OpenBLAS (LibTorch's fp32 matmuls, when Debian's BLAS is OpenBLAS) a single thread of its own; LibTorch's
 // OpenMP threads do the intra-op parallelism. Its pthread pool and OpenMP's pool spin against each other on few
