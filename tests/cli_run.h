@@ -40,12 +40,15 @@ struct CliResult {
   std::string out, err;
 };
 
-// Runs `qtnas args` to completion, its output captured in files of `dir`.
-inline CliResult run_qtnas(const std::filesystem::path& dir, const std::string& args) {
+// Runs `qtnas args` to completion, its output captured in files of `dir`, with `env` ("NAME=value ...") added
+// to its environment.
+inline CliResult run_qtnas(const std::filesystem::path& dir, const std::string& args, const std::string& env = "") {
   static int n = 0;
   const auto out = dir / fmt::format("out{}", n), err = dir / fmt::format("err{}", n);
   ++n;
-  const int status = std::system((std::string(QTNAS_BIN) + " " + args + " >" + out.string() + " 2>" + err.string()).c_str());
+  const std::string command = (env.empty() ? "" : "env " + env + " ") + std::string(QTNAS_BIN) + " " + args + " >" +
+                              out.string() + " 2>" + err.string();
+  const int status = std::system(command.c_str());
   return {WIFEXITED(status) ? WEXITSTATUS(status) : -1, read_file(out), read_file(err)};
 }
 
