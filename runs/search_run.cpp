@@ -65,13 +65,14 @@ Parallelism search_parallelism(const SearchConfig& c) {
 }
 
 SearchRun::SearchRun(RunStore& store, SearchConfig config, Supernet net, CandidateEvaluation& evaluation,
-                     AdditiveLatencyModel model, MeasurementStore* latency_db)
+                     AdditiveLatencyModel model, MeasurementStore* latency_db, MeasureLatency measure)
     : store_(store),
       config_(std::move(config)),
       net_(std::move(net)),
       evaluation_(evaluation),
       model_(std::move(model)),
       latency_db_(latency_db),
+      measure_(std::move(measure)),
       scoring_{config_.latency_budget_ms, config_.size_budget_mb * 1e6,
                config_.size_budget_mb > 0 ? config_.size_budget_mb * 1e6
                                           : double(net_->space().size(net_->space().largest()).size_bytes)} {
@@ -119,15 +120,18 @@ void SearchRun::refit() {
   model_ = fit_from_store(net_->space(), model_.environment(), *latency_db_, 0.25, measured).model;
 }
 
-double SearchRun::measured_or_measure(const std::string& arch_text, int generation) {
-  if (auto m = store_.measurement(arch_text)) return m->latency_ms;  // committed before: reused on resume
-  const Environment& env = model_.environment();
+LatencyStats SearchRun::measure_module(const Arch& arch) {
+  if (measure_) return measure_(arch);
   if (references_.empty()) references_ = build_speed_references(net_, model_.references());
   for (size_t i = 0; i < references_.size(); ++i) references_[i].baseline_ms = model_.references().at(i).latency_ms;
-  const Arch arch = parse_arch(arch_text);
-  const LatencyStats s = measure_in_environment(build_subnet_module(net_, arch), env, net_->space().config().vocab_size,
-                                                config_.measure_rounds, references_, arch);
-  store_.add_measurement({arch_text, s.latency_ms, s.mad_ms, s.samples, generation, to_json(env)});
+  return measure_in_environment(build_subnet_module(net_, arch), model_.environment(),
+                                net_->space().config().vocab_size, config_.measure_rounds, references_, arch);
+}
+
+double SearchRun::measured_or_measure(const std::string& arch_text, int generation) {
+  if (auto m = store_.measurement(arch_text)) return m->latency_ms;  // committed before: reused on resume
+  const LatencyStats s = measure_module(parse_arch(arch_text));
+  store_.add_measurement({arch_text, s.latency_ms, s.mad_ms, s.samples, generation, to_json(model_.environment())});
   return s.latency_ms;
 }
 

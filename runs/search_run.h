@@ -60,13 +60,19 @@ struct GenerationReport {
   double seconds = 0;
 };
 
+// The closed loop's measurement of one arch in the model's environment. The default builds the arch's
+// deployable module from the supernet and measures it with the model's speed references
+// (latency_models/measure.h); tests give deterministic fake latencies instead.
+using MeasureLatency = std::function<LatencyStats(const Arch&)>;
+
 class SearchRun {
  public:
   // `model` is refitted in place by the closed loop when `latency_db` is given (its measurements plus this
   // run's); without it, measurements still decide the final choice. `evaluation` scores the candidates (here
   // or on workers) and, when it has_full(), evaluates the final front on the whole validation split.
+  // `measure` replaces the real measurement (empty: measure the deployable module).
   SearchRun(RunStore& store, SearchConfig config, Supernet net, CandidateEvaluation& evaluation,
-            AdditiveLatencyModel model, MeasurementStore* latency_db);
+            AdditiveLatencyModel model, MeasurementStore* latency_db, MeasureLatency measure = {});
 
   // Runs until `config.generations` generations are committed, starting after the store's last one (so a
   // killed run resumes where its last committed generation ended). `on_generation` reports each one.
@@ -82,6 +88,7 @@ class SearchRun {
   Evaluated score(const Arch& arch, const Evaluation& e, double latency_ms, double size_bytes) const;
   void measure_front(int generation, const std::vector<Evaluated>& front);
   double measured_or_measure(const std::string& arch, int generation);
+  LatencyStats measure_module(const Arch& arch);
   void refit();
   void finish(const std::function<void(const std::string&)>& on_note);
 
@@ -92,6 +99,7 @@ class SearchRun {
   AdditiveLatencyModel model_;
   std::vector<SpeedReference> references_;  // the model's speed references, built at the first measurement
   MeasurementStore* latency_db_;
+  MeasureLatency measure_;
   Scoring scoring_;
   std::unique_ptr<ArchGeneOps> genes_;
   std::unique_ptr<Searcher> searcher_;

@@ -14,6 +14,8 @@
 #include "tests/files.h"
 #include "tests/fixtures.h"
 #include "tests/toy_latency.h"
+#include "latency_models/measurement_store.h"
+#include "latency_models/profiler.h"
 
 namespace fs = std::filesystem;
 using namespace qtnas;
@@ -159,3 +161,90 @@ TEST(SearchRun, ResumedInProcessGivesTheUninterruptedFront) {
   }
 }
 
+
+// The closed loop, qtnas search's default, with deterministic fake measurements: this "machine" runs every
+// subnet 1.4x slower than the latency model predicts. Each generation measures at most
+// measure_per_generation feasible front members and refits the predictor with them; the final choice is the
+// most accurate feasible front member whose measured latency is within the budget.
+TEST(SearchRun, ClosedLoopMeasuresTheFrontRefitsAndChoosesAMeasuredArchWithinTheBudget) {
+  torch::manual_seed(0);
+  const SpaceConfig sc = qtnas::testing::tiny_space(3, {0, 50});
+  Supernet net(sc, 0.0);
+  const EncodedSplit val = qtnas::testing::synthetic_split(200, 9);
+  const AdditiveLatencyModel model = qtnas::testing::toy_latency_model(net->space(), 1);
+  const fs::path latency_path = scratch("closed_loop_latency.sqlite");
+  MeasurementStore latency_db(latency_path.string());
+  qtnas::testing::profile_toy_machine(latency_db, net->space(), model, 40, 3);
+  constexpr double kSlower = 1.4;
+  std::map<std::string, int> measured;  // arch -> times measured
+  auto fake_measure = [&](const Arch& arch) {
+    ++measured[to_string(arch)];
+    return LatencyStats{kSlower * model.table_ms(arch)};
+  };
+  SearchConfig config;
+  config.latency_budget_ms = 0.9;
+  config.population = 8;
+  config.generations = 4;
+  config.seed = 4;
+  config.measure_per_generation = 2;
+  config.threads = 1;
+  ProxyEvaluation evaluation(net, val, 100, search_parallelism(config));
+  RunStore store(scratch("closed_loop.sqlite").string(), RunStore::Mode::Write);
+  store.create_run(toy_info(net->space()));
+  SearchRun run(store, config, net, evaluation, model, &latency_db, fake_measure);
+  std::vector<size_t> measured_after;  // archs measured by the end of each generation
+  run.run([&](const GenerationReport&) { measured_after.push_back(measured.size()); });
+
+  // Measured: at most 2 a generation, feasible members of that generation's front, each once, stored as measured.
+  ASSERT_EQ(measured_after.size(), 4u);
+  EXPECT_GT(measured_after.front(), 0u);
+  for (size_t g = 0; g < measured_after.size(); ++g) {
+    EXPECT_LE(measured_after[g] - (g ? measured_after[g - 1] : 0), 2u) << "generation " << g;
+  }
+  EXPECT_LE(measured.size() - measured_after.back(), 8u) << "the final choice tries at most 8 members";
+  for (const auto& [arch, times] : measured) {
+    EXPECT_EQ(times, 1) << arch;
+    const auto m = store.measurement(arch);
+    ASSERT_TRUE(m.has_value()) << arch;
+    EXPECT_DOUBLE_EQ(m->latency_ms, kSlower * model.table_ms(parse_arch(arch)));
+    auto feasible_member = [&](const std::vector<CandidateRecord>& front) {
+      return std::any_of(front.begin(), front.end(), [&](const CandidateRecord& c) { return c.arch == arch && c.feasible; });
+    };
+    EXPECT_TRUE(feasible_member(store.front(m->generation)) || feasible_member(store.front()))
+        << arch << " was neither a feasible front member of generation " << m->generation << " nor of the last";
+  }
+
+  // The predictor was refitted on the latency database plus every measurement of the run, and learned that the
+  // machine is slower than it had predicted.
+  std::vector<SubnetMeasurement> run_measurements;
+  for (const auto& c : store.candidates()) {
+    if (c.latency_measured_ms) run_measurements.push_back({parse_arch(c.arch), *c.latency_measured_ms});
+  }
+  ASSERT_EQ(run_measurements.size(), measured.size());
+  const AdditiveLatencyModel refit = fit_from_store(net->space(), model.environment(), latency_db, 0.25,
+                                                    run_measurements).model;
+  double before = 0, after = 0;
+  for (const auto& m : run_measurements) {
+    EXPECT_DOUBLE_EQ(run.model().predict_ms(m.arch), refit.predict_ms(m.arch)) << to_string(m.arch);
+    before += std::fabs(model.predict_ms(m.arch) - m.latency_ms);
+    after += std::fabs(run.model().predict_ms(m.arch) - m.latency_ms);
+  }
+  EXPECT_LT(after, 0.8 * before) << "the refit did not move the predictor toward the measurements";
+
+  // The final choice: the most accurate feasible front member measured within the budget; any more accurate
+  // feasible member was measured over it.
+  std::vector<CandidateRecord> ranked = store.front();
+  std::sort(ranked.begin(), ranked.end(),
+            [](const CandidateRecord& a, const CandidateRecord& b) { return a.best_accuracy() > b.best_accuracy(); });
+  bool chosen = false;
+  for (const auto& c : ranked) {
+    if (!c.feasible) continue;
+    const auto m = store.measurement(c.arch);
+    ASSERT_TRUE(m.has_value()) << "a more accurate feasible member was never measured: " << c.arch;
+    if (m->latency_ms <= config.latency_budget_ms) {
+      chosen = true;
+      break;
+    }
+  }
+  EXPECT_TRUE(chosen) << "no front member measured within the budget";
+}

@@ -3,6 +3,7 @@
 
 #include "latency_models/environment.h"
 #include "latency_models/latency_model.h"
+#include "latency_models/measurement_store.h"
 
 namespace qtnas::testing {
 
@@ -28,6 +29,39 @@ inline AdditiveLatencyModel toy_latency_model(const SearchSpace& space, int thre
     }
   }
   return AdditiveLatencyModel::table_only(space, env, table);
+}
+
+// Writes into `store` what `qtnas profile` would have measured on a machine whose latencies are exactly
+// `truth`'s table: the empty model, every layer kind alone, and `subnets` random subnets (seeded), in one group
+// each and without speed references, so that fit_from_store() recovers the table.
+inline void profile_toy_machine(MeasurementStore& store, const SearchSpace& space, const AdditiveLatencyModel& truth,
+                                int subnets, uint64_t seed) {
+  const SpaceConfig& c = space.config();
+  const Environment& env = truth.environment();
+  const std::string h = space.hash_hex();
+  const Arch empty{std::vector<LayerArch>(c.layers)};
+  auto add = [&](const std::string& kind, const Arch& arch) {
+    const int64_t group = store.new_group();
+    store.add(env, h, "empty", Arch{}, LatencyStats{truth.table().empty_ms}, group);
+    store.add(env, h, kind, arch, LatencyStats{truth.table_ms(arch)}, group);
+  };
+  for (Precision p : c.precisions) {
+    for (int sparsity : c.sparsity_pct_choices) {
+      for (int heads = 1; heads <= c.max_heads; ++heads) {
+        Arch a = empty;
+        a.layers[0] = {heads, 0, sparsity, p};
+        add("attention", a);
+      }
+      for (int f : c.ffn_choices) {
+        if (f == 0) continue;
+        Arch a = empty;
+        a.layers[0] = {0, f, sparsity, p};
+        add("ffn", a);
+      }
+    }
+  }
+  Rng rng(seed);
+  for (int i = 0; i < subnets; ++i) add("subnet", space.sample(rng));
 }
 
 }  // namespace qtnas::testing
