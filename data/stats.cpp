@@ -45,6 +45,16 @@ SplitStats split_stats(const char* name, const std::vector<Example>& examples, i
 
 }  // namespace
 
+int covering_seq_len(const std::vector<Example>& train, const Tokenizer& tokenizer, double percent) {
+  QTNAS_CHECK(!train.empty(), "no training texts to measure the sequence length on");
+  std::vector<int> lengths;
+  lengths.reserve(train.size());
+  for (const Example& ex : train) lengths.push_back(tokenizer.length(ex.text));
+  std::sort(lengths.begin(), lengths.end());
+  const int covered = nearest_rank(lengths, percent);
+  return std::max(16, (covered + 7) / 8 * 8);
+}
+
 DatasetStats compute_stats(const Dataset& dataset, const Tokenizer& tokenizer, int max_len) {
   QTNAS_CHECK(max_len >= 1, "max_len must be at least 1, got {}", max_len);
   DatasetStats stats;
@@ -56,6 +66,7 @@ DatasetStats compute_stats(const Dataset& dataset, const Tokenizer& tokenizer, i
   stats.splits.push_back(split_stats("train", dataset.train, k, tokenizer, max_len));
   stats.splits.push_back(split_stats("val", dataset.val, k, tokenizer, max_len));
   stats.splits.push_back(split_stats("test", dataset.test, k, tokenizer, max_len));
+  if (!dataset.train.empty()) stats.covering_seq_len = covering_seq_len(dataset.train, tokenizer);
   const auto& train_counts = stats.splits[0].class_counts;
   const SplitStats& test = stats.splits[2];
   if (k > 0 && test.examples > 0) {
@@ -87,6 +98,7 @@ nlohmann::json to_json(const DatasetStats& stats) {
           {"vocab_size", stats.vocab_size},
           {"max_len", stats.max_len},
           {"majority_fraction_test", stats.majority_fraction_test},
+          {"covering_seq_len", stats.covering_seq_len},
           {"splits", splits}};
 }
 
@@ -101,6 +113,8 @@ std::string to_table(const DatasetStats& stats) {
                        l.median, l.p95, l.p99, l.max, 100.0 * l.truncated_fraction);
   }
   out += fmt::format("majority-class baseline on test: {:.1f}%\n", 100.0 * stats.majority_fraction_test);
+  out += fmt::format("--seq-len auto: {} tokens cover {:.0f}% of the training texts\n", stats.covering_seq_len,
+                     kCoveredPercent);
   size_t width = 5;
   for (const auto& name : stats.label_names) width = std::max(width, name.size());
   out += fmt::format("{:<{}}", "class", width);

@@ -34,7 +34,13 @@ struct DatasetStats {
   int max_len = 0;
   // Accuracy on test of always predicting the most frequent training class (the baseline to beat).
   double majority_fraction_test = 0;
+  int covering_seq_len = 0;  // covering_seq_len() of the training split
 };
+
+// The sequence length `--seq-len auto` resolves to: the nearest-rank `percent` percentile of the training
+// texts' token lengths ([CLS] included), rounded up to a multiple of 8, at least 16. Throws Error on no texts.
+inline constexpr double kCoveredPercent = 95;
+int covering_seq_len(const std::vector<Example>& train, const Tokenizer& tokenizer, double percent = kCoveredPercent);
 
 // Throws Error if max_len < 1.
 DatasetStats compute_stats(const Dataset& dataset, const Tokenizer& tokenizer, int max_len);

@@ -1,0 +1,70 @@
+#!/usr/bin/python3
+"""The baseline a user would pick instead of qtnas: a TF-IDF word 1-2-gram linear SVM.
+
+Reads DIR/train.jsonl, DIR/val.jsonl and DIR/test.jsonl (lines {"text": ..., "label": <int>}; for sentence
+pairs an optional "text_pair" is appended to the text), chooses C on the validation split alone, refits nothing
+on validation or test, and prints one JSON object: val and test accuracy, the chosen C, the seconds taken.
+
+    /usr/bin/python3 data/tfidf_svm.py DIR
+
+Needs Debian's python3-sklearn. Exit code 3 when scikit-learn is missing (the caller reports "unavailable").
+"""
+import json
+import sys
+import time
+
+try:
+    import sklearn
+    from sklearn.feature_extraction.text import TfidfVectorizer
+    from sklearn.svm import LinearSVC
+except ImportError:
+    print("scikit-learn is not installed (Debian: python3-sklearn)", file=sys.stderr)
+    sys.exit(3)
+
+C_GRID = (0.03, 0.1, 0.3, 1.0, 3.0, 10.0)
+
+
+def read(path):
+    texts, labels = [], []
+    with open(path, encoding="utf-8") as f:
+        for line in f:
+            row = json.loads(line)
+            text = row["text"]
+            if row.get("text_pair"):
+                text += " " + row["text_pair"]
+            texts.append(text)
+            labels.append(row["label"])
+    return texts, labels
+
+
+def accuracy(model, x, y):
+    return float((model.predict(x) == y).mean()) if len(y) else 0.0
+
+
+def main(folder):
+    start = time.time()
+    (train_x, train_y), (val_x, val_y), (test_x, test_y) = (
+        read(f"{folder}/{split}.jsonl") for split in ("train", "val", "test"))
+    vectorizer = TfidfVectorizer(ngram_range=(1, 2), sublinear_tf=True)
+    train_m = vectorizer.fit_transform(train_x)
+    val_m, test_m = vectorizer.transform(val_x), vectorizer.transform(test_x)
+    import numpy as np
+    train_y, val_y, test_y = np.array(train_y), np.array(val_y), np.array(test_y)
+    best = None
+    for c in C_GRID:
+        model = LinearSVC(C=c).fit(train_m, train_y)
+        val = accuracy(model, val_m, val_y)
+        if best is None or val > best[0]:
+            best = (val, c, model)
+    val, c, model = best
+    print(json.dumps({"method": "TF-IDF word 1-2-gram linear SVM", "val_accuracy": val,
+                      "test_accuracy": accuracy(model, test_m, test_y), "C": c, "C_grid": list(C_GRID),
+                      "train_examples": len(train_y), "sklearn": sklearn.__version__,
+                      "seconds": time.time() - start}))
+
+
+if __name__ == "__main__":
+    if len(sys.argv) != 2:
+        print(__doc__, file=sys.stderr)
+        sys.exit(2)
+    main(sys.argv[1])
