@@ -19,7 +19,8 @@ std::string first_line(const c10::Error& e) {
 }  // namespace
 
 void save_checkpoint(const std::string& path, Supernet& net, const CheckpointMeta& meta,
-                     torch::optim::AdamW* optimizer) {
+                     torch::optim::AdamW* optimizer,
+                     const std::vector<std::pair<std::string, torch::nn::Module*>>& extra) {
   const nlohmann::json j = {{"format", kFormat},
                             {"version", kCheckpointVersion},
                             {"space", to_json(meta.space)},
@@ -33,6 +34,11 @@ void save_checkpoint(const std::string& path, Supernet& net, const CheckpointMet
     torch::serialize::OutputArchive archive;
     archive.write("qtnas_meta", c10::IValue(j.dump()));
     net->save(archive);
+    for (const auto& [key, module] : extra) {
+      torch::serialize::OutputArchive module_archive;
+      module->save(module_archive);
+      archive.write(key, module_archive);
+    }
     if (optimizer) {
       torch::serialize::OutputArchive opt_archive;
       optimizer->save(opt_archive);
@@ -84,6 +90,16 @@ LoadedCheckpoint load_checkpoint(const std::string& path) {
     QTNAS_FAIL("checkpoint '{}' is truncated or corrupt: {}", path, first_line(e));
   }
   return out;
+}
+
+void restore_module(const LoadedCheckpoint& checkpoint, const std::string& key, torch::nn::Module& module) {
+  try {
+    torch::serialize::InputArchive module_archive;
+    QTNAS_CHECK(checkpoint.archive->try_read(key, module_archive), "the checkpoint has no '{}' to resume from", key);
+    module.load(module_archive);
+  } catch (const c10::Error& e) {
+    QTNAS_FAIL("checkpoint's '{}' is corrupt: {}", key, first_line(e));
+  }
 }
 
 void restore_optimizer(const LoadedCheckpoint& checkpoint, torch::optim::AdamW& optimizer) {

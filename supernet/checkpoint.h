@@ -27,10 +27,15 @@ struct CheckpointMeta {
   nlohmann::json training = nlohmann::json::object();  // the trainer's state and config (see supernet/trainer.h)
 };
 
-// `optimizer` may be null (a final or exported checkpoint need not carry it). Throws qtnas::Error if the file
-// cannot be written.
+// The archive key of the masked-language-model head that a pretraining checkpoint carries besides the supernet.
+inline constexpr const char* kMaskedLmHeadKey = "masked_lm_head";
+
+// `optimizer` may be null (a final or exported checkpoint need not carry it). `extra` modules are stored under
+// their keys, for training state that is not part of the supernet (a pretraining head). Throws qtnas::Error if
+// the file cannot be written.
 void save_checkpoint(const std::string& path, Supernet& net, const CheckpointMeta& meta,
-                     torch::optim::AdamW* optimizer);
+                     torch::optim::AdamW* optimizer,
+                     const std::vector<std::pair<std::string, torch::nn::Module*>>& extra = {});
 
 struct LoadedCheckpoint {
   Supernet net{nullptr};
@@ -42,6 +47,8 @@ struct LoadedCheckpoint {
 // Throws qtnas::Error naming the file when it is missing, truncated or corrupt, not a qtnas supernet
 // checkpoint, or of a newer format version.
 LoadedCheckpoint load_checkpoint(const std::string& path);
+// Loads the module stored under `key` by save_checkpoint's `extra`; throws qtnas::Error if absent or corrupt.
+void restore_module(const LoadedCheckpoint& checkpoint, const std::string& key, torch::nn::Module& module);
 void restore_optimizer(const LoadedCheckpoint& checkpoint, torch::optim::AdamW& optimizer);
 void restore_torch_rng(const LoadedCheckpoint& checkpoint);
 

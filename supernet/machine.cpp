@@ -3,6 +3,8 @@
 #include <dlfcn.h>
 #include <malloc.h>
 
+#include <ATen/Parallel.h>
+
 #include <cstdlib>
 #include <fstream>
 #include <sstream>
@@ -54,12 +56,19 @@ std::string bf16_support() {
   return "emulated: no avx512_bf16 or amx_bf16 on this CPU";
 }
 
-bool set_openblas_single_threaded() {
+bool set_openblas_threads(int threads) {
   using SetThreads = void (*)(int);
   auto set = reinterpret_cast<SetThreads>(dlsym(RTLD_DEFAULT, "openblas_set_num_threads"));
   if (!set) return false;
-  set(1);
+  set(threads);
   return true;
+}
+
+bool set_openblas_single_threaded() { return set_openblas_threads(1); }
+
+void configure_training_threads(int cores) {
+  at::set_num_threads(1);
+  set_openblas_threads(cores);
 }
 
 void keep_freed_memory_for_reuse() {

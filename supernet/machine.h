@@ -21,6 +21,13 @@ std::string bf16_support();
 // cores: measured here, the largest fp32 subnet took 164 ms instead of 15 ms at batch 1 when modules alternated.
 // Returns false where the BLAS is not OpenBLAS (nothing to do).
 bool set_openblas_single_threaded();
+bool set_openblas_threads(int threads);  // the same with `threads`
+
+// Threads for training on `cores` cores: OpenBLAS (fp32 matmuls) gets them all, LibTorch's OpenMP pool one.
+// Measured on 2 vCPUs (bench_train_step, README): the two pools spinning against each other made an fp32
+// training step 3x slower, and OpenMP threads collapse (10x and more) whenever another process takes a core
+// of a shared VM, while a single OpenMP thread with OpenBLAS's pool lost little under bf16 autocast.
+void configure_training_threads(int cores);
 
 // Makes glibc keep freed memory for reuse instead of handing large blocks back to the kernel (M_MMAP_THRESHOLD
 // and M_TRIM_THRESHOLD at 1 GiB). Otherwise a process that has built many modules gets each large activation

@@ -57,9 +57,12 @@ torch::Tensor SuperLayerImpl::forward(torch::Tensor x, const torch::Tensor& key_
     auto heads_of = [&](const torch::Tensor& t) {  // [B, L, k*d] -> [B, k, L, d]
       return t.view({batch, len, arch.heads, head_dim}).transpose(1, 2);
     };
-    const torch::Tensor q = heads_of(linear(h, wq.narrow(0, 0, inner), bq.narrow(0, 0, inner)));
-    const torch::Tensor k = heads_of(linear(h, wk.narrow(0, 0, inner), bk.narrow(0, 0, inner)));
-    const torch::Tensor v = heads_of(linear(h, wv.narrow(0, 0, inner), bv.narrow(0, 0, inner)));
+    // One matmul for q, k and v (as the exported module does): the per-row numerics (magnitude masks, int8
+    // weight scales) are those of the three separate weights, and the input's int8 range is the same.
+    const torch::Tensor w = torch::cat({wq.narrow(0, 0, inner), wk.narrow(0, 0, inner), wv.narrow(0, 0, inner)});
+    const torch::Tensor b = torch::cat({bq.narrow(0, 0, inner), bk.narrow(0, 0, inner), bv.narrow(0, 0, inner)});
+    const std::vector<torch::Tensor> qkv = linear(h, w, b).chunk(3, -1);
+    const torch::Tensor q = heads_of(qkv[0]), k = heads_of(qkv[1]), v = heads_of(qkv[2]);
     torch::Tensor scores = torch::matmul(q, k.transpose(-2, -1)) / std::sqrt(double(head_dim)) + key_bias;
     torch::Tensor probs = torch::dropout(torch::softmax(scores, -1), dropout, train);
     const torch::Tensor context = torch::matmul(probs.to(v.scalar_type()), v).transpose(1, 2).reshape({batch, len, inner});
@@ -91,6 +94,10 @@ SupernetImpl::SupernetImpl(const SpaceConfig& config, double dropout) : space_(c
 }
 
 torch::Tensor SupernetImpl::forward(const torch::Tensor& ids, const torch::Tensor& pad, const Arch& arch) {
+  return classifier(encode(ids, pad, arch).select(1, 0).to(torch::kFloat));
+}
+
+torch::Tensor SupernetImpl::encode(const torch::Tensor& ids, const torch::Tensor& pad, const Arch& arch) {
   space_.validate(arch);
   const int64_t len = ids.size(1);
   QTNAS_CHECK(len <= space_.config().max_seq_len, "input of {} tokens is longer than the supernet's {}", len,
@@ -103,8 +110,7 @@ torch::Tensor SupernetImpl::forward(const torch::Tensor& ids, const torch::Tenso
   for (size_t i = 0; i < layers.size(); ++i) {
     if (!arch.layers[i].skipped()) x = layers[i]->forward(x, key_bias, keep, arch.layers[i], dropout_);
   }
-  const torch::Tensor cls = final_norm(x).select(1, 0);
-  return classifier(cls.to(torch::kFloat));
+  return final_norm(x);
 }
 
 Supernet clone_supernet(const Supernet& net) {

@@ -32,6 +32,9 @@ struct SupernetImpl : torch::nn::Module {
   // Logits [B, num_classes] of `arch` for token ids [B, L] (int64, [CLS] first) and padding [B, L] (bool, true
   // where padded). Throws qtnas::Error if the arch is not in the space. Dropout applies in train() mode only.
   torch::Tensor forward(const torch::Tensor& ids, const torch::Tensor& pad, const Arch& arch);
+  // The encoder's output under `arch`, after the final layer norm: [B, L, hidden], what forward() pools ([CLS])
+  // and what masked-language-model pretraining predicts tokens from.
+  torch::Tensor encode(const torch::Tensor& ids, const torch::Tensor& pad, const Arch& arch);
 
   const SearchSpace& space() const { return space_; }
   double dropout() const { return dropout_; }

@@ -2,8 +2,10 @@
 
 #include <chrono>
 #include <cmath>
+#include <numeric>
 
 #include "space/error.h"
+#include "space/hash.h"
 #include "supernet/autocast.h"
 #include "supernet/evaluate.h"
 #include "supernet/importance.h"
@@ -19,15 +21,32 @@ Arch uniform_arch(const SearchSpace& space, int heads, int ffn) {
   return Arch{std::vector<LayerArch>(space.config().layers, LayerArch{heads, ffn, 0, Precision::FP32})};
 }
 
+torch::Tensor distill_loss(const torch::Tensor& logits, const torch::Tensor& target_probs) {
+  return F::kl_div(torch::log_softmax(logits, -1), target_probs, F::KLDivFuncOptions().reduction(torch::kBatchMean));
+}
+
+// Steps between the two wall-time estimates' measurements: enough to average over batch lengths.
+constexpr int64_t kPaceSteps = 20;
+
 }  // namespace
+
+const char* to_string(Objective o) { return o == Objective::Classify ? "classify" : "masked_lm"; }
+
+Objective objective_from_string(const std::string& text) {
+  if (text == "classify") return Objective::Classify;
+  if (text == "masked_lm") return Objective::MaskedLm;
+  QTNAS_FAIL("unknown training objective '{}' (allowed: classify, masked_lm)", text);
+}
 
 nlohmann::json to_json(const TrainConfig& c) {
   return {{"steps", c.steps},
+          {"epochs", c.epochs},
           {"batch_size", c.batch_size},
           {"lr", c.lr},
           {"weight_decay", c.weight_decay},
           {"warmup_fraction", c.warmup_fraction},
-          {"reorder_fraction", c.reorder_fraction},
+          {"sandwich_start", c.sandwich_start},
+          {"reorder", c.reorder},
           {"reorder_batches", c.reorder_batches},
           {"random_subnets", c.random_subnets},
           {"label_smoothing", c.label_smoothing},
@@ -35,6 +54,7 @@ nlohmann::json to_json(const TrainConfig& c) {
           {"bf16_autocast", c.bf16_autocast},
           {"seed", c.seed},
           {"checkpoint_every", c.checkpoint_every},
+          {"objective", to_string(c.objective)},
           {"fixed_arch", c.fixed_arch},
           {"teacher_arch", c.teacher_arch}};
 }
@@ -43,11 +63,18 @@ TrainConfig train_config_from_json(const nlohmann::json& j) {
   TrainConfig c;
   try {
     c.steps = j.at("steps").get<int64_t>();
+    c.epochs = j.value("epochs", 0.0);
     c.batch_size = j.at("batch_size").get<int>();
     c.lr = j.at("lr").get<double>();
     c.weight_decay = j.at("weight_decay").get<double>();
     c.warmup_fraction = j.at("warmup_fraction").get<double>();
-    c.reorder_fraction = j.at("reorder_fraction").get<double>();
+    if (j.contains("sandwich_start")) {
+      c.sandwich_start = j.at("sandwich_start").get<double>();
+      c.reorder = j.at("reorder").get<bool>();
+    } else {  // checkpoints before the sandwich start was its own setting: the reorder ended the warm-up
+      c.sandwich_start = j.at("reorder_fraction").get<double>();
+      c.reorder = c.sandwich_start > 0;
+    }
     c.reorder_batches = j.at("reorder_batches").get<int>();
     c.random_subnets = j.at("random_subnets").get<int>();
     c.label_smoothing = j.at("label_smoothing").get<double>();
@@ -55,12 +82,32 @@ TrainConfig train_config_from_json(const nlohmann::json& j) {
     c.bf16_autocast = j.at("bf16_autocast").get<bool>();
     c.seed = j.at("seed").get<uint64_t>();
     c.checkpoint_every = j.at("checkpoint_every").get<int64_t>();
+    c.objective = objective_from_string(j.value("objective", std::string("classify")));
     c.fixed_arch = j.at("fixed_arch").get<std::string>();
-    c.teacher_arch = j.value("teacher_arch", std::string());  // absent in checkpoints before fine-tuning existed
+    c.teacher_arch = j.value("teacher_arch", std::string());
   } catch (const nlohmann::json::exception& e) {
     QTNAS_FAIL("bad training configuration: {}", e.what());
   }
   return c;
+}
+
+TrainConfig train_preset(const std::string& name) {
+  TrainConfig c;
+  if (name == "default") {
+    c.epochs = 5;
+  } else if (name == "quick") {
+    c.epochs = 0.05;
+  } else {
+    QTNAS_FAIL("unknown preset '{}' (allowed: default, quick)", name);
+  }
+  return c;
+}
+
+int64_t steps_for_epochs(double epochs, size_t examples, int batch_size) {
+  QTNAS_CHECK(epochs > 0, "epochs must be positive, got {}", epochs);
+  QTNAS_CHECK(batch_size >= 1, "batch size must be positive, got {}", batch_size);
+  const int64_t per_epoch = (int64_t(examples) + batch_size - 1) / batch_size;
+  return std::max<int64_t>(1, std::llround(epochs * double(per_epoch)));
 }
 
 Trainer::Trainer(Supernet net, TrainConfig config, CheckpointMeta meta)
@@ -68,19 +115,26 @@ Trainer::Trainer(Supernet net, TrainConfig config, CheckpointMeta meta)
   QTNAS_CHECK(config_.steps >= 1, "training needs at least 1 step, got {}", config_.steps);
   QTNAS_CHECK(config_.batch_size >= 1, "batch size must be positive, got {}", config_.batch_size);
   QTNAS_CHECK(config_.random_subnets >= 0, "random subnets must be >= 0, got {}", config_.random_subnets);
-  QTNAS_CHECK(config_.reorder_fraction >= 0 && config_.reorder_fraction < 1, "reorder fraction must be in [0, 1)");
+  QTNAS_CHECK(config_.sandwich_start >= 0 && config_.sandwich_start < 1,
+              "the sandwich start must be a fraction of the steps in [0, 1), got {}", config_.sandwich_start);
   if (!config_.fixed_arch.empty()) {
+    QTNAS_CHECK(config_.objective == Objective::Classify, "a fixed arch trains on labels, not masked tokens");
     fixed_arch_ = parse_arch(config_.fixed_arch);
     net_->space().validate(*fixed_arch_);
   }
   if (!config_.teacher_arch.empty()) {
-    QTNAS_CHECK(fixed_arch_, "a teacher arch distills a fixed arch; give the fixed arch too");
+    QTNAS_CHECK(config_.objective == Objective::Classify, "a teacher supernet distills labels' predictions");
     teacher_arch_ = parse_arch(config_.teacher_arch);
     net_->space().validate(*teacher_arch_);
   }
   use_bf16_ = config_.bf16_autocast && cpu_has_fast_bf16();
+  std::vector<torch::Tensor> params = net_->parameters();
+  if (config_.objective == Objective::MaskedLm) {
+    mlm_head_ = MaskedLmHead(net_->space().config().hidden, net_->space().config().vocab_size);
+    for (const auto& p : mlm_head_->parameters()) params.push_back(p);
+  }
   optimizer_ = std::make_unique<torch::optim::AdamW>(
-      net_->parameters(), torch::optim::AdamWOptions(config_.lr).weight_decay(config_.weight_decay));
+      params, torch::optim::AdamWOptions(config_.lr).weight_decay(config_.weight_decay));
 }
 
 Trainer::Trainer(const LoadedCheckpoint& checkpoint)
@@ -92,8 +146,13 @@ Trainer::Trainer(const LoadedCheckpoint& checkpoint)
   rng_.set_state(state.at("rng_state").get<std::string>());
   reordered_ = state.at("reordered").get<bool>();
   reorder_report_ = state.value("reorder_report", nlohmann::json::object());
+  if (mlm_head_) restore_module(checkpoint, kMaskedLmHeadKey, *mlm_head_);
   restore_optimizer(checkpoint, *optimizer_);
   restore_torch_rng(checkpoint);
+}
+
+int64_t Trainer::sandwich_start_step() const {
+  return fixed_arch_ ? 0 : int64_t(config_.sandwich_start * double(config_.steps));
 }
 
 double Trainer::lr_at(int64_t step) const {
@@ -116,7 +175,11 @@ void Trainer::sync_from_rank0() {
   if (dp_.world_size == 1) return;
   torch::NoGradGuard no_grad;
   std::vector<torch::Tensor> tensors;
-  for (auto& p : net_->parameters()) {
+  std::vector<torch::Tensor> params = net_->parameters();
+  if (mlm_head_) {
+    for (const auto& p : mlm_head_->parameters()) params.push_back(p);
+  }
+  for (auto& p : params) {
     tensors.push_back(p);
     if (auto* s = adamw_state(*optimizer_, p)) {  // none before the first step, on any rank
       tensors.push_back(s->exp_avg());
@@ -135,60 +198,89 @@ void Trainer::set_teacher(Supernet teacher) {
   teacher_ = std::move(teacher);
 }
 
-// `share`: this rank's fraction of the global batch's rows (1 in a single process); 0 when it got no rows.
-double Trainer::train_step(const Batch& batch, double share) {
+std::vector<Arch> Trainer::draw_students() {
   const SearchSpace& space = net_->space();
-  const bool warming_up = config_.reorder_fraction > 0 && !reordered_;
+  const auto& precisions = space.config().precisions;
+  std::vector<Arch> students = {space.smallest(precisions[rng_.uniform(precisions.size())])};
+  for (int i = 0; i < config_.random_subnets; ++i) students.push_back(space.sample(rng_));
+  return students;
+}
+
+// `share`: this rank's fraction of the global batch's rows (1 in a single process); 0 when it got no rows.
+// `example_ids`: the rows' indices in the training split (the masked-language objective seeds masks by them).
+double Trainer::train_step(const Batch& batch, double share, const std::vector<uint64_t>& example_ids) {
+  const SearchSpace& space = net_->space();
+  const bool sandwich = !fixed_arch_ && step_ >= sandwich_start_step();
+  const bool mlm = config_.objective == Objective::MaskedLm;
+  const Arch teacher = fixed_arch_ ? *fixed_arch_ : space.largest();
   double teacher_loss = 0;
   torch::Tensor soft_targets;
+  MaskedBatch masked;
+  // Logits of `arch` on this rank's rows: classes per example, or vocabulary per masked token.
+  auto logits_of = [&](const Arch& arch) {
+    if (!mlm) return net_->forward(batch.ids, batch.pad, arch).to(torch::kFloat);
+    const torch::Tensor hidden = net_->encode(masked.ids, masked.pad, arch);
+    return mlm_head_->forward(hidden.reshape({-1, hidden.size(-1)}).index_select(0, masked.positions),
+                              net_->tok_embedding->weight);
+  };
   if (share > 0) {
-    CpuAutocast autocast(use_bf16_);
-    const Arch teacher = fixed_arch_ ? *fixed_arch_ : space.largest();
-    const torch::Tensor logits = net_->forward(batch.ids, batch.pad, teacher).to(torch::kFloat);
-    torch::Tensor loss = F::cross_entropy(
-        logits, batch.labels, F::CrossEntropyFuncOptions().label_smoothing(config_.label_smoothing));
-    if (teacher_arch_) {  // fine-tuning: the labels and the frozen teacher's outputs
-      torch::Tensor targets;
-      {
-        torch::NoGradGuard no_grad;
-        targets = torch::softmax(teacher_->forward(batch.ids, batch.pad, *teacher_arch_).to(torch::kFloat), -1);
-      }
-      loss = loss + F::kl_div(torch::log_softmax(logits, -1), targets, F::KLDivFuncOptions().reduction(torch::kBatchMean));
+    if (mlm) {
+      std::vector<uint64_t> seeds;
+      for (uint64_t id : example_ids) seeds.push_back(stable_hash(fmt::format("{} {} {}", config_.seed, step_, id)));
+      masked = mask_tokens(batch, seeds, kMaskTokenId, kFirstOrdinaryTokenId, space.config().vocab_size);
     }
+    CpuAutocast autocast(use_bf16_);
+    const torch::Tensor logits = logits_of(teacher);
+    torch::Tensor loss = mlm ? F::cross_entropy(logits, masked.targets)
+                             : F::cross_entropy(logits, batch.labels,
+                                                F::CrossEntropyFuncOptions().label_smoothing(config_.label_smoothing));
+    if (teacher_arch_) {  // the labels and a frozen teacher's outputs
+      torch::NoGradGuard no_grad;
+      soft_targets = torch::softmax(teacher_->forward(batch.ids, batch.pad, *teacher_arch_).to(torch::kFloat), -1);
+    } else {
+      soft_targets = torch::softmax(logits.detach(), -1);
+    }
+    if (teacher_arch_) loss = loss + distill_loss(logits, soft_targets);
     (loss * share).backward();
     teacher_loss = loss.item<double>() * share;
-    soft_targets = torch::softmax(logits.detach(), -1);
   }
-  if (!fixed_arch_ && !warming_up) {
+  if (sandwich) {
     // Every rank draws the same students, with or without rows: the random stream stays in step.
-    std::vector<Arch> students = {space.smallest(space.config().precisions[rng_.uniform(space.config().precisions.size())])};
-    for (int i = 0; i < config_.random_subnets; ++i) students.push_back(space.sample(rng_));
-    for (const Arch& student : students) {
+    for (const Arch& student : draw_students()) {
       if (share == 0) continue;
       CpuAutocast autocast(use_bf16_);
-      const torch::Tensor logits = net_->forward(batch.ids, batch.pad, student).to(torch::kFloat);
-      (F::kl_div(torch::log_softmax(logits, -1), soft_targets, F::KLDivFuncOptions().reduction(torch::kBatchMean)) *
-       share)
-          .backward();
+      (distill_loss(logits_of(student), soft_targets) * share).backward();
     }
   }
   if (dp_.world_size > 1) {  // the sum over ranks of share-weighted means: the global batch's mean
     std::vector<torch::Tensor> sums;
-    for (auto& p : net_->parameters()) {
-      if (!p.grad().defined()) p.mutable_grad() = torch::zeros_like(p);
-      sums.push_back(p.grad());
+    for (auto& group : optimizer_->param_groups()) {
+      for (auto& p : group.params()) {
+        if (!p.grad().defined()) p.mutable_grad() = torch::zeros_like(p);
+        sums.push_back(p.grad());
+      }
     }
     sums.push_back(torch::tensor({teacher_loss}, torch::kDouble));
     dp_.all_reduce_sum(sums);
     teacher_loss = sums.back().item<double>();
   }
-  torch::nn::utils::clip_grad_norm_(net_->parameters(), config_.grad_clip);
   for (auto& group : optimizer_->param_groups()) {
+    torch::nn::utils::clip_grad_norm_(group.params(), config_.grad_clip);
     static_cast<torch::optim::AdamWOptions&>(group.options()).lr(lr_at(step_));
   }
   optimizer_->step();
   optimizer_->zero_grad();
   return teacher_loss;
+}
+
+double Trainer::step_on(const Batch& batch) {
+  QTNAS_CHECK(!teacher_arch_ || !teacher_.is_empty(), "a teacher arch needs set_teacher() first");
+  std::vector<uint64_t> ids(size_t(batch.ids.size(0)));
+  std::iota(ids.begin(), ids.end(), uint64_t(step_) * ids.size());
+  net_->train();
+  const double loss = train_step(batch, 1.0, ids);
+  ++step_;
+  return loss;
 }
 
 void Trainer::reorder(const EncodedSplit& train, const EncodedSplit& val, const TrainCallbacks& callbacks) {
@@ -225,24 +317,38 @@ void Trainer::save(const std::string& path) {
                     {"reordered", reordered_},
                     {"reorder_report", reorder_report_},
                     {"done", step_ >= config_.steps}};
-  save_checkpoint(path, net_, meta_, optimizer_.get());
+  std::vector<std::pair<std::string, torch::nn::Module*>> extra;
+  if (mlm_head_) extra.emplace_back(kMaskedLmHeadKey, mlm_head_.get());
+  save_checkpoint(path, net_, meta_, optimizer_.get(), extra);
 }
 
 void Trainer::run(const EncodedSplit& train, const EncodedSplit& val, const std::string& checkpoint_path,
                   const TrainCallbacks& callbacks) {
   QTNAS_CHECK(train.size() > 0, "no training examples");
-  QTNAS_CHECK(!teacher_arch_ || !teacher_.is_empty(), "fine-tuning with a teacher arch needs set_teacher() first");
+  QTNAS_CHECK(!teacher_arch_ || !teacher_.is_empty(), "a teacher arch needs set_teacher() first");
   net_->train();
   const int64_t per_epoch = (int64_t(train.size()) + config_.batch_size - 1) / config_.batch_size;
-  const int64_t reorder_step = fixed_arch_ ? -1 : int64_t(config_.reorder_fraction * config_.steps);
+  const int64_t sandwich_step = sandwich_start_step();
+  const bool reorder_due = config_.reorder && config_.objective == Objective::Classify && sandwich_step > 0;
   int64_t epoch = -1;
   std::vector<std::vector<size_t>> plan;
   const auto start = std::chrono::steady_clock::now();
+  // The expected wall time, from the pace of the steps as measured: once after the first kPaceSteps steps,
+  // and again after as many sandwich steps when the run began with the largest subnet alone.
+  auto pace_start = start;
+  int64_t pace_from = step_;
+  auto log = [&](const std::string& line) {
+    if (callbacks.on_log && dp_.rank == 0) callbacks.on_log(line);
+  };
   sync_from_rank0();
   while (step_ < config_.steps) {
-    if (config_.reorder_fraction > 0 && !reordered_ && step_ >= reorder_step && !fixed_arch_) {
-      reorder(train, val, callbacks);
-      net_->train();
+    if (step_ == sandwich_step && sandwich_step > 0) {
+      if (reorder_due && !reordered_) {
+        reorder(train, val, callbacks);
+        net_->train();
+      }
+      pace_start = std::chrono::steady_clock::now();
+      pace_from = step_;
     }
     if (step_ / per_epoch != epoch) {
       epoch = step_ / per_epoch;
@@ -252,20 +358,49 @@ void Trainer::run(const EncodedSplit& train, const EncodedSplit& val, const std:
     // This rank's contiguous share of the global batch (all of it in a single process).
     const size_t lo = rows.size() * dp_.rank / dp_.world_size, hi = rows.size() * (dp_.rank + 1) / dp_.world_size;
     const std::vector<size_t> mine(rows.begin() + lo, rows.begin() + hi);
-    const double loss = train_step(mine.empty() ? Batch{} : make_batch(train, mine), double(hi - lo) / rows.size());
+    const std::vector<uint64_t> ids(mine.begin(), mine.end());
+    const double loss =
+        train_step(mine.empty() ? Batch{} : make_batch(train, mine), double(hi - lo) / rows.size(), ids);
     ++step_;
+    if (step_ - pace_from == kPaceSteps) {
+      const auto now = std::chrono::steady_clock::now();
+      const double pace = std::chrono::duration<double>(now - pace_start).count() / kPaceSteps;
+      const double so_far = std::chrono::duration<double>(now - start).count();
+      const bool alone = step_ < sandwich_step;
+      // Before the sandwich rule starts, its steps are estimated by the forward-backward passes they add: the
+      // smallest subnet and each random one cost about half the largest on average.
+      const double sandwich_pace = alone ? pace * (1 + 0.5 * (1 + config_.random_subnets)) : pace;
+      const double remaining = (alone ? double(sandwich_step - step_) * pace : 0.0) +
+                               double(config_.steps - std::max(step_, sandwich_step)) * sandwich_pace;
+      log(fmt::format("expected wall time {:.1f} min ({:.3f} s/step over steps {}-{}{})", (so_far + remaining) / 60,
+                      pace, pace_from + 1, step_,
+                      alone ? "; the sandwich steps estimated, measured again when they start" : ""));
+    }
     if (callbacks.on_step) {
       const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
       callbacks.on_step({step_, config_.steps, loss, lr_at(step_ - 1), seconds});
     }
     if (step_ % config_.checkpoint_every == 0 || step_ == config_.steps) {
       save(checkpoint_path);
-      if (callbacks.on_log && dp_.rank == 0) {
-        callbacks.on_log(fmt::format("checkpoint at step {}: {}", step_, checkpoint_path));
-      }
+      log(fmt::format("checkpoint at step {}: {}", step_, checkpoint_path));
     }
   }
   net_->eval();
+}
+
+void init_from_pretrained(Supernet& net, const std::string& tokenizer_fingerprint, const LoadedCheckpoint& pretrained) {
+  SpaceConfig mine = net->space().config(), theirs = pretrained.meta.space;
+  mine.num_classes = theirs.num_classes = 0;  // the classifier is not taken
+  QTNAS_CHECK(to_string(mine) == to_string(theirs), "the pretrained supernet is of another search space ({} vs {})",
+              to_string(theirs), to_string(mine));
+  QTNAS_CHECK(pretrained.meta.tokenizer_fingerprint == tokenizer_fingerprint,
+              "the pretrained supernet was trained with another tokenizer (another task or --vocab-size?)");
+  torch::NoGradGuard no_grad;
+  const auto source = pretrained.net->named_parameters();
+  for (auto& p : net->named_parameters()) {
+    if (p.key().rfind("classifier.", 0) == 0) continue;
+    p.value().copy_(source[p.key()]);
+  }
 }
 
 }  // namespace qtnas

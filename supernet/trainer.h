@@ -1,8 +1,11 @@
-// Supernet training: each step the sandwich rule (the largest subnet on the labels; the smallest and n random
-// subnets, with random precisions and sparsities, distilled in place from the largest one's outputs), AdamW
-// with linear warm-up and cosine decay, bf16 autocast where the CPU has native bf16, a DynaBERT importance
-// reorder after a warm-up of the largest subnet, and checkpoints that resume exactly (weights, optimizer,
-// step, both random generators).
+// Supernet training. Each step applies the sandwich rule: the largest subnet on the labels, then the smallest
+// and n random subnets (random precisions and sparsities) distilled in place from the largest one's outputs.
+// Before `sandwich_start` the largest subnet trains alone (a teacher worth distilling from first, as OFA and
+// DεpS do); at that point heads and neurons may be reordered by importance (DynaBERT). Optionally a frozen
+// teacher supernet replaces the in-place teacher. AdamW with linear warm-up and cosine decay, bf16 autocast
+// where the CPU has native bf16, and checkpoints that resume exactly (weights, optimizer, step, random state).
+// The same loop pretrains: with Objective::MaskedLm the labels are the texts' own masked tokens
+// (supernet/masked_lm.h), and students distill the largest subnet's token predictions.
 #pragma once
 
 #include <functional>
@@ -13,18 +16,25 @@
 
 #include "supernet/batches.h"
 #include "supernet/checkpoint.h"
+#include "supernet/masked_lm.h"
 #include "supernet/supernet.h"
 
 namespace qtnas {
 
+enum class Objective { Classify, MaskedLm };
+const char* to_string(Objective o);  // "classify", "masked_lm"
+Objective objective_from_string(const std::string& text);  // throws qtnas::Error on anything else
+
 struct TrainConfig {
   int64_t steps = 3000;
+  double epochs = 0;               // what `steps` was derived from (steps_for_epochs), 0 when given in steps
   int batch_size = 32;
   double lr = 1e-3;                // peak learning rate
   double weight_decay = 0.01;
   double warmup_fraction = 0.05;   // of steps, linear warm-up of the learning rate
-  double reorder_fraction = 0.1;   // of steps trained on the largest subnet alone, then the importance reorder
-                                   // (0: no warm-up and no reorder)
+  double sandwich_start = 0.1;     // fraction of steps the largest subnet trains alone before the sandwich rule
+  bool reorder = true;             // importance reorder of heads and neurons when the sandwich rule starts
+                                   // (classification only, and only after a phase of the largest alone)
   int reorder_batches = 16;        // training batches over which importance is measured
   int random_subnets = 1;          // n in the sandwich rule
   double label_smoothing = 0.1;
@@ -32,14 +42,24 @@ struct TrainConfig {
   bool bf16_autocast = true;       // only takes effect where cpu_has_fast_bf16()
   uint64_t seed = 0;
   int64_t checkpoint_every = 500;  // steps between checkpoints (and at the end)
+  Objective objective = Objective::Classify;
   std::string fixed_arch;          // non-empty: train only this arch on the labels (a standalone baseline, or the
                                    // fine-tuning of a chosen subnet from trained weights)
-  std::string teacher_arch;        // with fixed_arch: add the KL divergence to this arch of a frozen teacher
-                                   // supernet (set_teacher), as the sandwich rule distills its students
+  std::string teacher_arch;        // non-empty: distill from this arch of a frozen teacher supernet (set_teacher):
+                                   // the fixed arch alone, or every subnet of the sandwich rule (the largest adds it
+                                   // to its label loss, the others distill from it instead of the largest)
 };
 
 nlohmann::json to_json(const TrainConfig& config);
+// Throws qtnas::Error on a malformed configuration. Reads the configurations of older checkpoints too.
 TrainConfig train_config_from_json(const nlohmann::json& j);
+
+// The recipes `qtnas train --preset` names, chosen by measurement (README, "Training recipe"): "default" and
+// "quick" (the demo's). Throws qtnas::Error on another name.
+TrainConfig train_preset(const std::string& name);
+
+// Steps of `batch_size` examples that make `epochs` passes over `examples` examples (at least 1).
+int64_t steps_for_epochs(double epochs, size_t examples, int batch_size);
 
 struct TrainStatus {
   int64_t step = 0, steps = 0;
@@ -51,7 +71,9 @@ struct TrainStatus {
 // Data-parallel training over several processes (distributed/ provides the collectives, over c10d Gloo). Every
 // rank walks the same global batches and samples the same subnets (same seed); each computes the gradients of
 // its contiguous share of each batch's rows, weighted by that share, and `all_reduce_sum` sums them, so that
-// every rank steps with the gradient of the whole global batch. `broadcast` copies rank 0's tensors to all.
+// every rank steps with the gradient of the whole global batch. Gradients are fp32 tensors and are summed in
+// fp32; under bf16 autocast each rank's own gradient carries the bf16 rounding of its partial sums, so ranks
+// agree with one process within bf16 rounding, not to the last bit. `broadcast` copies rank 0's tensors to all.
 // Only rank 0 writes checkpoints.
 struct DataParallel {
   int rank = 0, world_size = 1;
@@ -61,7 +83,7 @@ struct DataParallel {
 
 struct TrainCallbacks {
   std::function<void(const TrainStatus&)> on_step;  // after every step
-  std::function<void(const std::string&)> on_log;   // one line of news (reorder, checkpoint, resume)
+  std::function<void(const std::string&)> on_log;   // one line of news (expected time, reorder, checkpoint)
 };
 
 class Trainer {
@@ -72,31 +94,41 @@ class Trainer {
   explicit Trainer(const LoadedCheckpoint& checkpoint);
 
   // Trains until config.steps, writing checkpoints to `checkpoint_path`. `val` serves the reorder report only.
+  // For Objective::MaskedLm the splits' labels are ignored.
   void run(const EncodedSplit& train, const EncodedSplit& val, const std::string& checkpoint_path,
            const TrainCallbacks& callbacks = {});
+
+  // One step of the recipe on `batch` as run() takes it at the current step (the largest alone before the
+  // sandwich start, the sandwich rule after), then the step count advances. No reorder, no checkpoint: for
+  // benchmarks of a step. Returns the largest (or fixed) subnet's loss.
+  double step_on(const Batch& batch);
 
   // Before run(): train as one rank of a data-parallel group. Rank 0's weights (and optimizer moments) are
   // copied to every rank when run() starts and after the importance reorder.
   void set_data_parallel(DataParallel dp);
 
-  // Before run(), when config.teacher_arch is set: the frozen supernet whose `teacher_arch` outputs the fixed
-  // arch is distilled from (a copy of the weights fine-tuning starts from; it is never updated).
+  // Before run(), when config.teacher_arch is set: the frozen supernet whose `teacher_arch` outputs are
+  // distilled from (e.g. the weights fine-tuning starts from, or a largest subnet trained alone). Never updated.
   void set_teacher(Supernet teacher);
 
   int64_t step() const { return step_; }
   bool uses_bf16() const { return use_bf16_; }
   const TrainConfig& config() const { return config_; }
   Supernet net() const { return net_; }
+  MaskedLmHead mlm_head() const { return mlm_head_; }  // null unless Objective::MaskedLm
   const nlohmann::json& reorder_report() const { return reorder_report_; }
+  int64_t sandwich_start_step() const;
 
  private:
   double lr_at(int64_t step) const;
-  double train_step(const Batch& batch, double share);
+  double train_step(const Batch& batch, double share, const std::vector<uint64_t>& example_ids);
+  std::vector<Arch> draw_students();
   void sync_from_rank0();
   void reorder(const EncodedSplit& train, const EncodedSplit& val, const TrainCallbacks& callbacks);
   void save(const std::string& path);
 
   Supernet net_;
+  MaskedLmHead mlm_head_{nullptr};  // Objective::MaskedLm only
   TrainConfig config_;
   CheckpointMeta meta_;
   std::unique_ptr<torch::optim::AdamW> optimizer_;
@@ -110,5 +142,9 @@ class Trainer {
   nlohmann::json reorder_report_ = nlohmann::json::object();
   DataParallel dp_;
 };
+
+// Starts `net` from the weights of a pretrained supernet (qtnas pretrain): every weight but the classifier.
+// Throws qtnas::Error if it is of another search space or was trained with another tokenizer.
+void init_from_pretrained(Supernet& net, const std::string& tokenizer_fingerprint, const LoadedCheckpoint& pretrained);
 
 }  // namespace qtnas
