@@ -27,7 +27,7 @@ void print_table(const std::vector<nlohmann::json>& rows) {
 }
 
 int run_arch(const po::variables_map& vm) {
-  const SearchSpace space(space_config_from(vm, vm["num-classes"].as<int>()));
+  const SearchSpace space(space_config_from(vm, vm["num-classes"].as<int>(), seq_len_from(vm, nullptr)));
   const int modes = int(vm.count("random")) + int(vm.count("check")) + int(vm.count("largest")) +
                     int(vm.count("smallest"));
   QTNAS_CHECK(modes == 1, "qtnas arch needs exactly one of --random N, --check STR, --largest, --smallest");

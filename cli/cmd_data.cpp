@@ -6,6 +6,7 @@
 
 #include "cli/command.h"
 #include "cli/common_options.h"
+#include "data/baseline.h"
 #include "data/stats.h"
 #include "data/tokenizer.h"
 #include "space/error.h"
@@ -14,21 +15,25 @@ namespace qtnas::cli {
 namespace {
 
 int run_data(const po::variables_map& vm) {
-  const int seq_len = vm["seq-len"].as<int>();
-  QTNAS_CHECK(seq_len >= 2, "--seq-len must be at least 2, got {}", seq_len);
   const TaskContext task = prepare_task(vm);
+  const int seq_len = seq_len_from(vm, &task);
   const Dataset& data = task.data;
   const Tokenizer& tokenizer = task.tokenizer;
   const std::string& model_path = task.tokenizer_path;
   const bool reused = task.tokenizer_reused;
 
   const DatasetStats stats = compute_stats(data, tokenizer, seq_len);
+  std::optional<BaselineResult> baseline;
+  std::string why = "not computed (--no-baseline)";
+  if (!vm["no-baseline"].as<bool>()) baseline = tfidf_svm_baseline(data, workdir(vm), &why);
   if (vm["json"].as<bool>()) {
     nlohmann::json out = to_json(stats);
+    out["baseline"] = to_json(baseline, why);
     out["tokenizer"] = {{"path", model_path}, {"reused", reused}, {"vocab_size", tokenizer.vocab_size()}};
     std::cout << out.dump(2) << "\n";
   } else {
     std::cout << to_table(stats);
+    std::cout << describe(baseline, why) << "\n";
     std::cout << fmt::format("tokenizer: {} ({}, vocabulary {})\n", model_path, reused ? "reused" : "trained",
                              tokenizer.vocab_size());
   }
@@ -42,7 +47,9 @@ Command data_command() {
           [](po::options_description& desc) {
             add_task_options(desc);
             add_dims_options(desc);
-            desc.add_options()("json", po::bool_switch(), "machine-readable output");
+            desc.add_options()
+                ("no-baseline", po::bool_switch(), "skip the TF-IDF SVM baseline (computed once per task, cached)")
+                ("json", po::bool_switch(), "machine-readable output");
           },
           run_data, /*positional=*/""};
 }

@@ -9,6 +9,7 @@
 #include "cli/command.h"
 #include "cli/common_options.h"
 #include "cli/supernet_task.h"
+#include "data/baseline.h"
 #include "space/error.h"
 #include "space/hash.h"
 #include "supernet/checkpoint.h"
@@ -55,16 +56,23 @@ int run_eval(const po::variables_map& vm) {
     }
     deployed = {{"accuracy", double(correct) / total}, {"max_logit_diff", max_diff}};
   }
+  // The baseline beside the accuracy, when the whole split was evaluated (it is cached beside the supernet).
+  std::optional<BaselineResult> baseline;
+  std::string why = "not computed (--no-baseline)";
+  const bool with_baseline = limit == 0 && !vm["no-baseline"].as<bool>();
+  if (with_baseline) baseline = tfidf_svm_baseline(data, std::filesystem::path(path).parent_path().string(), &why);
   if (vm["json"].as<bool>()) {
     nlohmann::json out = {{"arch", to_string(arch)},   {"id", hash_hex(arch_id(arch))}, {"split", split_name},
                           {"examples", r.examples},    {"accuracy", r.accuracy},        {"loss", r.loss},
                           {"params", size.params},     {"size_bytes", size.size_bytes}};
     if (!deployed.is_null()) out["deployed"] = deployed;
+    if (with_baseline) out["baseline"] = to_json(baseline, why);
     std::cout << out.dump(2) << "\n";
   } else {
     std::cout << fmt::format("{} accuracy {:.2f}% loss {:.4f} on {} examples; params {} size_bytes {}\n  {}\n",
                              split_name, 100 * r.accuracy, r.loss, r.examples, size.params, size.size_bytes,
                              to_string(arch));
+    if (with_baseline) std::cout << describe(baseline, why) << "\n";
     if (!deployed.is_null()) {
       std::cout << fmt::format("deployed module: accuracy {:.2f}%, largest logit difference {:.2e}\n",
                                100 * deployed["accuracy"].get<double>(), deployed["max_logit_diff"].get<double>());
@@ -87,6 +95,7 @@ Command eval_command() {
                 ("compare-deployed", po::bool_switch(),
                  "also run the deployable module on the same batches and compare")
                 ("threads", po::value<int>()->default_value(0), "LibTorch threads (0: all cores)")
+                ("no-baseline", po::bool_switch(), "skip the TF-IDF SVM baseline beside the accuracy")
                 ("json", po::bool_switch(), "machine-readable output");
             add_task_options(desc);
           },

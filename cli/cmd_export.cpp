@@ -125,7 +125,7 @@ nlohmann::json finetune(ExportSource& source, const po::variables_map& vm, const
   TrainConfig config;
   config.steps = vm["finetune-steps"].as<int64_t>();
   config.lr = vm["finetune-lr"].as<double>();
-  config.reorder_fraction = 0;  // the order of heads and neurons is the supernet's
+  config.sandwich_start = 0;  // a fixed arch: no phase of the largest alone, no reorder
   config.random_subnets = 0;
   config.fixed_arch = to_string(source.arch);
   config.teacher_arch = to_string(net->space().largest());

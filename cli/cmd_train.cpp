@@ -1,8 +1,10 @@
 // `qtnas train`: train the weight-sharing supernet of a task (or resume it), then report the largest and
-// smallest subnets' validation accuracy.
+// smallest subnets' validation accuracy. `qtnas pretrain`: the same loop with the masked-language objective on
+// the task's training texts and any unlabeled texts (self-pretraining), whose checkpoint `train --init` takes.
 #include <torch/torch.h>
 
 #include <filesystem>
+#include <fstream>
 #include <iostream>
 #include <optional>
 
@@ -11,6 +13,7 @@
 #include "cli/command.h"
 #include "cli/common_options.h"
 #include "cli/progress.h"
+#include "data/baseline.h"
 #include "distributed/process_group.h"
 #include "space/error.h"
 #include "space/hash.h"
@@ -21,26 +24,35 @@
 namespace qtnas::cli {
 namespace {
 
-// Steps of each preset when --steps is not given. `default` fits the 30-minute budget on 2 AVX2 cores in fp32
-// (about 1.2 s per step of 32 examples); `quick` is the demo's.
-int64_t preset_steps(const std::string& preset) {
-  if (preset == "default") return 1300;
-  if (preset == "quick") return 150;
-  QTNAS_FAIL("unknown preset '{}' (allowed: default, quick)", preset);
-}
-
-TrainConfig train_config_from(const po::variables_map& vm) {
-  TrainConfig c;
-  const int64_t steps = vm["steps"].as<int64_t>();
-  c.steps = steps > 0 ? steps : preset_steps(vm["preset"].as<std::string>());
-  c.batch_size = vm["batch-size"].as<int>();
-  c.lr = vm["lr"].as<double>();
-  c.random_subnets = vm["random-subnets"].as<int>();
-  c.reorder_fraction = vm["reorder-fraction"].as<double>();
-  c.bf16_autocast = !vm["no-bf16"].as<bool>();
+// The preset's recipe with the options given on the command line (or in a config file) on top.
+TrainConfig train_config_from(const po::variables_map& vm, Objective objective, size_t train_examples,
+                              const SearchSpace& space) {
+  TrainConfig c = train_preset(vm.count("preset") ? vm["preset"].as<std::string>() : "default");
+  c.objective = objective;
+  if (objective == Objective::MaskedLm) {
+    c.sandwich_start = 0;  // the masked-token predictions of every subnet from the start
+    c.reorder = false;     // importance is measured on the labels
+    c.label_smoothing = 0;
+  }
+  if (vm.count("epochs")) c.epochs = vm["epochs"].as<double>();
+  if (vm.count("batch-size")) c.batch_size = vm["batch-size"].as<int>();
+  if (vm.count("lr")) c.lr = vm["lr"].as<double>();
+  if (vm.count("random-subnets")) c.random_subnets = vm["random-subnets"].as<int>();
+  if (vm.count("sandwich-start")) c.sandwich_start = vm["sandwich-start"].as<double>();
+  if (vm.count("reorder")) c.reorder = vm["reorder"].as<bool>();
+  if (vm.count("no-bf16") && vm["no-bf16"].as<bool>()) c.bf16_autocast = false;
   c.seed = vm["seed"].as<uint64_t>();
   c.checkpoint_every = vm["checkpoint-every"].as<int64_t>();
   if (vm.count("fixed-arch")) c.fixed_arch = vm["fixed-arch"].as<std::string>();
+  if (vm.count("teacher")) c.teacher_arch = to_string(space.largest());
+  const int64_t steps = vm["steps"].as<int64_t>();
+  QTNAS_CHECK(steps >= 0, "--steps must be >= 0, got {}", steps);
+  if (steps > 0) {
+    c.steps = steps;
+    c.epochs = 0;
+  } else {
+    c.steps = steps_for_epochs(c.epochs, train_examples, c.batch_size);
+  }
   return c;
 }
 
@@ -63,8 +75,39 @@ struct Group {
   }
 };
 
-int run_train(const po::variables_map& vm) {
-  set_threads(vm);
+// The texts of `--unlabeled` files, one a line (blank lines skipped); throws qtnas::Error naming a missing file.
+std::vector<std::string> unlabeled_texts(const po::variables_map& vm) {
+  std::vector<std::string> texts;
+  if (!vm.count("unlabeled")) return texts;
+  for (const std::string& path : vm["unlabeled"].as<std::vector<std::string>>()) {
+    std::ifstream in(path);
+    QTNAS_CHECK(in && !std::filesystem::is_directory(path), "cannot read unlabeled texts '{}'", path);
+    std::string line;
+    while (std::getline(in, line)) {
+      if (line.find_first_not_of(" \t\r") != std::string::npos) texts.push_back(line);
+    }
+  }
+  return texts;
+}
+
+// What the trainer learns from: the labeled training split, or for pretraining its texts and the unlabeled ones
+// (labels unused). Validation and test texts are never trained on.
+EncodedSplit training_split(const po::variables_map& vm, const TaskContext& task, Objective objective, int seq_len) {
+  EncodedSplit train = encode_split(task.data.train, task.tokenizer, seq_len);
+  if (objective == Objective::MaskedLm) {
+    std::vector<Example> extra;
+    for (auto& text : unlabeled_texts(vm)) extra.push_back({std::move(text), 0});
+    const EncodedSplit more = encode_split(extra, task.tokenizer, seq_len);
+    train.ids.insert(train.ids.end(), more.ids.begin(), more.ids.end());
+    train.labels.insert(train.labels.end(), more.labels.begin(), more.labels.end());
+  }
+  return train;
+}
+
+int run_training(const po::variables_map& vm, Objective objective) {
+  const int threads = vm["threads"].as<int>();
+  QTNAS_CHECK(threads >= 0, "--threads must be >= 0, got {}", threads);
+  configure_training_threads(threads > 0 ? threads : int(std::max(1u, std::thread::hardware_concurrency())));
   Group g;
   const DistributedOptions dist = distributed_options_from(vm);
   g.rank = dist.rank;
@@ -82,17 +125,21 @@ int run_train(const po::variables_map& vm) {
   const TaskContext& task = *prepared;
   QTNAS_CHECK(task.tokenizer_fingerprint == fingerprint,
               "rank {}: the tokenizer here differs from rank 0's (another task or --vocab-size?)", g.rank);
-  const std::string out = vm.count("out") ? vm["out"].as<std::string>() : workdir(vm) + "/supernet.pt";
-  const int seq_len = vm["seq-len"].as<int>();
-  const EncodedSplit train = encode_split(task.data.train, task.tokenizer, seq_len);
+  const bool mlm = objective == Objective::MaskedLm;
+  const std::string out = vm.count("out") ? vm["out"].as<std::string>()
+                                          : workdir(vm) + (mlm ? "/pretrained.pt" : "/supernet.pt");
+  const int seq_len = seq_len_from(vm, &task);
+  const EncodedSplit train = training_split(vm, task, objective, seq_len);
   const EncodedSplit val = encode_split(task.data.val, task.tokenizer, seq_len);
 
-  SpaceConfig space = space_config_from(vm, task.data.num_classes());
+  SpaceConfig space = space_config_from(vm, task.data.num_classes(), seq_len);
   space.vocab_size = task.tokenizer.vocab_size();
   // Rank 0 decides whether this is a fresh run or a resumed one, and with which configuration.
   const bool resuming = std::filesystem::exists(out);
   const nlohmann::json start = nlohmann::json::parse(g.share(
-      "start", g.rank == 0 ? nlohmann::json{{"resume", resuming}, {"config", to_json(train_config_from(vm))}}.dump()
+      "start", g.rank == 0 ? nlohmann::json{{"resume", resuming},
+                                            {"config", to_json(train_config_from(vm, objective, train.size(), SearchSpace(space)))}}
+                                 .dump()
                            : ""));
   std::unique_ptr<Trainer> trainer;
   if (start.at("resume").get<bool>()) {
@@ -104,12 +151,30 @@ int run_train(const po::variables_map& vm) {
                 "'{}' holds a supernet of another task or search space; choose another --out (nothing was changed)",
                 out);
     trainer = std::make_unique<Trainer>(ckpt);
+    QTNAS_CHECK(trainer->config().objective == objective, "'{}' holds a {} run, not a {} one; choose another --out",
+                out, to_string(trainer->config().objective), to_string(objective));
     if (g.rank == 0) std::cerr << fmt::format("resuming '{}' at step {}/{}\n", out, trainer->step(), trainer->config().steps);
   } else {
     const TrainConfig config = train_config_from_json(start.at("config"));  // rank 0's, seed included
     torch::manual_seed(config.seed);
     CheckpointMeta meta{space, vm["dropout"].as<double>(), task.data.label_names, task.tokenizer_fingerprint, {}};
-    trainer = std::make_unique<Trainer>(Supernet(space, meta.dropout), config, meta);
+    Supernet net(space, meta.dropout);
+    if (vm.count("init")) {
+      const std::string path = vm["init"].as<std::string>();
+      init_from_pretrained(net, task.tokenizer_fingerprint, load_checkpoint(path));
+      if (g.rank == 0) std::cerr << fmt::format("starting from the pretrained weights of '{}'\n", path);
+    }
+    trainer = std::make_unique<Trainer>(net, config, meta);
+  }
+  if (!trainer->config().teacher_arch.empty()) {
+    QTNAS_CHECK(vm.count("teacher"), "'{}' distills from a teacher supernet: give the same --teacher to resume", out);
+    const std::string path = vm["teacher"].as<std::string>();
+    const LoadedCheckpoint teacher = load_checkpoint(path);
+    QTNAS_CHECK(teacher.meta.tokenizer_fingerprint == task.tokenizer_fingerprint,
+                "teacher '{}' was trained with another tokenizer", path);
+    trainer->set_teacher(teacher.net);
+  } else {
+    QTNAS_CHECK(!vm.count("teacher"), "'{}' was trained without a teacher; --teacher cannot join it half-way", out);
   }
   if (g.group) {
     const int64_t rank0_step = std::stoll(g.share("step", std::to_string(trainer->step())));
@@ -120,11 +185,14 @@ int run_train(const po::variables_map& vm) {
     trainer->set_data_parallel(g.hooks());
   }
   const TrainConfig& config = trainer->config();
-  std::cerr << fmt::format("training {} on {} examples: {} steps of {}{}, {} threads, {}\n",
-                           config.fixed_arch.empty() ? "the supernet" : "'" + config.fixed_arch + "' alone",
-                           train.size(), config.steps, config.batch_size,
+  const std::string what = mlm                        ? "pretraining (masked tokens)"
+                           : config.fixed_arch.empty() ? "training the supernet"
+                                                       : "training '" + config.fixed_arch + "' alone";
+  std::cerr << fmt::format("{} on {} examples of {} tokens: {} steps of {}{}{}, {} threads, {}\n", what, train.size(),
+                           seq_len, config.steps, config.batch_size,
+                           config.epochs > 0 ? fmt::format(" ({:g} epochs)", config.epochs) : "",
                            g.group ? fmt::format(" over {} ranks", dist.world_size) : "", at::get_num_threads(),
-                           trainer->uses_bf16()            ? "bf16 autocast"
+                           trainer->uses_bf16()    ? "bf16 autocast"
                            : config.bf16_autocast ? "fp32 (bf16 " + bf16_support() + ")"
                                                   : std::string("fp32 (--no-bf16)"));
   if (g.rank > 0) {  // rank 0 reports progress, writes checkpoints and evaluates
@@ -132,7 +200,7 @@ int run_train(const po::variables_map& vm) {
     std::cerr << fmt::format("rank {}: {} steps done\n", g.rank, trainer->step());
     return 0;
   }
-  Progress progress("train", config.steps, trainer->step());
+  Progress progress(mlm ? "pretrain" : "train", config.steps, trainer->step());
   TrainCallbacks callbacks;
   callbacks.on_step = [&](const TrainStatus& s) {
     progress.update(s.step, fmt::format("loss {:.3f} lr {:.2e}", s.loss, s.lr));
@@ -143,54 +211,99 @@ int run_train(const po::variables_map& vm) {
 
   Supernet net = trainer->net();
   const size_t limit = vm["eval-limit"].as<size_t>();
-  nlohmann::json report = {{"checkpoint", out}, {"steps", config.steps},
-                           {"train_seconds", progress.elapsed_seconds()}, {"reorder", trainer->reorder_report()}};
+  nlohmann::json report = {{"checkpoint", out},
+                           {"objective", to_string(config.objective)},
+                           {"steps", config.steps},
+                           {"epochs", double(config.steps) * config.batch_size / double(train.size())},
+                           {"seq_len", seq_len},
+                           {"train_seconds", progress.elapsed_seconds()},
+                           {"cpu", cpu_model_name()},
+                           {"bf16", trainer->uses_bf16()},
+                           {"reorder", trainer->reorder_report()}};
   std::vector<Arch> archs = {net->space().largest(), net->space().smallest()};
   if (!config.fixed_arch.empty()) archs = {parse_arch(config.fixed_arch)};
   for (const Arch& arch : archs) {
-    const EvalResult r = evaluate(net, val, arch, 64, limit);
-    report["val"].push_back({{"arch", to_string(arch)}, {"accuracy", r.accuracy}, {"loss", r.loss},
-                             {"examples", r.examples}});
-    if (!vm["json"].as<bool>()) {
-      std::cout << fmt::format("val accuracy {:.2f}% loss {:.3f} ({} examples): {}\n", 100 * r.accuracy, r.loss,
-                               r.examples, to_string(arch));
+    nlohmann::json row = {{"arch", to_string(arch)}};
+    std::string line;
+    if (mlm) {
+      MaskedLmHead head = trainer->mlm_head();
+      const double accuracy = masked_token_accuracy(net, head, val, arch, limit);
+      row["masked_token_accuracy"] = accuracy;
+      line = fmt::format("val masked-token accuracy {:.2f}%: {}", 100 * accuracy, to_string(arch));
+    } else {
+      const EvalResult r = evaluate(net, val, arch, 64, limit);
+      row.update({{"accuracy", r.accuracy}, {"loss", r.loss}, {"examples", r.examples}});
+      line = fmt::format("val accuracy {:.2f}% loss {:.3f} ({} examples): {}", 100 * r.accuracy, r.loss, r.examples,
+                         to_string(arch));
     }
+    report["val"].push_back(row);
+    if (!vm["json"].as<bool>()) std::cout << line << "\n";
+  }
+  if (!mlm) {  // the baseline a user would pick instead, beside the accuracies
+    std::optional<BaselineResult> baseline;
+    std::string why = "not computed (--no-baseline)";
+    if (!vm["no-baseline"].as<bool>()) baseline = tfidf_svm_baseline(task.data, workdir(vm), &why);
+    report["baseline"] = to_json(baseline, why);
+    if (!vm["json"].as<bool>()) std::cout << describe(baseline, why) << "\n";
   }
   if (vm["json"].as<bool>()) std::cout << report.dump(2) << "\n";
   return 0;
+}
+
+// Options of both commands: the task, its dimensions and space, the schedule, threads and ranks.
+void add_training_options(po::options_description& desc, Objective objective) {
+  add_task_options(desc);
+  add_dims_options(desc);
+  add_space_options(desc);
+  const bool mlm = objective == Objective::MaskedLm;
+  desc.add_options()
+      ("preset", po::value<std::string>(), "default (the measured recipe) or quick (the demo's); other options "
+       "override its settings")
+      ("epochs", po::value<double>(), "passes over the training texts (default: the preset's)")
+      ("steps", po::value<int64_t>()->default_value(0), "training steps instead of epochs (0: from --epochs)")
+      ("batch-size", po::value<int>(), "examples per step (default: the preset's)")
+      ("lr", po::value<double>(), "peak learning rate, AdamW (default: the preset's)")
+      ("random-subnets", po::value<int>(), "random subnets per step besides the largest and smallest")
+      ("sandwich-start", po::value<double>(), mlm ? "fraction of steps the largest subnet pretrains alone (default 0)"
+                                                  : "fraction of steps the largest subnet trains alone before the "
+                                                    "sandwich rule starts (default: the preset's)")
+      ("dropout", po::value<double>()->default_value(0.1), "dropout while training")
+      ("no-bf16", po::bool_switch(), "train in fp32 even where the CPU has native bf16")
+      ("seed", po::value<uint64_t>()->default_value(0), "random seed")
+      ("checkpoint-every", po::value<int64_t>()->default_value(500), "steps per checkpoint")
+      ("out", po::value<std::string>(), mlm ? "checkpoint path (default: <workdir>/pretrained.pt)"
+                                            : "checkpoint path (default: <workdir>/supernet.pt)")
+      ("eval-limit", po::value<size_t>()->default_value(0), "validation examples for the report (0: all)")
+      ("threads", po::value<int>()->default_value(0), "threads (0: all cores)")
+      ("json", po::bool_switch(), "machine-readable report");
+  if (mlm) {
+    desc.add_options()("unlabeled", po::value<std::vector<std::string>>()->multitoken(),
+                       "files of unlabeled texts, one a line, pretrained on besides the training split's texts");
+  } else {
+    desc.add_options()
+        ("reorder", po::value<bool>(), "importance reorder of heads and neurons when the sandwich rule starts "
+         "(default: the preset's)")
+        ("init", po::value<std::string>(), "start from a pretrained supernet (qtnas pretrain) of this task")
+        ("teacher", po::value<std::string>(), "distill every subnet from this frozen supernet's largest subnet "
+         "(e.g. one trained with --fixed-arch largest) instead of from the largest subnet in training")
+        ("fixed-arch", po::value<std::string>(), "train only this arch, alone (a standalone baseline)")
+        ("no-baseline", po::bool_switch(), "skip the TF-IDF SVM baseline beside the report's accuracies");
+  }
+  add_distributed_options(desc);
 }
 
 }  // namespace
 
 Command train_command() {
   return {"train", "train the weight-sharing supernet (resumes an interrupted run)",
-          [](po::options_description& desc) {
-            add_task_options(desc);
-            add_dims_options(desc);
-            add_space_options(desc);
-            const TrainConfig d;
-            desc.add_options()
-                ("preset", po::value<std::string>()->default_value("default"),
-                 "default (the full budget, <= 30 min on 2 cores) or quick (the demo's)")
-                ("steps", po::value<int64_t>()->default_value(0), "training steps (0: the preset's)")
-                ("batch-size", po::value<int>()->default_value(d.batch_size), "examples per step")
-                ("lr", po::value<double>()->default_value(d.lr), "peak learning rate (AdamW)")
-                ("random-subnets", po::value<int>()->default_value(d.random_subnets),
-                 "random subnets per step besides the largest and smallest")
-                ("reorder-fraction", po::value<double>()->default_value(d.reorder_fraction),
-                 "fraction of steps on the largest subnet before the importance reorder (0: none)")
-                ("dropout", po::value<double>()->default_value(0.1), "dropout while training")
-                ("no-bf16", po::bool_switch(), "train in fp32 even where the CPU has native bf16")
-                ("seed", po::value<uint64_t>()->default_value(d.seed), "random seed")
-                ("checkpoint-every", po::value<int64_t>()->default_value(d.checkpoint_every), "steps per checkpoint")
-                ("fixed-arch", po::value<std::string>(), "train only this arch, alone (a standalone baseline)")
-                ("out", po::value<std::string>(), "checkpoint path (default: <workdir>/supernet.pt)")
-                ("eval-limit", po::value<size_t>()->default_value(0), "validation examples for the report (0: all)")
-                ("threads", po::value<int>()->default_value(0), "LibTorch threads (0: all cores)")
-                ("json", po::bool_switch(), "machine-readable report");
-            add_distributed_options(desc);
-          },
-          run_train, /*positional=*/""};
+          [](po::options_description& desc) { add_training_options(desc, Objective::Classify); },
+          [](const po::variables_map& vm) { return run_training(vm, Objective::Classify); }, /*positional=*/""};
+}
+
+Command pretrain_command() {
+  return {"pretrain", "pretrain the supernet on the task's own texts, masked tokens (resumes; for train --init)",
+          [](po::options_description& desc) { add_training_options(desc, Objective::MaskedLm); },
+          [](const po::variables_map& vm) { return run_training(vm, Objective::MaskedLm); }, /*positional=*/""};
 }
 
 }  // namespace qtnas::cli

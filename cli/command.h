@@ -26,6 +26,7 @@ const std::vector<Command>& commands();
 // Subcommands (one file each in cli/).
 Command data_command();
 Command arch_command();
+Command pretrain_command();
 Command train_command();
 Command eval_command();
 Command profile_command();

@@ -2,12 +2,14 @@
 
 #include <torch/torch.h>
 
+#include <charconv>
 #include <chrono>
 #include <filesystem>
 #include <iostream>
 #include <thread>
 
 #include "data/labeled_files.h"
+#include "data/stats.h"
 #include "data/wordnet.h"
 #include "space/error.h"
 #include "space/hash.h"
@@ -34,10 +36,21 @@ void add_dims_options(po::options_description& desc) {
   const SpaceConfig d;
   desc.add_options()
       ("vocab-size", po::value<int>()->default_value(d.vocab_size), "tokenizer vocabulary size")
-      ("seq-len", po::value<int>()->default_value(d.max_seq_len), "tokens per example, [CLS] included");
+      ("seq-len", po::value<std::string>()->default_value("auto"),
+       "tokens per example, [CLS] included; auto: the length that covers 95% of the training texts");
 }
 
-SpaceConfig space_config_from(const po::variables_map& vm, int num_classes) {
+int seq_len_from(const po::variables_map& vm, const TaskContext* task) {
+  const std::string text = vm["seq-len"].as<std::string>();
+  if (text == "auto") return task ? covering_seq_len(task->data.train, task->tokenizer) : SpaceConfig{}.max_seq_len;
+  int value = 0;
+  const auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), value);
+  QTNAS_CHECK(ec == std::errc() && end == text.data() + text.size() && value >= 2,
+              "--seq-len must be 'auto' or an integer of at least 2, got '{}'", text);
+  return value;
+}
+
+SpaceConfig space_config_from(const po::variables_map& vm, int num_classes, int seq_len) {
   SpaceConfig c;
   c.layers = vm["layers"].as<int>();
   c.hidden = vm["hidden"].as<int>();
@@ -49,7 +62,7 @@ SpaceConfig space_config_from(const po::variables_map& vm, int num_classes) {
   c.min_active_layers = vm["min-active-layers"].as<int>();
   c.skip_probability = vm["skip-probability"].as<double>();
   c.vocab_size = vm["vocab-size"].as<int>();
-  c.max_seq_len = vm["seq-len"].as<int>();
+  c.max_seq_len = seq_len;
   c.num_classes = num_classes;
   validate(c);
   return c;

@@ -18,8 +18,12 @@ namespace qtnas::cli {
 void add_space_options(po::options_description& desc);
 // --vocab-size --seq-len: the tokenizer's vocabulary and the model's sequence length.
 void add_dims_options(po::options_description& desc);
+struct TaskContext;
+// --seq-len: a number, or "auto" (data/stats.h covering_seq_len of the task's training texts; without a task,
+// the default space's length). Throws qtnas::Error on anything else.
+int seq_len_from(const po::variables_map& vm, const TaskContext* task);
 // Builds the space from those options; num_classes comes from the task or from --num-classes.
-SpaceConfig space_config_from(const po::variables_map& vm, int num_classes);
+SpaceConfig space_config_from(const po::variables_map& vm, int num_classes, int seq_len);
 
 // --task wordnet|tsv|jsonl --wordnet-dir --data | --train --val --test, --workdir.
 void add_task_options(po::options_description& desc);
