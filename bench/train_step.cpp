@@ -1,6 +1,9 @@
-// Benchmark: the supernet's training step (largest subnet, forward + backward + AdamW) in fp32 and under bf16
-// autocast, interleaved, medians of repetitions. Prints the fp32/bf16 time ratio and examples per second.
-//   build/bench/bench_train_step [--batch 64] [--seq 64] [--reps 3] [--threads 2] [--json]
+// Benchmark: a whole training step of the recipe (the sandwich rule: the largest subnet on the labels, the
+// smallest and one random subnet distilled from it; AdamW) and a step of the largest subnet alone, in fp32 and
+// under bf16 autocast, interleaved, medians of repetitions. Prints examples per second and the fp32/bf16 ratio.
+// bf16 rows run only where the CPU has native bf16 (elsewhere the trainer would not use it).
+// --omp N --blas N replace the trainer's thread layout (supernet/machine.h) to compare others.
+//   build/bench/bench_train_step [--batch 32] [--seq 24] [--reps 5] [--threads 2] [--omp N --blas N] [--json]
 #include <torch/torch.h>
 
 #include <algorithm>
@@ -11,9 +14,8 @@
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
 
-#include "supernet/autocast.h"
 #include "supernet/machine.h"
-#include "supernet/supernet.h"
+#include "supernet/trainer.h"
 
 using namespace qtnas;
 
@@ -24,22 +26,16 @@ double median(std::vector<double> v) {
   return v.size() % 2 ? v[v.size() / 2] : 0.5 * (v[v.size() / 2 - 1] + v[v.size() / 2]);
 }
 
-double step_seconds(Supernet& net, torch::optim::AdamW& opt, const torch::Tensor& ids, const torch::Tensor& pad,
-                    const torch::Tensor& labels, const Arch& arch, bool bf16) {
+double seconds_of(Trainer& trainer, const Batch& batch) {
   const auto start = std::chrono::steady_clock::now();
-  {
-    CpuAutocast autocast(bf16);
-    torch::nn::functional::cross_entropy(net->forward(ids, pad, arch).to(torch::kFloat), labels).backward();
-  }
-  opt.step();
-  opt.zero_grad();
+  trainer.step_on(batch);
   return std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
 }
 
 }  // namespace
 
 int main(int argc, char** argv) {
-  int batch = 64, seq = 64, reps = 3, threads = 2;
+  int batch = 32, seq = 24, reps = 5, threads = 2, omp = 0, blas = 0;
   bool json = false;
   for (int i = 1; i < argc; ++i) {
     auto next = [&] { return i + 1 < argc ? std::atoi(argv[++i]) : 0; };
@@ -47,46 +43,69 @@ int main(int argc, char** argv) {
     else if (!std::strcmp(argv[i], "--seq")) seq = next();
     else if (!std::strcmp(argv[i], "--reps")) reps = next();
     else if (!std::strcmp(argv[i], "--threads")) threads = next();
+    else if (!std::strcmp(argv[i], "--omp")) omp = next();
+    else if (!std::strcmp(argv[i], "--blas")) blas = next();
     else if (!std::strcmp(argv[i], "--json")) json = true;
     else {
-      std::cerr << "usage: bench_train_step [--batch N] [--seq N] [--reps N] [--threads N] [--json]\n";
+      std::cerr << "usage: bench_train_step [--batch N] [--seq N] [--reps N] [--threads N] [--omp N --blas N] "
+                   "[--json]\n";
       return 2;
     }
   }
-  at::set_num_threads(threads);
-  torch::manual_seed(0);
+  keep_freed_memory_for_reuse();  // as the qtnas executable does
+  configure_training_threads(threads);
+  if (omp > 0) at::set_num_threads(omp);
+  if (blas > 0) set_openblas_threads(blas);
   SpaceConfig space;  // the default space: 6 layers, hidden 256, 4 heads, FFN 1024
   space.max_seq_len = std::max(space.max_seq_len, seq);
-  Supernet net(space, 0.1);
-  net->train();
-  torch::optim::AdamW opt(net->parameters(), torch::optim::AdamWOptions(1e-4));
-  const torch::Tensor ids = torch::randint(4, space.vocab_size, {batch, seq}, torch::kLong);
-  const torch::Tensor pad = torch::zeros({batch, seq}, torch::kBool);
-  const torch::Tensor labels = torch::randint(0, space.num_classes, {batch}, torch::kLong);
-  const Arch arch = net->space().largest();
+  Batch b;
+  b.ids = torch::randint(4, space.vocab_size, {batch, seq}, torch::kLong);
+  b.ids.select(1, 0).fill_(2);
+  b.pad = torch::zeros({batch, seq}, torch::kBool);
+  b.labels = torch::randint(0, space.num_classes, {batch}, torch::kLong);
 
-  step_seconds(net, opt, ids, pad, labels, arch, false);  // warm-up: allocations, kernel selection
-  step_seconds(net, opt, ids, pad, labels, arch, true);
-  std::vector<double> fp32, bf16;
-  for (int r = 0; r < reps; ++r) {  // interleaved, so that machine noise hits both alike
-    fp32.push_back(step_seconds(net, opt, ids, pad, labels, arch, false));
-    bf16.push_back(step_seconds(net, opt, ids, pad, labels, arch, true));
+  // Rows: (name, bf16, largest alone). A trainer per row, all from the same initial weights.
+  struct Row {
+    std::string name;
+    bool bf16, alone;
+    std::unique_ptr<Trainer> trainer;
+    std::vector<double> seconds;
+  };
+  std::vector<Row> rows;
+  for (bool bf16 : {false, true}) {
+    if (bf16 && !cpu_has_fast_bf16()) continue;
+    for (bool alone : {false, true}) {
+      TrainConfig config;
+      config.steps = 1000000;
+      config.batch_size = batch;
+      config.bf16_autocast = bf16;
+      config.sandwich_start = alone ? 0.999 : 0;
+      config.reorder = false;
+      torch::manual_seed(0);
+      rows.push_back({fmt::format("{} {}", bf16 ? "bf16" : "fp32", alone ? "largest alone" : "sandwich step"), bf16,
+                      alone, std::make_unique<Trainer>(Supernet(space, 0.1), config, CheckpointMeta{space}), {}});
+    }
   }
-  const double f = median(fp32), b = median(bf16);
-  const nlohmann::json out = {
-      {"cpu", cpu_model_name()},   {"native_bf16", cpu_has_fast_bf16()}, {"threads", threads},
-      {"batch", batch},            {"seq", seq},                         {"reps", reps},
-      {"fp32_step_s", f},          {"bf16_step_s", b},                   {"fp32_over_bf16", f / b},
-      {"fp32_min_max_s", {*std::min_element(fp32.begin(), fp32.end()), *std::max_element(fp32.begin(), fp32.end())}},
-      {"bf16_min_max_s", {*std::min_element(bf16.begin(), bf16.end()), *std::max_element(bf16.begin(), bf16.end())}},
-      {"fp32_examples_per_s", batch / f}, {"bf16_examples_per_s", batch / b}};
-  if (json) {
-    std::cout << out.dump(2) << "\n";
-  } else {
-    std::cout << fmt::format(
-        "training step, largest subnet, batch {} x {} tokens, {} threads, {} (native bf16: {})\n"
-        "  fp32 {:.3f} s ({:.1f} examples/s)\n  bf16 autocast {:.3f} s ({:.1f} examples/s)\n  fp32/bf16 = {:.2f}\n",
-        batch, seq, threads, cpu_model_name(), cpu_has_fast_bf16() ? "yes" : "no", f, batch / f, b, batch / b, f / b);
+  for (auto& r : rows) seconds_of(*r.trainer, b);  // warm-up: allocations, kernel selection
+  for (int rep = 0; rep < reps; ++rep) {  // interleaved, so that machine noise hits all alike
+    for (auto& r : rows) r.seconds.push_back(seconds_of(*r.trainer, b));
   }
+  nlohmann::json out = {{"cpu", cpu_model_name()}, {"bf16", bf16_support()}, {"threads", threads},
+                        {"omp_threads", at::get_num_threads()},
+                        {"batch", batch},          {"seq", seq},              {"reps", reps}};
+  std::string text = fmt::format("training step, batch {} x {} tokens, {} cores ({} OpenMP), {} (bf16 {})\n", batch,
+                                 seq, threads, at::get_num_threads(), cpu_model_name(), bf16_support());
+  for (const auto& r : rows) {
+    const double s = median(r.seconds);
+    const std::string key = fmt::format("{}_{}", r.bf16 ? "bf16" : "fp32", r.alone ? "largest" : "sandwich");
+    out[key + "_step_s"] = s;
+    out[key + "_examples_per_s"] = batch / s;
+    text += fmt::format("  {:<24} {:.3f} s  {:7.1f} examples/s\n", r.name, s, batch / s);
+  }
+  if (out.contains("bf16_sandwich_step_s")) {
+    out["fp32_over_bf16"] = out["fp32_sandwich_step_s"].get<double>() / out["bf16_sandwich_step_s"].get<double>();
+    text += fmt::format("  fp32/bf16 (sandwich) = {:.2f}\n", out["fp32_over_bf16"].get<double>());
+  }
+  std::cout << (json ? out.dump(2) + "\n" : text);
   return 0;
 }
