@@ -46,8 +46,8 @@ std::string train_args(const fs::path& out, int batch, bool reorder = true, doub
   return fmt::format(
       "train {} --workdir {} --layers 2 --hidden 32 --heads 2 --head-dim 16 --ffn-choices 0,32,64 "
       "--sparsity-choices 0,0.5 --precisions fp32,int8 --vocab-size 60 --seq-len 16 --steps 6 --batch-size {} "
-      "--reorder-fraction {} --dropout 0 --seed 3 --threads 1 --eval-limit 50 --lr {} --out {}",
-      artifacts().task, (dir() / "work").string(), batch, reorder ? 0.34 : 0.0, lr, out.string());
+      "--sandwich-start {} --reorder {} --dropout 0 --seed 3 --threads 1 --eval-limit 50 --lr {} --out {}",
+      artifacts().task, (dir() / "work").string(), batch, reorder ? 0.34 : 0.0, reorder, lr, out.string());
 }
 
 using Parameters = std::vector<std::pair<std::string, torch::Tensor>>;

@@ -227,7 +227,7 @@ TEST(Trainer, ResumeGivesTheSameWeightsAsAnUninterruptedRun) {
   TrainConfig config;
   config.steps = 12;
   config.batch_size = 16;
-  config.reorder_fraction = 0.25;  // reorder at step 3, before the interruption at step 6
+  config.sandwich_start = 0.25;  // reorder at step 3, before the interruption at step 6
   config.checkpoint_every = 6;
   config.seed = 9;
 
@@ -278,7 +278,7 @@ TEST(Trainer, FineTuningTrainsTheFixedArchFromAFrozenTeacher) {
   TrainConfig config;
   config.steps = 40;
   config.lr = 3e-3;
-  config.reorder_fraction = 0;
+  config.sandwich_start = 0;
   config.checkpoint_every = 1000;
   config.fixed_arch = to_string(student);
   config.teacher_arch = to_string(start.net->space().largest());
