@@ -1,54 +1,28 @@
 // Tests of the `qtnas` executable as a user runs it: exit codes, one-line errors, --json, config files.
 #include <gtest/gtest.h>
-#include <sys/wait.h>
 
-#include <cstdlib>
 #include <filesystem>
 #include <fstream>
 #include <sstream>
+#include <vector>
 
 #include <nlohmann/json.hpp>
 
-#include "tests/files.h"
+#include "tests/cli_run.h"
 
 namespace fs = std::filesystem;
 
 namespace {
 
-struct Result {
-  int code = -1;
-  std::string out, err;
-};
-
-using qtnas::testing::read_file;
+using Result = qtnas::testing::CliResult;
 
 class Cli : public ::testing::Test {
  protected:
-  void SetUp() override {
-    dir_ = fs::temp_directory_path() /
-           ("qtnas_cli_" + std::string(::testing::UnitTest::GetInstance()->current_test_info()->name()));
-    fs::remove_all(dir_);
-    fs::create_directories(dir_);
-  }
-  void TearDown() override { fs::remove_all(dir_); }
-
-  Result run(const std::string& args) {
-    const fs::path out = dir_ / "stdout", err = dir_ / "stderr";
-    const std::string cmd = std::string(QTNAS_BIN) + " " + args + " >" + out.string() + " 2>" + err.string();
-    const int status = std::system(cmd.c_str());
-    Result r;
-    r.code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-    r.out = read_file(out);
-    r.err = read_file(err);
-    return r;
-  }
+  Result run(const std::string& args) { return qtnas::testing::run_qtnas(dir_, args); }
 
   // Bad input: exit code 2 and exactly one line on stderr that contains `needle`.
   void expect_bad_input(const std::string& args, const std::string& needle) {
-    const Result r = run(args);
-    EXPECT_EQ(r.code, 2) << args << "\n" << r.err;
-    EXPECT_EQ(std::count(r.err.begin(), r.err.end(), '\n'), 1) << args << "\n" << r.err;
-    EXPECT_NE(r.err.find(needle), std::string::npos) << args << "\n" << r.err;
+    qtnas::testing::expect_bad_input(run(args), {needle}, args);
   }
 
   fs::path write(const std::string& name, const std::string& text) {
@@ -56,7 +30,7 @@ class Cli : public ::testing::Test {
     return dir_ / name;
   }
 
-  fs::path dir_;
+  const fs::path dir_ = qtnas::testing::scratch_dir("qtnas_cli_test");
 };
 
 TEST_F(Cli, HelpOnCommandAndSubcommands) {

@@ -2,13 +2,10 @@
 // SentencePiece tokenizer (save/load, reuse, refusal) and the dataset statistics.
 #include <gtest/gtest.h>
 
-#include <unistd.h>
-
 #include <algorithm>
 #include <atomic>
 #include <filesystem>
 #include <fstream>
-#include <functional>
 #include <map>
 #include <set>
 #include <thread>
@@ -19,46 +16,27 @@
 #include "data/tokenizer.h"
 #include "data/wordnet.h"
 #include "space/error.h"
+#include "tests/expect_error.h"
+#include "tests/files.h"
 
 namespace fs = std::filesystem;
 using namespace qtnas;
 
 namespace {
 
-// Every test gets a fresh temporary directory, removed afterwards.
+using qtnas::testing::expect_error;
+
+// Every test gets a fresh scratch folder.
 class DataTest : public ::testing::Test {
  protected:
-  void SetUp() override {
-    const auto* info = ::testing::UnitTest::GetInstance()->current_test_info();
-    dir_ = fs::temp_directory_path() /
-           (std::string("qtnas_data_test_") + info->test_suite_name() + "_" + info->name() + "_" +
-            std::to_string(::getpid()));
-    fs::remove_all(dir_);
-    fs::create_directories(dir_);
-  }
-  void TearDown() override { fs::remove_all(dir_); }
-
   std::string path(const std::string& name) const { return (dir_ / name).string(); }
   std::string write(const std::string& name, const std::string& content) const {
     std::ofstream(path(name), std::ios::binary) << content;
     return path(name);
   }
 
-  fs::path dir_;
+  const fs::path dir_ = qtnas::testing::scratch_dir("qtnas_data_test");
 };
-
-// Runs fn, expects a qtnas::Error whose one-line message contains every part.
-void expect_error(const std::function<void()>& fn, const std::vector<std::string>& parts) {
-  try {
-    fn();
-  } catch (const Error& e) {
-    const std::string msg = e.what();
-    EXPECT_EQ(msg.find('\n'), std::string::npos) << msg;
-    for (const auto& part : parts) EXPECT_NE(msg.find(part), std::string::npos) << "'" << part << "' not in: " << msg;
-    return;
-  }
-  ADD_FAILURE() << "no qtnas::Error thrown";
-}
 
 // A deterministic corpus of simple sentences (no randomness from the platform).
 std::vector<std::string> make_corpus(int n, uint32_t seed) {

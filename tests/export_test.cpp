@@ -9,6 +9,7 @@
 #include "export/subnet_module.h"
 #include "supernet/evaluate.h"
 #include "supernet/trainer.h"
+#include "tests/files.h"
 #include "tests/fixtures.h"
 
 using namespace qtnas;
@@ -26,7 +27,7 @@ Supernet trained_net() {
     config.lr = 3e-3;
     config.checkpoint_every = 1000;
     Trainer trainer(Supernet(space, 0.0), config, {space, 0.0, {"a", "b", "c"}, "", {}});
-    const auto path = std::filesystem::temp_directory_path() / "qtnas_export_test_train.pt";
+    const auto path = scratch_dir("qtnas_export_test") / "train.pt";
     trainer.run(synthetic_split(512, 2), synthetic_split(64, 3), path.string());
     return trainer.net();
   }();
@@ -126,7 +127,7 @@ TEST(Export, SparseWeightsAreSavedCompressedAndExpandedWhenLoaded) {
   const Batch batch = make_batch(data, eval_batches(data, 16)[0]);
   auto saved_size = [&](const std::string& text) {
     torch::jit::Module module = build_subnet_module(net, parse_arch(text));
-    const auto path = std::filesystem::temp_directory_path() / "qtnas_export_test.pt";
+    const auto path = scratch_dir("qtnas_export_test") / "module.pt";
     module.save(path.string());
     torch::jit::Module loaded = torch::jit::load(path.string());
     torch::InferenceMode inference;

@@ -25,6 +25,7 @@
 #include "space/hash.h"
 #include "supernet/checkpoint.h"
 #include "tests/cli_run.h"
+#include "tests/tiny_artifacts.h"
 
 namespace fs = std::filesystem;
 using namespace qtnas;
@@ -34,7 +35,7 @@ namespace {
 using Result = qtnas::testing::CliResult;
 using qtnas::testing::read_file;
 
-const fs::path& dir() { return qtnas::testing::scratch_dir("qtnas_search_cli_test"); }
+fs::path dir() { return qtnas::testing::scratch_dir("qtnas_search_cli_test"); }
 Result run(const std::string& args) { return qtnas::testing::run_qtnas(dir(), args); }
 pid_t spawn(const std::string& args) { return qtnas::testing::spawn_qtnas(args); }
 
