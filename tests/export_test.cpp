@@ -8,7 +8,6 @@
 
 #include "export/subnet_module.h"
 #include "supernet/evaluate.h"
-#include "supernet/trainer.h"
 #include "tests/files.h"
 #include "tests/fixtures.h"
 
@@ -19,18 +18,7 @@ namespace {
 
 // A supernet trained briefly, shared by the tests of this file.
 Supernet trained_net() {
-  static Supernet net = [] {
-    torch::manual_seed(1);
-    const SpaceConfig space = tiny_space(2, {0, 50, 75});
-    TrainConfig config;
-    config.steps = 80;
-    config.lr = 3e-3;
-    config.checkpoint_every = 1000;
-    Trainer trainer(Supernet(space, 0.0), config, {space, 0.0, {"a", "b", "c"}, "", {}});
-    const auto path = scratch_dir("qtnas_export_test") / "train.pt";
-    trainer.run(synthetic_split(512, 2), synthetic_split(64, 3), path.string());
-    return trainer.net();
-  }();
+  static Supernet net = briefly_trained_net(scratch_dir("qtnas_export_test") / "train.pt");
   return net;
 }
 
