@@ -3,6 +3,7 @@
 
 #include <filesystem>
 #include <fstream>
+#include <map>
 #include <sstream>
 #include <vector>
 
@@ -33,18 +34,42 @@ class Cli : public ::testing::Test {
   const fs::path dir_ = qtnas::testing::scratch_dir("qtnas_cli_test");
 };
 
-TEST_F(Cli, HelpOnCommandAndSubcommands) {
-  Result r = run("--help");
-  EXPECT_EQ(r.code, 0);
-  EXPECT_NE(r.out.find("data"), std::string::npos);
-  EXPECT_NE(r.out.find("arch"), std::string::npos);
-  r = run("arch --help");
-  EXPECT_EQ(r.code, 0);
-  EXPECT_NE(r.out.find("--sparsity-choices"), std::string::npos);
-  r = run("data --help");
-  EXPECT_EQ(r.code, 0);
-  EXPECT_NE(r.out.find("--task"), std::string::npos);
-  EXPECT_EQ(run("").code, 2);
+TEST_F(Cli, HelpListsEverySubcommandWithItsSummaryAndEachHasItsOwnHelp) {
+  const Result r = run("--help");
+  ASSERT_EQ(r.code, 0) << r.err;
+  // The banner alone names some subcommands ("search" holds "arch"): read the list under "subcommands:", one
+  // "  <name>  <summary>" line each, in the order of the data flow.
+  const size_t list = r.out.find("subcommands:\n");
+  ASSERT_NE(list, std::string::npos) << r.out;
+  std::istringstream lines(r.out.substr(list + std::string("subcommands:\n").size()));
+  std::vector<std::string> listed;
+  for (std::string line; std::getline(lines, line) && !line.empty();) {
+    std::istringstream fields(line);
+    std::string name, summary;
+    fields >> name;
+    std::getline(fields >> std::ws, summary);
+    EXPECT_EQ(line.rfind("  " + name + " ", 0), 0u) << "not a subcommand line: '" << line << "'";
+    EXPECT_GE(summary.size(), 20u) << name << " has no summary: '" << line << "'";
+    listed.push_back(name);
+  }
+  const std::vector<std::string> expected = {"data",   "arch",  "train", "eval",  "profile", "search",  "resume",
+                                             "worker", "score", "front", "plot",  "export",  "predict"};
+  EXPECT_EQ(listed, expected) << r.out;
+  // Each subcommand's own help lists its options.
+  std::map<std::string, std::string> helps;
+  for (const std::string& name : expected) {
+    const Result help = run(name + " --help");
+    EXPECT_EQ(help.code, 0) << name << ": " << help.err;
+    EXPECT_NE(help.out.find("qtnas " + name + " options"), std::string::npos) << help.out;
+    EXPECT_NE(help.out.find("--dump-config"), std::string::npos) << help.out;
+    helps[name] = help.out;
+  }
+  EXPECT_NE(helps["arch"].find("--sparsity-choices"), std::string::npos);
+  EXPECT_NE(helps["data"].find("--task"), std::string::npos);
+  // No subcommand: the same usage, on stderr, as bad input.
+  const Result none = run("");
+  EXPECT_EQ(none.code, 2);
+  EXPECT_NE(none.err.find("  predict "), std::string::npos) << none.err;
 }
 
 TEST_F(Cli, BadInputGivesOneLineAndCodeTwo) {
