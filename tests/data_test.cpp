@@ -25,6 +25,7 @@ using namespace qtnas;
 namespace {
 
 using qtnas::testing::expect_error;
+using qtnas::testing::read_file;
 
 // Every test gets a fresh scratch folder.
 class DataTest : public ::testing::Test {
@@ -390,6 +391,11 @@ TEST_F(DataTest, TokenizerTrainOrLoad) {
   expect_error([&] { Tokenizer::train_or_load(corpus, 150, model); }, {refusal});
   EXPECT_EQ(fs::last_write_time(model), before);  // nothing was overwritten
 
+  // A fingerprint file cut short is named as not JSON, like every JSON file qtnas reads.
+  const std::string sidecar = read_file(model + ".json");
+  write("spm.model.json", sidecar.substr(0, sidecar.size() / 2));
+  expect_error([&] { Tokenizer::train_or_load(corpus, 200, model); },
+               {"tokenizer fingerprint file '" + model + ".json': not valid JSON"});
   fs::remove(model + ".json");
   expect_error([&] { Tokenizer::train_or_load(corpus, 200, model); }, {model, "fingerprint"});
 }

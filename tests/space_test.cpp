@@ -1,13 +1,17 @@
-// Tests of space/: arch text round trip, ids, validation messages, sampling operators, sizes, Rng state.
+// Tests of space/: arch text round trip, ids, validation messages, sampling operators, sizes, Rng state, and the
+// one message for JSON that is not JSON.
 #include <gtest/gtest.h>
 
+#include <fstream>
 #include <set>
 
 #include "space/arch.h"
 #include "space/error.h"
 #include "space/hash.h"
+#include "space/json_text.h"
 #include "space/search_space.h"
 #include "tests/expect_error.h"
+#include "tests/files.h"
 
 using namespace qtnas;
 
@@ -198,4 +202,25 @@ TEST(Rng, StateRoundTripResumesTheSameStream) {
   }
   expect_error([&] { b.set_state("1 2 3"); }, {"bad random generator state"});
   expect_error([&] { b.set_state("0 0 0 0"); }, {"all zero"});
+}
+
+TEST(JsonText, TextThatIsNotJsonIsRefusedOnOneLineNamingWhereItCameFrom) {
+  EXPECT_EQ(parse_json_text(R"({"a": [1, 2]})", "x"), (nlohmann::json{{"a", {1, 2}}}));
+  for (const char* bad : {R"({"a": [1, 2)", "", "{\"a\":\n\n 1,}", "nul", "{} trailing"}) {
+    expect_error([&] { parse_json_text(bad, "latency model 'm.json'"); },
+                 {"latency model 'm.json': not valid JSON: parse error at line "});
+  }
+}
+
+TEST(JsonText, FileIsReadOrRefusedNamingIt) {
+  const auto dir = qtnas::testing::scratch_dir("qtnas_space_test");
+  const std::string good = (dir / "good.json").string(), cut = (dir / "cut.json").string();
+  std::ofstream(good) << R"({"fingerprint": "f00d"})";
+  std::ofstream(cut) << R"({"fingerprint": "f0)";
+  EXPECT_EQ(parse_json_file(good, "fingerprint file").at("fingerprint"), "f00d");
+  expect_error([&] { parse_json_file(cut, "fingerprint file"); },
+               {"fingerprint file '" + cut + "': not valid JSON: parse error at line 1, column "});
+  expect_error([&] { parse_json_file((dir / "none.json").string(), "latency model"); },
+               {"cannot open latency model '", "none.json': No such file or directory"});
+  expect_error([&] { parse_json_file(dir.string(), "latency model"); }, {"'" + dir.string() + "': Is a directory"});
 }

@@ -336,4 +336,12 @@ TEST(Checkpoint, BadFilesAreRefusedClearly) {
   }
   expect_error([&] { load_checkpoint(newer); }, {"newer.pt", "version 99"});
 
+  // Metadata cut short: named as not JSON, like every JSON qtnas reads.
+  const std::string cut = temp_path("cut_meta.pt").string();
+  {
+    torch::serialize::OutputArchive archive;
+    archive.write("qtnas_meta", c10::IValue(std::string(R"({"format": "qtnas-supernet", "vers)")));
+    archive.save_to(cut);
+  }
+  expect_error([&] { load_checkpoint(cut); }, {"the qtnas_meta of checkpoint '" + cut + "': not valid JSON"});
 }
