@@ -4,7 +4,6 @@
 #include <atomic>
 #include <chrono>
 #include <cstring>
-#include <fstream>
 #include <iostream>
 #include <thread>
 
@@ -12,6 +11,7 @@
 
 #include "latency_models/latency_model.h"
 #include "space/error.h"
+#include "space/json_text.h"
 
 using namespace qtnas;
 
@@ -65,9 +65,8 @@ int main(int argc, char** argv) {
     if (path.empty()) {
       model = std::make_unique<AdditiveLatencyModel>(synthetic_model(SearchSpace(SpaceConfig{})));
     } else {
-      std::ifstream in(path);
-      QTNAS_CHECK(in.good(), "cannot open latency model '{}'", path);
-      model = std::make_unique<AdditiveLatencyModel>(AdditiveLatencyModel::from_json(nlohmann::json::parse(in)));
+      model = std::make_unique<AdditiveLatencyModel>(
+          AdditiveLatencyModel::from_json(parse_json_file(path, "latency model")));
     }
     const SearchSpace space(model->space());
     Rng rng(7);

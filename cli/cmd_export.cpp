@@ -19,6 +19,7 @@
 #include "latency_models/profiler.h"
 #include "runs/run_store.h"
 #include "space/error.h"
+#include "space/json_text.h"
 #include "supernet/evaluate.h"
 #include "supernet/machine.h"
 #include "supernet/trainer.h"
@@ -80,7 +81,8 @@ ExportSource from_run(const po::variables_map& vm) {
               "supernet '{}' changed since the run; its candidates' weights are gone", info.supernet_path);
   std::ifstream model_file(info.predictor_path);
   QTNAS_CHECK(model_file, "latency model '{}' of the run is gone", info.predictor_path);
-  const AdditiveLatencyModel model = AdditiveLatencyModel::from_json(nlohmann::json::parse(model_file));
+  const AdditiveLatencyModel model =
+      AdditiveLatencyModel::from_json(parse_json_file(info.predictor_path, "latency model"));
   const Environment env = model.environment();
   return {load_supernet_task(info.supernet_path, info.config.at("task")),
           info.supernet_path,

@@ -3,7 +3,6 @@
 #include <torch/torch.h>
 
 #include <filesystem>
-#include <fstream>
 #include <iostream>
 #include <optional>
 
@@ -16,6 +15,7 @@
 #include "latency_models/measurement_store.h"
 #include "runs/search_run.h"
 #include "space/error.h"
+#include "space/json_text.h"
 #include "supernet/machine.h"
 
 namespace qtnas::cli {
@@ -23,8 +23,7 @@ namespace {
 
 // The latency database the model was profiled from (recorded in the model by `qtnas profile`), for refits.
 std::string latency_db_of(const std::string& model_path) {
-  std::ifstream in(model_path);
-  const nlohmann::json j = nlohmann::json::parse(in, nullptr, false);
+  const nlohmann::json j = parse_json_file(model_path, "latency model");
   return j.is_object() ? j.value("db", std::string()) : std::string();
 }
 

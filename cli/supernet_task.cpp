@@ -7,6 +7,7 @@
 #include "cli/common_options.h"
 #include "space/error.h"
 #include "space/hash.h"
+#include "space/json_text.h"
 
 namespace qtnas::cli {
 
@@ -47,11 +48,7 @@ Arch arch_option(const SearchSpace& space, const std::string& text) {
 }
 
 AdditiveLatencyModel load_latency_model(const std::string& path) {
-  std::ifstream in(path);
-  QTNAS_CHECK(in, "latency model '{}' does not exist", path);
-  const nlohmann::json j = nlohmann::json::parse(in, nullptr, /*allow_exceptions=*/false);
-  QTNAS_CHECK(!j.is_discarded(), "latency model '{}' is not JSON (truncated?)", path);
-  return AdditiveLatencyModel::from_json(j);
+  return AdditiveLatencyModel::from_json(parse_json_file(path, "latency model"));
 }
 
 AdditiveLatencyModel load_latency_model(const std::string& path, const SearchSpace& space,

@@ -8,6 +8,7 @@
 #include <nlohmann/json.hpp>
 
 #include "space/error.h"
+#include "space/json_text.h"
 
 namespace qtnas {
 namespace {
@@ -97,16 +98,7 @@ std::vector<RawExample> read_tsv(const std::string& path) {
 std::vector<RawExample> read_jsonl(const std::string& path) {
   std::vector<RawExample> examples;
   for (const auto& [line_no, line] : read_lines(path)) {
-    nlohmann::json obj;
-    try {
-      obj = nlohmann::json::parse(line);
-    } catch (const nlohmann::json::parse_error& e) {
-      // Drop nlohmann's "[json.exception.parse_error.101] " tag: the reader wants the position and cause.
-      std::string what = e.what();
-      if (const size_t tag_end = what.find("] "); what.rfind("[json.exception", 0) == 0 && tag_end != std::string::npos)
-        what.erase(0, tag_end + 2);
-      QTNAS_FAIL("{}:{}: not valid JSON: {}", path, line_no, what);
-    }
+    const nlohmann::json obj = parse_json_text(line, fmt::format("{}:{}", path, line_no));
     QTNAS_CHECK(obj.is_object(), "{}:{}: expected a JSON object {{\"text\": ..., \"label\": ...}}, found {}", path,
                 line_no, obj.type_name());
     QTNAS_CHECK(obj.contains("text"), "{}:{}: missing key \"text\"", path, line_no);

@@ -14,6 +14,7 @@
 #include "data/sentencepiece_model.h"
 #include "space/error.h"
 #include "space/hash.h"
+#include "space/json_text.h"
 
 namespace qtnas {
 namespace {
@@ -119,15 +120,15 @@ Tokenizer Tokenizer::train_or_load(const std::vector<std::string>& texts, int vo
       "tokenizer '{}' was trained on other data or another vocabulary size; use another work directory or "
       "delete it",
       model_path);
-  std::string stored;
-  try {
-    const nlohmann::json sidecar = nlohmann::json::parse(read_all(sidecar_path(model_path)));
-    stored = sidecar.at("fingerprint").get<std::string>();
-  } catch (const std::exception&) {
-    QTNAS_FAIL("tokenizer '{}' has no readable fingerprint file '{}'; use another work directory or delete it",
-               model_path, sidecar_path(model_path));
-  }
-  QTNAS_CHECK(stored == fingerprint(texts, vocab_size), "{}", refuse);
+  const std::string sidecar_file = sidecar_path(model_path);
+  const std::string no_fingerprint = fmt::format(
+      "tokenizer '{}' has no readable fingerprint file '{}'; use another work directory or delete it", model_path,
+      sidecar_file);
+  QTNAS_CHECK(std::filesystem::is_regular_file(sidecar_file, ec), "{}", no_fingerprint);
+  const nlohmann::json sidecar = parse_json_file(sidecar_file, "tokenizer fingerprint file");
+  QTNAS_CHECK(sidecar.is_object() && sidecar.contains("fingerprint") && sidecar.at("fingerprint").is_string(), "{}",
+              no_fingerprint);
+  QTNAS_CHECK(sidecar.at("fingerprint").get<std::string>() == fingerprint(texts, vocab_size), "{}", refuse);
   Tokenizer tokenizer = load(model_path);
   if (reused) *reused = true;
   return tokenizer;

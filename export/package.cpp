@@ -5,6 +5,7 @@
 
 #include "space/error.h"
 #include "space/hash.h"
+#include "space/json_text.h"
 #include "space/space_json.h"
 #include "supernet/batches.h"
 
@@ -44,7 +45,8 @@ LoadedModel load_model(const std::string& path) {
   }
   QTNAS_CHECK(!extra["qtnas_meta.json"].empty(), "'{}' is a TorchScript file but not a qtnas model", path);
   try {
-    const nlohmann::json j = nlohmann::json::parse(extra["qtnas_meta.json"]);
+    const nlohmann::json j =
+        parse_json_text(extra["qtnas_meta.json"], fmt::format("the qtnas_meta.json of model '{}'", path));
     QTNAS_CHECK(j.at("format") == "qtnas-model", "'{}' is not a qtnas model", path);
     const int version = j.at("version").get<int>();
     QTNAS_CHECK(version <= kModelFormatVersion, "model '{}' has format version {}, newer than this qtnas ({})", path,

@@ -3,6 +3,7 @@
 #include <filesystem>
 
 #include "space/error.h"
+#include "space/json_text.h"
 #include "space/space_json.h"
 
 namespace qtnas {
@@ -70,7 +71,7 @@ LoadedCheckpoint load_checkpoint(const std::string& path) {
     c10::IValue meta;
     QTNAS_CHECK(out.archive->try_read("qtnas_meta", meta) && meta.isString(),
                 "'{}' is not a qtnas supernet checkpoint (no qtnas_meta)", path);
-    j = nlohmann::json::parse(meta.toStringRef());
+    j = parse_json_text(meta.toStringRef(), fmt::format("the qtnas_meta of checkpoint '{}'", path));
     QTNAS_CHECK(j.value("format", "") == kFormat, "'{}' is not a qtnas supernet checkpoint", path);
     const int version = j.at("version").get<int>();
     QTNAS_CHECK(version <= kCheckpointVersion,

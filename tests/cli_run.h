@@ -1,39 +1,23 @@
-// Running the `qtnas` executable from tests (for a test target compiled with QTNAS_BIN): a scratch folder per
-// test process, blocking and background runs, and tiny artifacts as `qtnas train` and `qtnas profile` would
-// leave them (a TSV task whose label is a marker word, its tokenizer, a briefly-initialized supernet, a
-// latency model).
+// Running the `qtnas` executable from tests (for a test target compiled with QTNAS_BIN): blocking and
+// background runs, and the check of a refusal of bad input. No LibTorch: tests/tiny_artifacts.h makes the files
+// that the commands which need a trained supernet read.
 #pragma once
 
+#include <gtest/gtest.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cstdlib>
 #include <filesystem>
-#include <fstream>
 #include <string>
 #include <vector>
 
 #include <fmt/format.h>
 
-#include "data/labeled_files.h"
-#include "space/hash.h"
-#include "supernet/checkpoint.h"
 #include "tests/files.h"
-#include "tests/fixtures.h"
-#include "tests/toy_latency.h"
 
 namespace qtnas::testing {
-
-// <temp>/<prefix>_<pid>, fresh: ctest runs each test of a file in its own process, in parallel.
-inline const std::filesystem::path& scratch_dir(const std::string& prefix) {
-  static const std::filesystem::path d = [&] {
-    const auto p = std::filesystem::temp_directory_path() / (prefix + "_" + std::to_string(getpid()));
-    std::filesystem::remove_all(p);
-    std::filesystem::create_directories(p);
-    return p;
-  }();
-  return d;
-}
 
 struct CliResult {
   int code = -1;
@@ -72,44 +56,14 @@ inline int wait_exit(pid_t pid) {
   return WIFEXITED(status) ? WEXITSTATUS(status) : -WTERMSIG(status);
 }
 
-struct TinyArtifacts {
-  std::filesystem::path data, supernet, model;
-  std::string task;  // the task options naming `data`
-};
-
-inline TinyArtifacts make_tiny_artifacts(const std::filesystem::path& dir) {
-  TinyArtifacts a;
-  a.data = dir / "task.tsv";
-  Rng rng(1);
-  const std::vector<std::string> words = {"stone", "river", "cloud", "paper", "green", "quiet", "metal", "light",
-                                          "small", "round", "sharp", "sweet", "north", "early", "plain"};
-  const std::vector<std::string> labels = {"animal", "plant", "tool"};
-  std::ofstream out(a.data);
-  out << "text\tlabel\n";
-  for (int i = 0; i < 900; ++i) {
-    const size_t label = rng.uniform(3);
-    std::string text;
-    for (int w = 0; w < 6; ++w) text += words[rng.uniform(words.size())] + " ";
-    out << text << labels[label] << "ish\t" << labels[label] << "\n";
+// Bad input as `main` reports it: exit code 2 and exactly one line on stderr, which contains every string in
+// `parts`. `context` (the command, say) is printed with any failure.
+inline void expect_bad_input(const CliResult& r, const std::vector<std::string>& parts, const std::string& context) {
+  EXPECT_EQ(r.code, 2) << context << "\n" << r.err;
+  EXPECT_EQ(std::count(r.err.begin(), r.err.end(), '\n'), 1) << context << "\n" << r.err;
+  for (const std::string& part : parts) {
+    EXPECT_NE(r.err.find(part), std::string::npos) << context << "\n'" << part << "' not in: " << r.err;
   }
-  out.close();
-  a.task = "--task tsv --data " + a.data.string();
-  const Dataset data = load_labeled_file_split(FileFormat::TSV, a.data.string());
-  std::vector<std::string> texts;
-  for (const auto& e : data.train) texts.push_back(e.text);
-  const Tokenizer tok = Tokenizer::train(texts, 60, (dir / "tokenizer.model").string());
-  SpaceConfig sc = tiny_space(3, {0, 50});
-  sc.vocab_size = tok.vocab_size();
-  sc.num_classes = 3;
-  torch::manual_seed(0);
-  Supernet net(sc, 0.0);
-  a.supernet = dir / "supernet.pt";
-  save_checkpoint(a.supernet.string(), net, {sc, 0.0, data.label_names, hash_hex(stable_hash(tok.serialized())), {}},
-                  nullptr);
-  // Latency: a made-up table under this machine's environment with 1 thread (the tests run --threads 1).
-  a.model = dir / "latency.json";
-  std::ofstream(a.model) << toy_latency_model(SearchSpace(sc), 1).to_json().dump(2);
-  return a;
 }
 
 }  // namespace qtnas::testing

@@ -1,54 +1,29 @@
 // Tests of the `qtnas` executable as a user runs it: exit codes, one-line errors, --json, config files.
 #include <gtest/gtest.h>
-#include <sys/wait.h>
 
-#include <cstdlib>
 #include <filesystem>
 #include <fstream>
+#include <map>
 #include <sstream>
+#include <vector>
 
 #include <nlohmann/json.hpp>
 
-#include "tests/files.h"
+#include "tests/cli_run.h"
 
 namespace fs = std::filesystem;
 
 namespace {
 
-struct Result {
-  int code = -1;
-  std::string out, err;
-};
-
-using qtnas::testing::read_file;
+using Result = qtnas::testing::CliResult;
 
 class Cli : public ::testing::Test {
  protected:
-  void SetUp() override {
-    dir_ = fs::temp_directory_path() /
-           ("qtnas_cli_" + std::string(::testing::UnitTest::GetInstance()->current_test_info()->name()));
-    fs::remove_all(dir_);
-    fs::create_directories(dir_);
-  }
-  void TearDown() override { fs::remove_all(dir_); }
-
-  Result run(const std::string& args) {
-    const fs::path out = dir_ / "stdout", err = dir_ / "stderr";
-    const std::string cmd = std::string(QTNAS_BIN) + " " + args + " >" + out.string() + " 2>" + err.string();
-    const int status = std::system(cmd.c_str());
-    Result r;
-    r.code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-    r.out = read_file(out);
-    r.err = read_file(err);
-    return r;
-  }
+  Result run(const std::string& args) { return qtnas::testing::run_qtnas(dir_, args); }
 
   // Bad input: exit code 2 and exactly one line on stderr that contains `needle`.
   void expect_bad_input(const std::string& args, const std::string& needle) {
-    const Result r = run(args);
-    EXPECT_EQ(r.code, 2) << args << "\n" << r.err;
-    EXPECT_EQ(std::count(r.err.begin(), r.err.end(), '\n'), 1) << args << "\n" << r.err;
-    EXPECT_NE(r.err.find(needle), std::string::npos) << args << "\n" << r.err;
+    qtnas::testing::expect_bad_input(run(args), {needle}, args);
   }
 
   fs::path write(const std::string& name, const std::string& text) {
@@ -56,21 +31,45 @@ class Cli : public ::testing::Test {
     return dir_ / name;
   }
 
-  fs::path dir_;
+  const fs::path dir_ = qtnas::testing::scratch_dir("qtnas_cli_test");
 };
 
-TEST_F(Cli, HelpOnCommandAndSubcommands) {
-  Result r = run("--help");
-  EXPECT_EQ(r.code, 0);
-  EXPECT_NE(r.out.find("data"), std::string::npos);
-  EXPECT_NE(r.out.find("arch"), std::string::npos);
-  r = run("arch --help");
-  EXPECT_EQ(r.code, 0);
-  EXPECT_NE(r.out.find("--sparsity-choices"), std::string::npos);
-  r = run("data --help");
-  EXPECT_EQ(r.code, 0);
-  EXPECT_NE(r.out.find("--task"), std::string::npos);
-  EXPECT_EQ(run("").code, 2);
+TEST_F(Cli, HelpListsEverySubcommandWithItsSummaryAndEachHasItsOwnHelp) {
+  const Result r = run("--help");
+  ASSERT_EQ(r.code, 0) << r.err;
+  // The banner alone names some subcommands ("search" holds "arch"): read the list under "subcommands:", one
+  // "  <name>  <summary>" line each, in the order of the data flow.
+  const size_t list = r.out.find("subcommands:\n");
+  ASSERT_NE(list, std::string::npos) << r.out;
+  std::istringstream lines(r.out.substr(list + std::string("subcommands:\n").size()));
+  std::vector<std::string> listed;
+  for (std::string line; std::getline(lines, line) && !line.empty();) {
+    std::istringstream fields(line);
+    std::string name, summary;
+    fields >> name;
+    std::getline(fields >> std::ws, summary);
+    EXPECT_EQ(line.rfind("  " + name + " ", 0), 0u) << "not a subcommand line: '" << line << "'";
+    EXPECT_GE(summary.size(), 20u) << name << " has no summary: '" << line << "'";
+    listed.push_back(name);
+  }
+  const std::vector<std::string> expected = {"data",   "arch",   "pretrain", "train", "eval",   "profile", "search",
+                                             "resume", "worker", "score",    "front", "plot",   "export",  "predict"};
+  EXPECT_EQ(listed, expected) << r.out;
+  // Each subcommand's own help lists its options.
+  std::map<std::string, std::string> helps;
+  for (const std::string& name : expected) {
+    const Result help = run(name + " --help");
+    EXPECT_EQ(help.code, 0) << name << ": " << help.err;
+    EXPECT_NE(help.out.find("qtnas " + name + " options"), std::string::npos) << help.out;
+    EXPECT_NE(help.out.find("--dump-config"), std::string::npos) << help.out;
+    helps[name] = help.out;
+  }
+  EXPECT_NE(helps["arch"].find("--sparsity-choices"), std::string::npos);
+  EXPECT_NE(helps["data"].find("--task"), std::string::npos);
+  // No subcommand: the same usage, on stderr, as bad input.
+  const Result none = run("");
+  EXPECT_EQ(none.code, 2);
+  EXPECT_NE(none.err.find("  predict "), std::string::npos) << none.err;
 }
 
 TEST_F(Cli, BadInputGivesOneLineAndCodeTwo) {

@@ -2,13 +2,10 @@
 // SentencePiece tokenizer (save/load, reuse, refusal) and the dataset statistics.
 #include <gtest/gtest.h>
 
-#include <unistd.h>
-
 #include <algorithm>
 #include <atomic>
 #include <filesystem>
 #include <fstream>
-#include <functional>
 #include <map>
 #include <set>
 #include <thread>
@@ -19,46 +16,28 @@
 #include "data/tokenizer.h"
 #include "data/wordnet.h"
 #include "space/error.h"
+#include "tests/expect_error.h"
+#include "tests/files.h"
 
 namespace fs = std::filesystem;
 using namespace qtnas;
 
 namespace {
 
-// Every test gets a fresh temporary directory, removed afterwards.
+using qtnas::testing::expect_error;
+using qtnas::testing::read_file;
+
+// Every test gets a fresh scratch folder.
 class DataTest : public ::testing::Test {
  protected:
-  void SetUp() override {
-    const auto* info = ::testing::UnitTest::GetInstance()->current_test_info();
-    dir_ = fs::temp_directory_path() /
-           (std::string("qtnas_data_test_") + info->test_suite_name() + "_" + info->name() + "_" +
-            std::to_string(::getpid()));
-    fs::remove_all(dir_);
-    fs::create_directories(dir_);
-  }
-  void TearDown() override { fs::remove_all(dir_); }
-
   std::string path(const std::string& name) const { return (dir_ / name).string(); }
   std::string write(const std::string& name, const std::string& content) const {
     std::ofstream(path(name), std::ios::binary) << content;
     return path(name);
   }
 
-  fs::path dir_;
+  const fs::path dir_ = qtnas::testing::scratch_dir("qtnas_data_test");
 };
-
-// Runs fn, expects a qtnas::Error whose one-line message contains every part.
-void expect_error(const std::function<void()>& fn, const std::vector<std::string>& parts) {
-  try {
-    fn();
-  } catch (const Error& e) {
-    const std::string msg = e.what();
-    EXPECT_EQ(msg.find('\n'), std::string::npos) << msg;
-    for (const auto& part : parts) EXPECT_NE(msg.find(part), std::string::npos) << "'" << part << "' not in: " << msg;
-    return;
-  }
-  ADD_FAILURE() << "no qtnas::Error thrown";
-}
 
 // A deterministic corpus of simple sentences (no randomness from the platform).
 std::vector<std::string> make_corpus(int n, uint32_t seed) {
@@ -172,18 +151,19 @@ TEST_F(DataTest, WordNetMalformedLines) {
   }
 }
 
-TEST(WordNet, RealInstall) {
-  if (!fs::exists("/usr/share/wordnet/data.noun")) GTEST_SKIP() << "wordnet-base is not installed";
+TEST(WordNet, RealInstallGivesTheReadmeCounts) {
+  if (!fs::exists("/usr/share/wordnet/data.noun")) {
+    GTEST_SKIP() << "/usr/share/wordnet/data.noun is missing: the Debian package wordnet-base is not installed";
+  }
   const Dataset d = load_wordnet();
-  EXPECT_EQ(d.train.size() + d.val.size() + d.test.size(), 117659u);
+  // The README promises these counts: the split is a stable hash of each synset, so they never change.
+  EXPECT_EQ(d.train.size(), 94030u);
+  EXPECT_EQ(d.val.size(), 11750u);
+  EXPECT_EQ(d.test.size(), 11879u);
   ASSERT_EQ(d.num_classes(), 45);
   std::set<int> train_labels;
   for (const auto& e : d.train) train_labels.insert(e.label);
   EXPECT_EQ(train_labels.size(), 45u);
-  const double n = 117659.0;
-  EXPECT_NEAR(d.train.size() / n, 0.8, 0.01);
-  EXPECT_NEAR(d.val.size() / n, 0.1, 0.01);
-  EXPECT_NEAR(d.test.size() / n, 0.1, 0.01);
   for (const auto* part : {&d.train, &d.val, &d.test})
     for (const auto& e : *part) ASSERT_FALSE(e.text.empty());
 }
@@ -411,6 +391,11 @@ TEST_F(DataTest, TokenizerTrainOrLoad) {
   expect_error([&] { Tokenizer::train_or_load(corpus, 150, model); }, {refusal});
   EXPECT_EQ(fs::last_write_time(model), before);  // nothing was overwritten
 
+  // A fingerprint file cut short is named as not JSON, like every JSON file qtnas reads.
+  const std::string sidecar = read_file(model + ".json");
+  write("spm.model.json", sidecar.substr(0, sidecar.size() / 2));
+  expect_error([&] { Tokenizer::train_or_load(corpus, 200, model); },
+               {"tokenizer fingerprint file '" + model + ".json': not valid JSON"});
   fs::remove(model + ".json");
   expect_error([&] { Tokenizer::train_or_load(corpus, 200, model); }, {model, "fingerprint"});
 }

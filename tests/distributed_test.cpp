@@ -10,6 +10,7 @@
 #include "supernet/checkpoint.h"
 #include "supernet/machine.h"
 #include "tests/cli_run.h"
+#include "tests/tiny_artifacts.h"
 
 namespace fs = std::filesystem;
 using namespace qtnas;
@@ -17,7 +18,7 @@ using qtnas::testing::CliResult;
 
 namespace {
 
-const fs::path& dir() { return qtnas::testing::scratch_dir("qtnas_distributed_test"); }
+fs::path dir() { return qtnas::testing::scratch_dir("qtnas_distributed_test"); }
 CliResult run(const std::string& args) { return qtnas::testing::run_qtnas(dir(), args); }
 
 // A TCP port free right now on localhost (the kernel's pick), so that tests running in parallel do not collide.

@@ -3,23 +3,25 @@
 
 #include <gtest/gtest.h>
 
-#include <initializer_list>
 #include <string>
+#include <vector>
 
 #include "space/error.h"
 
 namespace qtnas::testing {
 
-// Expects `fn` to throw qtnas::Error whose one-line message contains every string in `parts`.
+// Expects `fn` to throw qtnas::Error whose message is one line and contains every string in `parts`.
 template <typename Fn>
-void expect_error(Fn fn, std::initializer_list<const char*> parts) {
+void expect_error(Fn fn, const std::vector<std::string>& parts) {
   try {
     fn();
-    FAIL() << "no error thrown";
+    ADD_FAILURE() << "no qtnas::Error thrown; expected one mentioning '" << (parts.empty() ? "" : parts[0]) << "'";
   } catch (const Error& e) {
     const std::string message = e.what();
     EXPECT_EQ(message.find('\n'), std::string::npos) << message;
-    for (const char* part : parts) EXPECT_NE(message.find(part), std::string::npos) << message << " lacks " << part;
+    for (const std::string& part : parts) {
+      EXPECT_NE(message.find(part), std::string::npos) << "'" << part << "' not in: " << message;
+    }
   }
 }
 

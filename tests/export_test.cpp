@@ -8,7 +8,7 @@
 
 #include "export/subnet_module.h"
 #include "supernet/evaluate.h"
-#include "supernet/trainer.h"
+#include "tests/files.h"
 #include "tests/fixtures.h"
 
 using namespace qtnas;
@@ -18,18 +18,7 @@ namespace {
 
 // A supernet trained briefly, shared by the tests of this file.
 Supernet trained_net() {
-  static Supernet net = [] {
-    torch::manual_seed(1);
-    const SpaceConfig space = tiny_space(2, {0, 50, 75});
-    TrainConfig config;
-    config.steps = 80;
-    config.lr = 3e-3;
-    config.checkpoint_every = 1000;
-    Trainer trainer(Supernet(space, 0.0), config, {space, 0.0, {"a", "b", "c"}, "", {}});
-    const auto path = std::filesystem::temp_directory_path() / "qtnas_export_test_train.pt";
-    trainer.run(synthetic_split(512, 2), synthetic_split(64, 3), path.string());
-    return trainer.net();
-  }();
+  static Supernet net = briefly_trained_net(scratch_dir("qtnas_export_test") / "train.pt");
   return net;
 }
 
@@ -57,24 +46,39 @@ Agreement compare(Supernet& net, torch::jit::Module& module, const EncodedSplit&
 
 }  // namespace
 
-TEST(Export, ModuleAgreesWithTheSupernetForEveryPrecisionAndSparsity) {
+// One arch of the agreement test and its relative logit tolerance: fp32 differs only by summation order; bf16 by
+// one bf16 rounding here and there; int8 by float-rounding differences that can move an activation across a
+// quantization step.
+struct AgreementCase {
+  const char* name;  // the end of the test's name, after ModuleAgreesWithTheSupernet/
+  const char* arch;
+  double tolerance;
+};
+
+void PrintTo(const AgreementCase& c, std::ostream* out) { *out << c.name << " (" << c.arch << ")"; }
+
+class ExportAgreement : public ::testing::TestWithParam<AgreementCase> {};
+
+TEST_P(ExportAgreement, ModuleAgreesWithTheSupernet) {
   Supernet net = trained_net();
   const EncodedSplit val = synthetic_split(1000, 4);
-  // Relative logit tolerance per kind: fp32 differs only by summation order; bf16 by one bf16 rounding here and
-  // there; int8 by float-rounding differences that can move an activation across a quantization step.
-  const std::vector<std::pair<std::string, double>> cases = {
-      {"h2-f64-s0-fp32,h2-f64-s0-fp32", 1e-4},  {"h2-f64-s0-bf16,h1-f32-s0-bf16", 3e-2},
-      {"h2-f64-s0-int8,h2-f64-s0-int8", 2e-2},  {"h2-f64-s50-fp32,h1-f64-s75-fp32", 1e-4},
-      {"h1-f32-s50-int8,skip", 2e-2},           {"h2-f0-s75-bf16,h0-f64-s75-bf16", 3e-2}};
-  for (const auto& [text, tolerance] : cases) {
-    const Arch arch = parse_arch(text);
-    torch::jit::Module module = build_subnet_module(net, arch);
-    const Agreement a = compare(net, module, val, arch);
-    EXPECT_GT(a.supernet_accuracy, 0.45) << text;  // trained: far from chance (1/3)
-    EXPECT_LE(std::fabs(a.module_accuracy - a.supernet_accuracy), 0.002) << text;
-    EXPECT_LE(a.max_logit_diff, tolerance * a.max_logit) << text << ": " << a.max_logit_diff << " of " << a.max_logit;
-  }
+  const Arch arch = parse_arch(GetParam().arch);
+  torch::jit::Module module = build_subnet_module(net, arch);
+  const Agreement a = compare(net, module, val, arch);
+  EXPECT_GT(a.supernet_accuracy, 0.45);  // trained: far from chance (1/3)
+  EXPECT_LE(std::fabs(a.module_accuracy - a.supernet_accuracy), 0.002);
+  EXPECT_LE(a.max_logit_diff, GetParam().tolerance * a.max_logit) << a.max_logit_diff << " of " << a.max_logit;
 }
+
+INSTANTIATE_TEST_SUITE_P(EveryPrecisionAndSparsity, ExportAgreement,
+                         ::testing::Values(AgreementCase{"fp32", "h2-f64-s0-fp32,h2-f64-s0-fp32", 1e-4},
+                                           AgreementCase{"bf16", "h2-f64-s0-bf16,h1-f32-s0-bf16", 3e-2},
+                                           AgreementCase{"int8", "h2-f64-s0-int8,h2-f64-s0-int8", 2e-2},
+                                           AgreementCase{"sparse_fp32", "h2-f64-s50-fp32,h1-f64-s75-fp32", 1e-4},
+                                           AgreementCase{"sparse_int8_skipped_layer", "h1-f32-s50-int8,skip", 2e-2},
+                                           AgreementCase{"sparse_bf16_no_ffn_no_heads",
+                                                         "h2-f0-s75-bf16,h0-f64-s75-bf16", 3e-2}),
+                         [](const ::testing::TestParamInfo<AgreementCase>& info) { return info.param.name; });
 
 TEST(Export, ModuleAgreesOnUnpaddedBatchesOnBothFp32Paths) {
   // Unpadded batches skip the INT8 input masking; FP32 linears switch from OpenBLAS to oneDNN at 512 rows.
@@ -126,7 +130,7 @@ TEST(Export, SparseWeightsAreSavedCompressedAndExpandedWhenLoaded) {
   const Batch batch = make_batch(data, eval_batches(data, 16)[0]);
   auto saved_size = [&](const std::string& text) {
     torch::jit::Module module = build_subnet_module(net, parse_arch(text));
-    const auto path = std::filesystem::temp_directory_path() / "qtnas_export_test.pt";
+    const auto path = scratch_dir("qtnas_export_test") / "module.pt";
     module.save(path.string());
     torch::jit::Module loaded = torch::jit::load(path.string());
     torch::InferenceMode inference;

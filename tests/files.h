@@ -1,20 +1,44 @@
-// File helpers shared by the tests: a fresh database path in a scratch folder, and a file's bytes.
+// File helpers shared by the tests: a scratch folder of the running test, and a file's bytes.
 #pragma once
+
+#include <gtest/gtest.h>
+#include <unistd.h>
 
 #include <filesystem>
 #include <fstream>
 #include <iterator>
+#include <set>
 #include <string>
 
 namespace qtnas::testing {
 
-// <temporary directory>/<folder>/<name>, with any database of that name (and its -wal and -shm files) removed.
-inline std::filesystem::path fresh_database(const std::string& folder, const std::string& name) {
-  const std::filesystem::path dir = std::filesystem::temp_directory_path() / folder;
-  std::filesystem::create_directories(dir);
-  const std::filesystem::path p = dir / name;
-  for (const char* suffix : {"", "-wal", "-shm"}) std::filesystem::remove(p.string() + suffix);
-  return p;
+// <temporary directory>/<prefix>_<pid>/<suite>.<test> for the running test (<prefix>_<pid> itself outside a
+// test), empty when the test first asks for it. The pid keeps apart the processes ctest runs in parallel and the
+// same tests run from another checkout at the same time; the test's name keeps apart the tests of one process
+// (a binary run by hand). Each <prefix>_<pid> folder is removed when the process exits normally. Not thread-safe.
+inline std::filesystem::path scratch_dir(const std::string& prefix) {
+  namespace fs = std::filesystem;
+  struct Created {
+    std::set<fs::path> roots, dirs;
+    ~Created() {
+      std::error_code ec;
+      for (const fs::path& root : roots) fs::remove_all(root, ec);
+    }
+  };
+  static Created created;
+  const fs::path root = fs::temp_directory_path() / (prefix + "_" + std::to_string(getpid()));
+  fs::path dir = root;
+  if (const auto* test = ::testing::UnitTest::GetInstance()->current_test_info()) {
+    std::string name = std::string(test->test_suite_name()) + "." + test->name();
+    for (char& c : name) c = c == '/' ? '_' : c;  // parameterised tests are named Prefix/Suite.Test/Case
+    dir /= name;
+  }
+  if (created.dirs.insert(dir).second) {
+    fs::remove_all(dir);
+    fs::create_directories(dir);
+    created.roots.insert(root);
+  }
+  return dir;
 }
 
 // The whole file, byte for byte (empty if it cannot be read).

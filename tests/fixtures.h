@@ -1,10 +1,13 @@
-// Shared fixtures of the torch tests: a tiny search space and a tiny learnable synthetic task.
+// Shared fixtures of the torch tests: a tiny search space, a tiny learnable synthetic task, and a supernet
+// briefly trained on it.
 #pragma once
 
+#include <filesystem>
 #include <vector>
 
 #include "space/search_space.h"
 #include "supernet/batches.h"
+#include "supernet/trainer.h"
 
 namespace qtnas::testing {
 
@@ -38,6 +41,20 @@ inline EncodedSplit synthetic_split(size_t n, uint64_t seed) {
     s.labels.push_back(label);
   }
   return s;
+}
+
+// A supernet of tiny_space(2, {0, 50, 75}) trained for `steps` steps on synthetic_split(512, 2), its checkpoint
+// written to `checkpoint`; the same every call. 80 steps (a few seconds) take most archs far from chance (1/3).
+inline Supernet briefly_trained_net(const std::filesystem::path& checkpoint, int64_t steps = 80) {
+  torch::manual_seed(1);
+  const SpaceConfig space = tiny_space(2, {0, 50, 75});
+  TrainConfig config;
+  config.steps = steps;
+  config.lr = 3e-3;
+  config.checkpoint_every = 1000;
+  Trainer trainer(Supernet(space, 0.0), config, {space, 0.0, {"a", "b", "c"}, "", {}});
+  trainer.run(synthetic_split(512, 2), synthetic_split(64, 3), checkpoint.string());
+  return trainer.net();
 }
 
 }  // namespace qtnas::testing

@@ -7,9 +7,12 @@
 #include <string>
 
 #include "space/error.h"
+#include "tests/expect_error.h"
 
 namespace qtnas {
 namespace {
+
+using testing::expect_error;
 
 size_t count(const std::string& text, const std::string& needle) {
   size_t n = 0;
@@ -237,41 +240,32 @@ TEST(FrontSvg, HandlesASinglePointAndEqualValues) {
   EXPECT_DOUBLE_EQ(cx_of(front_svg(spec), "twin"), cx);
 }
 
-void expect_error(const PlotSpec& spec, const std::string& fragment) {
-  try {
-    front_svg(spec);
-    ADD_FAILURE() << "no error; expected one mentioning '" << fragment << "'";
-  } catch (const Error& e) {
-    EXPECT_NE(std::string(e.what()).find(fragment), std::string::npos) << e.what();
-  }
-}
-
 TEST(FrontSvg, RejectsBadInput) {
   const double nan = std::numeric_limits<double>::quiet_NaN();
   const double inf = std::numeric_limits<double>::infinity();
-  expect_error(PlotSpec{}, "no points");
+  expect_error([] { front_svg(PlotSpec{}); }, {"no points"});
 
   PlotSpec spec = small_search();
   spec.points[2].latency_ms = nan;
-  expect_error(spec, "point 2 ('c') has latency nan");
+  expect_error([&] { front_svg(spec); }, {"point 2 ('c') has latency nan"});
   spec.points[2].latency_ms = inf;
-  expect_error(spec, "latency inf");
+  expect_error([&] { front_svg(spec); }, {"latency inf"});
   spec.points[2].latency_ms = 0;
-  expect_error(spec, "latency 0");
+  expect_error([&] { front_svg(spec); }, {"latency 0"});
   spec.points[2].latency_ms = -1;
-  expect_error(spec, "latency -1");
+  expect_error([&] { front_svg(spec); }, {"latency -1"});
 
   spec = small_search();
   spec.points[1].accuracy = -inf;
-  expect_error(spec, "point 1 ('b') has accuracy -inf");
+  expect_error([&] { front_svg(spec); }, {"point 1 ('b') has accuracy -inf"});
   spec.points[1].accuracy = nan;
-  expect_error(spec, "accuracy nan");
+  expect_error([&] { front_svg(spec); }, {"accuracy nan"});
 
   spec = small_search();
   spec.latency_budget_ms = nan;
-  expect_error(spec, "latency budget nan");
+  expect_error([&] { front_svg(spec); }, {"latency budget nan"});
   spec.latency_budget_ms = -2;
-  expect_error(spec, "latency budget -2");
+  expect_error([&] { front_svg(spec); }, {"latency budget -2"});
 }
 
 }  // namespace

@@ -16,7 +16,7 @@ namespace fs = std::filesystem;
 
 namespace {
 
-fs::path fresh(const std::string& name) { return fresh_database("qtnas_latency_test", name); }
+fs::path fresh(const std::string& name) { return scratch_dir("qtnas_latency_test") / name; }
 
 // latency_models/schema.sql's version and application id, as a file written by this qtnas has them.
 constexpr int kLatencySchemaVersion = 3;

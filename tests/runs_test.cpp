@@ -24,7 +24,7 @@ namespace {
 
 using qtnas::testing::read_file;
 
-fs::path scratch(const std::string& name) { return qtnas::testing::fresh_database("qtnas_runs_test", name); }
+fs::path scratch(const std::string& name) { return qtnas::testing::scratch_dir("qtnas_runs_test") / name; }
 
 RunInfo toy_info(const SearchSpace& space) {
   RunInfo info;

@@ -1,6 +1,7 @@
 // The user's main job through the `qtnas` executable on tiny artifacts: search, kill -9 at random moments and
 // resume (the final front must equal an uninterrupted run's), a second writer refused while readers read,
-// bad input refused without touching data, and the exported model loaded by C++ and by Python.
+// bad input refused without touching data (a file that should hold JSON and does not: one line naming it), and
+// the exported model loaded by C++ and by Python.
 #include <gtest/gtest.h>
 #include <signal.h>
 #include <sqlite3.h>
@@ -25,6 +26,7 @@
 #include "space/hash.h"
 #include "supernet/checkpoint.h"
 #include "tests/cli_run.h"
+#include "tests/tiny_artifacts.h"
 
 namespace fs = std::filesystem;
 using namespace qtnas;
@@ -34,7 +36,7 @@ namespace {
 using Result = qtnas::testing::CliResult;
 using qtnas::testing::read_file;
 
-const fs::path& dir() { return qtnas::testing::scratch_dir("qtnas_search_cli_test"); }
+fs::path dir() { return qtnas::testing::scratch_dir("qtnas_search_cli_test"); }
 Result run(const std::string& args) { return qtnas::testing::run_qtnas(dir(), args); }
 pid_t spawn(const std::string& args) { return qtnas::testing::spawn_qtnas(args); }
 
@@ -300,3 +302,93 @@ TEST(SearchCli, ScorePrintsOneJsonLinePerArchAsTheSearchScoresIt) {
   EXPECT_TRUE(first["accuracy"].is_null());
   EXPECT_DOUBLE_EQ(first["latency_ms"].get<double>(), candidates[0].latency_pred_ms);
 }
+
+namespace {
+
+// A file qtnas reads JSON from, made unreadable as JSON, and a command that reads it.
+struct Corruption {
+  fs::path file;     // the file the message must name
+  std::string args;  // the command
+};
+
+// Each JSON that qtnas reads, cut short or replaced, on the command that reads it.
+struct CorruptJsonCase {
+  const char* name;  // the end of the test's name, after NotJsonIsOneLineNamingTheFile/
+  Corruption (*corrupt)(const fs::path& dir);
+};
+
+void PrintTo(const CorruptJsonCase& c, std::ostream* out) { *out << c.name; }
+
+// The first half of `text`: a file cut short by a full disk or an interrupted copy.
+std::string first_half(const std::string& text) { return text.substr(0, text.size() / 2); }
+
+Corruption latency_model(const fs::path& dir) {
+  const Artifacts& a = artifacts();
+  const fs::path cut = dir / "latency.json";
+  std::ofstream(cut) << first_half(read_file(a.model));
+  return {cut, fmt::format("search --supernet {} --latency-model {} --latency-budget-ms 1 --threads 1 --db {} {}",
+                           a.supernet.string(), cut.string(), (dir / "run.sqlite").string(), a.task)};
+}
+
+// The latency model a run recorded, cut short after the run: `export --db` reads it again.
+Corruption latency_model_of_a_run(const fs::path& dir) {
+  const Artifacts& a = artifacts();
+  const fs::path model = dir / "latency.json", db = dir / "run.sqlite";
+  fs::copy_file(a.model, model);
+  const Result search =
+      run(fmt::format("search --supernet {} --latency-model {} --latency-budget-ms 1.0 --population 4 --generations 1 "
+                      "--val-subset 60 --no-closed-loop --no-full-fidelity --threads 1 --db {} {}",
+                      a.supernet.string(), model.string(), db.string(), a.task));
+  EXPECT_EQ(search.code, 0) << search.err;
+  std::ofstream(model) << first_half(read_file(a.model));
+  return {model, fmt::format("export --db {} --best --out {} --threads 1", db.string(),
+                             (dir / "model.pt").string())};
+}
+
+// A work directory whose tokenizer's fingerprint file is cut short: `data` reads it to reuse the tokenizer.
+Corruption tokenizer_fingerprint(const fs::path& dir) {
+  const Artifacts& a = artifacts();
+  const fs::path work = dir / "work", sidecar = work / "tokenizer.model.json";
+  fs::create_directories(work);
+  fs::copy_file(a.supernet.parent_path() / "tokenizer.model", work / "tokenizer.model");
+  std::ofstream(sidecar) << first_half(read_file(a.supernet.parent_path() / "tokenizer.model.json"));
+  return {sidecar, fmt::format("data {} --vocab-size 60 --workdir {}", a.task, work.string())};
+}
+
+// A TorchScript file whose qtnas_meta.json (see export/package.cpp) is cut short.
+Corruption model_metadata(const fs::path& dir) {
+  const fs::path model = dir / "model.pt";
+  torch::jit::Module module("m");
+  module.save(model.string(), {{"qtnas_meta.json", R"({"format": "qtnas-model", "version": 1, "arch": "h2-f)"},
+                               {"tokenizer.model", ""}});
+  return {model, "predict --model " + model.string() + " 'some text'"};
+}
+
+// A checkpoint whose qtnas_meta (see supernet/checkpoint.h) is cut short.
+Corruption checkpoint_metadata(const fs::path& dir) {
+  const Artifacts& a = artifacts();
+  const fs::path checkpoint = dir / "supernet.pt";
+  torch::serialize::OutputArchive archive;
+  archive.write("qtnas_meta", c10::IValue(std::string(R"({"format": "qtnas-supernet", "version": 1, "spa)")));
+  archive.save_to(checkpoint.string());
+  return {checkpoint, fmt::format("eval --supernet {} --arch largest --threads 1 {}", checkpoint.string(), a.task)};
+}
+
+class CorruptJson : public ::testing::TestWithParam<CorruptJsonCase> {};
+
+}  // namespace
+
+TEST_P(CorruptJson, NotJsonIsOneLineNamingTheFile) {
+  const fs::path case_dir = dir() / "case";
+  fs::create_directories(case_dir);
+  const Corruption c = GetParam().corrupt(case_dir);
+  qtnas::testing::expect_bad_input(run(c.args), {"'" + c.file.string() + "'", ": not valid JSON: "}, c.args);
+}
+
+INSTANTIATE_TEST_SUITE_P(EveryReader, CorruptJson,
+                         ::testing::Values(CorruptJsonCase{"latency_model", latency_model},
+                                           CorruptJsonCase{"latency_model_of_a_run", latency_model_of_a_run},
+                                           CorruptJsonCase{"tokenizer_fingerprint", tokenizer_fingerprint},
+                                           CorruptJsonCase{"model_metadata", model_metadata},
+                                           CorruptJsonCase{"checkpoint_metadata", checkpoint_metadata}),
+                         [](const ::testing::TestParamInfo<CorruptJsonCase>& info) { return info.param.name; });

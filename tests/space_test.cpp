@@ -1,13 +1,17 @@
-// Tests of space/: arch text round trip, ids, validation messages, sampling operators, sizes, Rng state.
+// Tests of space/: arch text round trip, ids, validation messages, sampling operators, sizes, Rng state, and the
+// one message for JSON that is not JSON.
 #include <gtest/gtest.h>
 
+#include <fstream>
 #include <set>
 
 #include "space/arch.h"
 #include "space/error.h"
 #include "space/hash.h"
+#include "space/json_text.h"
 #include "space/search_space.h"
 #include "tests/expect_error.h"
+#include "tests/files.h"
 
 using namespace qtnas;
 
@@ -57,12 +61,14 @@ TEST(Arch, RoundTripOnThousandsOfRandomArchs) {
 }
 
 TEST(Arch, IdIsStable) {
-  // The id must never change between versions: databases and exported models refer to it.
+  // The id of every arch stored in a run database or an exported model, the space hash and the data split are
+  // stable_hash values: they must never change between versions or machines.
   EXPECT_EQ(hash_hex(arch_id(parse_arch("h4-f1024-s0-fp32,skip"))), hash_hex(stable_hash("h4-f1024-s0-fp32,skip")));
-  // Golden values, computed by an independent Python implementation of the definition in space/hash.h.
+  // Golden values, computed once by an independent Python implementation of the definition in space/hash.h.
   EXPECT_EQ(hash_hex(stable_hash("")), "c3817c016ba4ff30");
   EXPECT_EQ(hash_hex(arch_id(parse_arch("h4-f1024-s0-fp32,skip"))), "e3c87288846869cb");
-  EXPECT_EQ(hash_hex(stable_hash("qtnas")), hash_hex(stable_hash(std::string("qtnas"))));
+  EXPECT_EQ(hash_hex(stable_hash("qtnas")), "cac8c4e558bd47fa");
+  EXPECT_EQ(hash_hex(stable_hash(std::string("\xff\x00", 2))), "bb3e17d51de2a64b");  // bytes are unsigned; NUL counts
   EXPECT_NE(stable_hash("a"), stable_hash("b"));
 }
 
@@ -196,4 +202,25 @@ TEST(Rng, StateRoundTripResumesTheSameStream) {
   }
   expect_error([&] { b.set_state("1 2 3"); }, {"bad random generator state"});
   expect_error([&] { b.set_state("0 0 0 0"); }, {"all zero"});
+}
+
+TEST(JsonText, TextThatIsNotJsonIsRefusedOnOneLineNamingWhereItCameFrom) {
+  EXPECT_EQ(parse_json_text(R"({"a": [1, 2]})", "x"), (nlohmann::json{{"a", {1, 2}}}));
+  for (const char* bad : {R"({"a": [1, 2)", "", "{\"a\":\n\n 1,}", "nul", "{} trailing"}) {
+    expect_error([&] { parse_json_text(bad, "latency model 'm.json'"); },
+                 {"latency model 'm.json': not valid JSON: parse error at line "});
+  }
+}
+
+TEST(JsonText, FileIsReadOrRefusedNamingIt) {
+  const auto dir = qtnas::testing::scratch_dir("qtnas_space_test");
+  const std::string good = (dir / "good.json").string(), cut = (dir / "cut.json").string();
+  std::ofstream(good) << R"({"fingerprint": "f00d"})";
+  std::ofstream(cut) << R"({"fingerprint": "f0)";
+  EXPECT_EQ(parse_json_file(good, "fingerprint file").at("fingerprint"), "f00d");
+  expect_error([&] { parse_json_file(cut, "fingerprint file"); },
+               {"fingerprint file '" + cut + "': not valid JSON: parse error at line 1, column "});
+  expect_error([&] { parse_json_file((dir / "none.json").string(), "latency model"); },
+               {"cannot open latency model '", "none.json': No such file or directory"});
+  expect_error([&] { parse_json_file(dir.string(), "latency model"); }, {"'" + dir.string() + "': Is a directory"});
 }

@@ -15,6 +15,8 @@
 #include "supernet/importance.h"
 #include "supernet/numerics.h"
 #include "supernet/trainer.h"
+#include "tests/expect_error.h"
+#include "tests/files.h"
 #include "tests/fixtures.h"
 
 using namespace qtnas;
@@ -23,21 +25,7 @@ namespace fs = std::filesystem;
 
 namespace {
 
-fs::path temp_path(const std::string& name) {
-  const fs::path dir = fs::temp_directory_path() / "qtnas_supernet_test";
-  fs::create_directories(dir);
-  return dir / name;
-}
-
-template <typename Fn>
-void expect_error(Fn fn, std::initializer_list<std::string> parts) {
-  try {
-    fn();
-    FAIL() << "no error thrown";
-  } catch (const Error& e) {
-    for (const auto& part : parts) EXPECT_NE(std::string(e.what()).find(part), std::string::npos) << e.what();
-  }
-}
+fs::path temp_path(const std::string& name) { return scratch_dir("qtnas_supernet_test") / name; }
 
 CheckpointMeta tiny_meta(const SpaceConfig& space) { return {space, 0.1, {"a", "b", "c"}, "f00d", {}}; }
 
@@ -323,8 +311,7 @@ TEST(Checkpoint, BadFilesAreRefusedClearly) {
   Supernet net(space, 0.0);
   const std::string good = temp_path("good.pt").string();
   save_checkpoint(good, net, tiny_meta(space), nullptr);
-  std::ifstream in(good, std::ios::binary);
-  const std::string bytes((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  const std::string bytes = read_file(good);
 
   const std::string truncated = temp_path("truncated.pt").string();
   std::ofstream(truncated, std::ios::binary) << bytes.substr(0, bytes.size() / 2);
@@ -348,4 +335,13 @@ TEST(Checkpoint, BadFilesAreRefusedClearly) {
     archive.save_to(newer);
   }
   expect_error([&] { load_checkpoint(newer); }, {"newer.pt", "version 99"});
+
+  // Metadata cut short: named as not JSON, like every JSON qtnas reads.
+  const std::string cut = temp_path("cut_meta.pt").string();
+  {
+    torch::serialize::OutputArchive archive;
+    archive.write("qtnas_meta", c10::IValue(std::string(R"({"format": "qtnas-supernet", "vers)")));
+    archive.save_to(cut);
+  }
+  expect_error([&] { load_checkpoint(cut); }, {"the qtnas_meta of checkpoint '" + cut + "': not valid JSON"});
 }

@@ -22,7 +22,7 @@ namespace fs = std::filesystem;
 
 namespace {
 
-fs::path scratch(const std::string& name) { return fresh_database("qtnas_training_test", name); }
+fs::path scratch(const std::string& name) { return scratch_dir("qtnas_training_test") / name; }
 
 CheckpointMeta meta_of(const SpaceConfig& space, double dropout = 0.0) {
   return {space, dropout, {"a", "b", "c"}, "tok", {}};
