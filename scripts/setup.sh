@@ -13,6 +13,7 @@ packages=(
   libgloo-dev                         # the Gloo headers of LibTorch's c10d (distributed training and search)
   wordnet-base                        # the default task's data
   python3-torch                       # tests load exported models with plain PyTorch (torch.jit.load)
+  python3-sklearn                     # the TF-IDF linear SVM baseline beside every accuracy (data/tfidf_svm.py)
   python3-optuna                      # bench/: Optuna's NSGA-II as the search-quality baseline
 )
 missing=()
