@@ -6,7 +6,8 @@
 namespace qtnas {
 
 MaskedBatch mask_tokens(const Batch& batch, const std::vector<uint64_t>& row_seeds, int mask_id,
-                        int first_ordinary_id, int vocab_size) {
+                        int first_ordinary_id, int vocab_size, double fraction) {
+  QTNAS_CHECK(fraction > 0 && fraction < 1, "the masked fraction must be in (0, 1), got {}", fraction);
   QTNAS_CHECK(vocab_size > first_ordinary_id, "a vocabulary of {} has no ordinary tokens to draw", vocab_size);
   QTNAS_CHECK(int64_t(row_seeds.size()) == batch.ids.size(0), "{} seeds for {} rows", row_seeds.size(),
               batch.ids.size(0));
@@ -26,7 +27,7 @@ MaskedBatch mask_tokens(const Batch& batch, const std::vector<uint64_t>& row_see
       const int64_t i = r * len + c;
       if (pad[i]) continue;
       real.push_back(i);
-      if (rng.uniform01() < kMaskFraction) chosen.push_back(i);
+      if (rng.uniform01() < fraction) chosen.push_back(i);
     }
     if (chosen.empty() && !real.empty()) chosen.push_back(real[rng.uniform(real.size())]);
     for (int64_t i : chosen) {

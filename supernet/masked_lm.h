@@ -11,8 +11,9 @@
 
 namespace qtnas {
 
-// BERT's recipe: 15% of the real tokens ([CLS] and padding never) are chosen; of those 80% become the mask id,
-// 10% a random ordinary token, 10% stay. At least one token per example with any is chosen.
+// BERT's recipe: a fraction (BERT's 15% by default) of the real tokens ([CLS] and padding never) are chosen; of
+// those 80% become the mask id, 10% a random ordinary token, 10% stay. At least one token per example with any
+// is chosen.
 inline constexpr double kMaskFraction = 0.15;
 // The unk id doubles as [MASK]: qtnas inputs are [CLS] and pieces, so no other id is free, and a SentencePiece
 // model trained on the task's texts rarely emits unk. Ids below 4 (pad, unk, [CLS], eos) are never drawn as
@@ -31,7 +32,7 @@ struct MaskedBatch {
 // on the batch it is in nor on the rank that processes it, and a resumed run draws the same masks. `mask_id`
 // replaces chosen tokens; random replacements are drawn from ids [first_ordinary_id, vocab_size).
 MaskedBatch mask_tokens(const Batch& batch, const std::vector<uint64_t>& row_seeds, int mask_id,
-                        int first_ordinary_id, int vocab_size);
+                        int first_ordinary_id, int vocab_size, double fraction = kMaskFraction);
 
 // The prediction head: dense + GELU + layer norm, then logits against the (tied) token embedding plus a bias.
 struct MaskedLmHeadImpl : torch::nn::Module {

@@ -55,6 +55,7 @@ nlohmann::json to_json(const TrainConfig& c) {
           {"seed", c.seed},
           {"checkpoint_every", c.checkpoint_every},
           {"objective", to_string(c.objective)},
+          {"mask_fraction", c.mask_fraction},
           {"fixed_arch", c.fixed_arch},
           {"teacher_arch", c.teacher_arch}};
 }
@@ -83,6 +84,7 @@ TrainConfig train_config_from_json(const nlohmann::json& j) {
     c.seed = j.at("seed").get<uint64_t>();
     c.checkpoint_every = j.at("checkpoint_every").get<int64_t>();
     c.objective = objective_from_string(j.value("objective", std::string("classify")));
+    c.mask_fraction = j.value("mask_fraction", kMaskFraction);
     c.fixed_arch = j.at("fixed_arch").get<std::string>();
     c.teacher_arch = j.value("teacher_arch", std::string());
   } catch (const nlohmann::json::exception& e) {
@@ -227,7 +229,8 @@ double Trainer::train_step(const Batch& batch, double share, const std::vector<u
     if (mlm) {
       std::vector<uint64_t> seeds;
       for (uint64_t id : example_ids) seeds.push_back(stable_hash(fmt::format("{} {} {}", config_.seed, step_, id)));
-      masked = mask_tokens(batch, seeds, kMaskTokenId, kFirstOrdinaryTokenId, space.config().vocab_size);
+      masked = mask_tokens(batch, seeds, kMaskTokenId, kFirstOrdinaryTokenId, space.config().vocab_size,
+                           config_.mask_fraction);
     }
     CpuAutocast autocast(use_bf16_);
     const torch::Tensor logits = logits_of(teacher);

@@ -57,7 +57,8 @@ TEST(TrainConfigJson, RoundTripsAndReadsOlderCheckpoints) {
   TrainConfig c;
   c.epochs = 3;
   c.sandwich_start = 0.4;
-  c.reorder = false;
+  c.reorder = true;  // not the default, so that the round trip shows it
+  c.mask_fraction = 0.3;
   c.objective = Objective::MaskedLm;
   const TrainConfig back = train_config_from_json(to_json(c));
   EXPECT_EQ(to_json(back), to_json(c));
@@ -108,6 +109,13 @@ TEST(MaskTokens, ChoosesRealTokensOnlyAndDependsOnTheSeedAlone) {
   const MaskedBatch alone = mask_tokens(make_batch(split, {5}), {seeds[5]}, kMaskTokenId, kFirstOrdinaryTokenId, 40);
   const int64_t alone_len = alone.ids.size(1);
   EXPECT_TRUE(alone.ids[0].equal(m.ids[5].narrow(0, 0, alone_len)));
+  // Another fraction masks that share of the real tokens; 0 and 1 leave nothing to read or nothing to predict.
+  const MaskedBatch more = mask_tokens(batch, seeds, kMaskTokenId, kFirstOrdinaryTokenId, 40, 0.3);
+  EXPECT_NEAR(double(more.positions.size(0)) / double(real), 0.3, 0.06);
+  for (double bad : {0.0, 1.0}) {
+    expect_error([&] { mask_tokens(batch, seeds, kMaskTokenId, kFirstOrdinaryTokenId, 40, bad); },
+                 {"masked fraction must be in (0, 1)"});
+  }
 }
 
 TrainConfig masked_lm_config(int64_t steps) {
