@@ -4,6 +4,8 @@
 Reads DIR/train.jsonl, DIR/val.jsonl and DIR/test.jsonl (lines {"text": ..., "label": <int>}; for sentence
 pairs an optional "text_pair" is appended to the text), chooses C on the validation split alone, refits nothing
 on validation or test, and prints one JSON object: val and test accuracy, the chosen C, the seconds taken.
+C walks a grid from 1 and 3 (fitted side by side) toward higher validation accuracy until it drops: validation
+accuracy is unimodal in C in practice, and each fit of WordNet's 94,030 texts takes most of a minute.
 
     /usr/bin/python3 data/tfidf_svm.py DIR
 
@@ -14,14 +16,16 @@ import sys
 import time
 
 try:
+    import numpy as np
     import sklearn
+    from joblib import Parallel, delayed
     from sklearn.feature_extraction.text import TfidfVectorizer
     from sklearn.svm import LinearSVC
 except ImportError:
     print("scikit-learn is not installed (Debian: python3-sklearn)", file=sys.stderr)
     sys.exit(3)
 
-C_GRID = (0.03, 0.1, 0.3, 1.0, 3.0, 10.0)
+C_GRID = (0.01, 0.03, 0.1, 0.3, 1.0, 3.0, 10.0, 30.0)
 
 
 def read(path):
@@ -48,17 +52,25 @@ def main(folder):
     vectorizer = TfidfVectorizer(ngram_range=(1, 2), sublinear_tf=True)
     train_m = vectorizer.fit_transform(train_x)
     val_m, test_m = vectorizer.transform(val_x), vectorizer.transform(test_x)
-    import numpy as np
     train_y, val_y, test_y = np.array(train_y), np.array(val_y), np.array(test_y)
-    best = None
-    for c in C_GRID:
+
+    def fit(c):
         model = LinearSVC(C=c).fit(train_m, train_y)
-        val = accuracy(model, val_m, val_y)
-        if best is None or val > best[0]:
-            best = (val, c, model)
+        return accuracy(model, val_m, val_y), c, model
+
+    low, high = C_GRID.index(1.0), C_GRID.index(3.0)
+    tried = dict(zip((low, high), Parallel(n_jobs=2)(delayed(fit)(C_GRID[i]) for i in (low, high))))
+    step, i = (1, high) if tried[high][0] >= tried[low][0] else (-1, low)
+    while 0 <= i + step < len(C_GRID):
+        tried[i + step] = fit(C_GRID[i + step])
+        if tried[i + step][0] <= tried[i][0]:
+            break
+        i += step
+    best = max(tried.values(), key=lambda t: t[0])
     val, c, model = best
     print(json.dumps({"method": "TF-IDF word 1-2-gram linear SVM", "val_accuracy": val,
-                      "test_accuracy": accuracy(model, test_m, test_y), "C": c, "C_grid": list(C_GRID),
+                      "test_accuracy": accuracy(model, test_m, test_y), "C": c,
+                      "C_tried": sorted(C_GRID[i] for i in tried),
                       "train_examples": len(train_y), "sklearn": sklearn.__version__,
                       "seconds": time.time() - start}))
 
