@@ -22,6 +22,11 @@ int run_data(const po::variables_map& vm) {
   const std::string& model_path = task.tokenizer_path;
   const bool reused = task.tokenizer_reused;
 
+  if (vm.count("write-split")) {
+    const std::string dir = vm["write-split"].as<std::string>();
+    write_split_jsonl(data, dir);
+    std::cerr << fmt::format("split written to {}/{{train,val,test}}.jsonl\n", dir);
+  }
   const DatasetStats stats = compute_stats(data, tokenizer, seq_len);
   std::optional<BaselineResult> baseline;
   std::string why = "not computed (--no-baseline)";
@@ -49,6 +54,8 @@ Command data_command() {
             add_dims_options(desc);
             desc.add_options()
                 ("no-baseline", po::bool_switch(), "skip the TF-IDF SVM baseline (computed once per task, cached)")
+                ("write-split", po::value<std::string>(),
+                 "write the task's split to DIR/train.jsonl, val.jsonl, test.jsonl ({\"text\", \"label\"} lines)")
                 ("json", po::bool_switch(), "machine-readable output");
           },
           run_data, /*positional=*/""};

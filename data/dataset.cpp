@@ -4,6 +4,8 @@
 #include <cstring>
 #include <filesystem>
 
+#include <nlohmann/json.hpp>
+
 #include "space/error.h"
 #include "space/hash.h"
 
@@ -36,6 +38,26 @@ std::ifstream open_input_file(const std::string& path) {
     QTNAS_FAIL("cannot open '{}': {}", path, err != 0 ? std::strerror(err) : "unreadable");
   }
   return in;
+}
+
+}  // namespace qtnas
+
+namespace qtnas {
+
+void write_split_jsonl(const Dataset& data, const std::string& dir) {
+  std::error_code ec;
+  std::filesystem::create_directories(dir, ec);
+  QTNAS_CHECK(!ec, "cannot create '{}': {}", dir, ec.message());
+  const std::pair<const char*, const std::vector<Example>*> splits[] = {
+      {"train", &data.train}, {"val", &data.val}, {"test", &data.test}};
+  for (const auto& [name, examples] : splits) {
+    const std::string path = dir + "/" + name + ".jsonl";
+    std::ofstream out(path);
+    for (const Example& e : *examples) {
+      out << nlohmann::json{{"text", e.text}, {"label", data.label_names.at(e.label)}}.dump() << "\n";
+    }
+    QTNAS_CHECK(out.good(), "cannot write '{}'", path);
+  }
 }
 
 }  // namespace qtnas

@@ -30,6 +30,11 @@ Split split_of(std::string_view key);
 // "train", "val" or "test".
 const char* split_name(Split split);
 
+// Writes `dir`/train.jsonl, val.jsonl and test.jsonl: one {"text": ..., "label": "<label name>"} line per
+// example, in split order (what `qtnas data --write-split` gives, and a jsonl task reads back as the same split).
+// Creates `dir`; throws Error if a file cannot be written.
+void write_split_jsonl(const Dataset& data, const std::string& dir);
+
 // Opens `path` for reading in binary mode. Throws Error "cannot open 'path': <reason from the OS>"
 // when it is missing, a directory or unreadable.
 std::ifstream open_input_file(const std::string& path);
