@@ -40,6 +40,7 @@ TrainConfig train_config_from(const po::variables_map& vm, Objective objective, 
   if (vm.count("random-subnets")) c.random_subnets = vm["random-subnets"].as<int>();
   if (vm.count("sandwich-start")) c.sandwich_start = vm["sandwich-start"].as<double>();
   if (vm.count("reorder")) c.reorder = vm["reorder"].as<bool>();
+  if (vm.count("mask-fraction")) c.mask_fraction = vm["mask-fraction"].as<double>();
   if (vm.count("no-bf16") && vm["no-bf16"].as<bool>()) c.bf16_autocast = false;
   c.seed = vm["seed"].as<uint64_t>();
   c.checkpoint_every = vm["checkpoint-every"].as<int64_t>();
@@ -75,28 +76,13 @@ struct Group {
   }
 };
 
-// The texts of `--unlabeled` files, one a line (blank lines skipped); throws qtnas::Error naming a missing file.
-std::vector<std::string> unlabeled_texts(const po::variables_map& vm) {
-  std::vector<std::string> texts;
-  if (!vm.count("unlabeled")) return texts;
-  for (const std::string& path : vm["unlabeled"].as<std::vector<std::string>>()) {
-    std::ifstream in(path);
-    QTNAS_CHECK(in && !std::filesystem::is_directory(path), "cannot read unlabeled texts '{}'", path);
-    std::string line;
-    while (std::getline(in, line)) {
-      if (line.find_first_not_of(" \t\r") != std::string::npos) texts.push_back(line);
-    }
-  }
-  return texts;
-}
-
 // What the trainer learns from: the labeled training split, or for pretraining its texts and the unlabeled ones
 // (labels unused). Validation and test texts are never trained on.
-EncodedSplit training_split(const po::variables_map& vm, const TaskContext& task, Objective objective, int seq_len) {
+EncodedSplit training_split(const TaskContext& task, Objective objective, int seq_len) {
   EncodedSplit train = encode_split(task.data.train, task.tokenizer, seq_len);
   if (objective == Objective::MaskedLm) {
     std::vector<Example> extra;
-    for (auto& text : unlabeled_texts(vm)) extra.push_back({std::move(text), 0});
+    for (const auto& text : task.unlabeled) extra.push_back({text, 0});
     const EncodedSplit more = encode_split(extra, task.tokenizer, seq_len);
     train.ids.insert(train.ids.end(), more.ids.begin(), more.ids.end());
     train.labels.insert(train.labels.end(), more.labels.begin(), more.labels.end());
@@ -129,7 +115,7 @@ int run_training(const po::variables_map& vm, Objective objective) {
   const std::string out = vm.count("out") ? vm["out"].as<std::string>()
                                           : workdir(vm) + (mlm ? "/pretrained.pt" : "/supernet.pt");
   const int seq_len = seq_len_from(vm, &task);
-  const EncodedSplit train = training_split(vm, task, objective, seq_len);
+  const EncodedSplit train = training_split(task, objective, seq_len);
   const EncodedSplit val = encode_split(task.data.val, task.tokenizer, seq_len);
 
   SpaceConfig space = space_config_from(vm, task.data.num_classes(), seq_len);
@@ -277,8 +263,10 @@ void add_training_options(po::options_description& desc, Objective objective) {
       ("threads", po::value<int>()->default_value(0), "threads (0: all cores)")
       ("json", po::bool_switch(), "machine-readable report");
   if (mlm) {
-    desc.add_options()("unlabeled", po::value<std::vector<std::string>>()->multitoken(),
-                       "files of unlabeled texts, one a line, pretrained on besides the training split's texts");
+    desc.add_options()
+        ("unlabeled", po::value<std::vector<std::string>>()->multitoken(),
+         "files of unlabeled texts, one a line, pretrained on besides the training split's texts")
+        ("mask-fraction", po::value<double>(), "fraction of the tokens masked (default 0.15, BERT's)");
   } else {
     desc.add_options()
         ("reorder", po::value<bool>(), "importance reorder of heads and neurons when the sandwich rule starts "

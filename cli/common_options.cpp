@@ -5,6 +5,7 @@
 #include <charconv>
 #include <chrono>
 #include <filesystem>
+#include <fstream>
 #include <iostream>
 #include <thread>
 
@@ -118,8 +119,27 @@ std::string workdir(const po::variables_map& vm) {
   return dir;
 }
 
+namespace {
+
+std::vector<std::string> unlabeled_texts(const po::variables_map& vm) {
+  std::vector<std::string> texts;
+  if (!vm.count("unlabeled")) return texts;
+  for (const std::string& path : vm["unlabeled"].as<std::vector<std::string>>()) {
+    std::ifstream in(path);
+    QTNAS_CHECK(in && !std::filesystem::is_directory(path), "cannot read unlabeled texts '{}'", path);
+    std::string line;
+    while (std::getline(in, line)) {
+      if (line.find_first_not_of(" \t\r") != std::string::npos) texts.push_back(line);
+    }
+  }
+  return texts;
+}
+
+}  // namespace
+
 TaskContext prepare_task(const po::variables_map& vm) {
   Dataset data = load_task(vm);
+  std::vector<std::string> unlabeled = unlabeled_texts(vm);
   const int vocab_size = vm["vocab-size"].as<int>();
   QTNAS_CHECK(vocab_size >= 8, "--vocab-size must be at least 8, got {}", vocab_size);
   const std::string path = workdir(vm) + "/tokenizer.model";
@@ -128,12 +148,14 @@ TaskContext prepare_task(const po::variables_map& vm) {
   for (const auto& e : data.train) texts.push_back(e.text);
   const auto start = std::chrono::steady_clock::now();
   bool reused = false;
-  Tokenizer tokenizer = Tokenizer::train_or_load(texts, vocab_size, path, &reused);
+  Tokenizer tokenizer = Tokenizer::train_or_load(texts, vocab_size, path, &reused, unlabeled);
   const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-  std::cerr << fmt::format("tokenizer: {} {} (vocabulary {}, {} training texts, {:.1f} s)\n",
-                           reused ? "reused" : "trained", path, tokenizer.vocab_size(), texts.size(), seconds);
+  std::cerr << fmt::format("tokenizer: {} {} (vocabulary {}, {} training texts{}, {:.1f} s)\n",
+                           reused ? "reused" : "trained", path, tokenizer.vocab_size(), texts.size(),
+                           reused || unlabeled.empty() ? "" : fmt::format(" and {} unlabeled", unlabeled.size()),
+                           seconds);
   const std::string fingerprint = hash_hex(stable_hash(tokenizer.serialized()));
-  return {std::move(data), std::move(tokenizer), path, fingerprint, reused};
+  return {std::move(data), std::move(tokenizer), path, fingerprint, reused, std::move(unlabeled)};
 }
 
 void add_distributed_options(po::options_description& desc) {

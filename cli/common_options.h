@@ -42,8 +42,11 @@ struct TaskContext {
   std::string tokenizer_path;
   std::string tokenizer_fingerprint;  // hash of the tokenizer's bytes, recorded in checkpoints
   bool tokenizer_reused = false;
+  std::vector<std::string> unlabeled;  // texts of --unlabeled files (pretrain only); never validation or test
 };
-// Needs the task options and --vocab-size. Tells on stderr what it does with the tokenizer.
+// Needs the task options and --vocab-size. Tells on stderr what it does with the tokenizer. Where the command
+// has --unlabeled (FILE..., one text a line, blank lines skipped), reads them, and a tokenizer trained here
+// learns from them too. Throws qtnas::Error naming an unreadable file.
 TaskContext prepare_task(const po::variables_map& vm);
 
 // --world-size --rank --master-addr --master-port --dist-timeout: a process group of torch.distributed (unset

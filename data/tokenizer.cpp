@@ -75,7 +75,8 @@ std::string Tokenizer::fingerprint(const std::vector<std::string>& texts, int vo
   return hash_hex(stable_hash(bytes));
 }
 
-Tokenizer Tokenizer::train(const std::vector<std::string>& texts, int vocab_size, const std::string& model_path) {
+Tokenizer Tokenizer::train(const std::vector<std::string>& texts, int vocab_size, const std::string& model_path,
+                           const std::vector<std::string>& extra_texts) {
   QTNAS_CHECK(!texts.empty(), "cannot train tokenizer '{}': no texts", model_path);
   QTNAS_CHECK(vocab_size >= 8, "cannot train tokenizer '{}': vocab_size {} is too small (at least 8)", model_path,
               vocab_size);
@@ -89,13 +90,22 @@ Tokenizer Tokenizer::train(const std::vector<std::string>& texts, int vocab_size
       {"character_coverage", "1.0"},     {"hard_vocab_limit", "false"},
       {"num_threads", "2"},              {"minloglevel", "2"},
       {"shuffle_input_sentence", "false"}};
+  std::vector<std::string> corpus;
+  const std::vector<std::string>* all = &texts;
+  if (!extra_texts.empty()) {
+    corpus.reserve(texts.size() + extra_texts.size());
+    corpus.insert(corpus.end(), texts.begin(), texts.end());
+    corpus.insert(corpus.end(), extra_texts.begin(), extra_texts.end());
+    all = &corpus;
+  }
   std::string model, error;
-  QTNAS_CHECK(SentencePieceModel::train(texts, args, &model, &error), "cannot train tokenizer '{}': {}", model_path,
+  QTNAS_CHECK(SentencePieceModel::train(*all, args, &model, &error), "cannot train tokenizer '{}': {}", model_path,
               error);
   Tokenizer tokenizer(processor_from_bytes(model, "'" + model_path + "'"));
 
   const nlohmann::json sidecar = {{"vocab_size_requested", vocab_size},
-                                  {"fingerprint", fingerprint(texts, vocab_size)}};
+                                  {"fingerprint", fingerprint(texts, vocab_size)},
+                                  {"extra_texts", extra_texts.size()}};
   write_all(model_path, model);
   write_all(sidecar_path(model_path), sidecar.dump(2) + "\n");
   return tokenizer;
@@ -110,11 +120,12 @@ Tokenizer Tokenizer::from_serialized(const std::string& bytes) {
 }
 
 Tokenizer Tokenizer::train_or_load(const std::vector<std::string>& texts, int vocab_size,
-                                   const std::string& model_path, bool* reused) {
+                                   const std::string& model_path, bool* reused,
+                                   const std::vector<std::string>& extra_texts) {
   std::error_code ec;
   if (!std::filesystem::exists(model_path, ec)) {
     if (reused) *reused = false;
-    return train(texts, vocab_size, model_path);
+    return train(texts, vocab_size, model_path, extra_texts);
   }
   const std::string refuse = fmt::format(
       "tokenizer '{}' was trained on other data or another vocabulary size; use another work directory or "

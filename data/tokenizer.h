@@ -14,11 +14,15 @@ class SentencePieceModel;
 // Copies share one immutable processor; every const method is safe to call from several threads at once.
 class Tokenizer {
  public:
-  // Trains a unigram model on `texts` in memory and writes it to `model_path` (serialized model proto) plus a
-  // sidecar `model_path + ".json"`: {"vocab_size_requested": N, "fingerprint": "<16 hex digits>"}.
+  // Trains a unigram model on `texts` and `extra_texts` in memory and writes it to `model_path` (serialized model
+  // proto) plus a sidecar `model_path + ".json"`: {"vocab_size_requested": N, "fingerprint": "<16 hex digits>",
+  // "extra_texts": M}. The fingerprint covers `texts` only: the task's labelled training texts name the
+  // tokenizer, while unlabelled texts (self-pretraining) only widen what it learns from, so that a later
+  // `train` without them reuses the very tokenizer its `--init` checkpoint was pretrained with.
   // The vocabulary may come out smaller than `vocab_size` on a small corpus (never an error on that account).
   // Throws Error when training fails (e.g. no texts, vocab_size < 8) or a file cannot be written.
-  static Tokenizer train(const std::vector<std::string>& texts, int vocab_size, const std::string& model_path);
+  static Tokenizer train(const std::vector<std::string>& texts, int vocab_size, const std::string& model_path,
+                         const std::vector<std::string>& extra_texts = {});
 
   // Throws Error naming `model_path` when it is missing, not a SentencePiece model, or has other special ids.
   static Tokenizer load(const std::string& model_path);
@@ -26,8 +30,9 @@ class Tokenizer {
   // Loads `model_path` if it exists and its sidecar fingerprint matches (texts, vocab_size); trains it if it
   // does not exist. Throws Error if it exists with another (or no readable) fingerprint, so that nothing stored
   // is silently overwritten. `*reused` (if given) is set to true when loaded, false when trained.
+  // `extra_texts` are learnt from only when it is trained (see train()).
   static Tokenizer train_or_load(const std::vector<std::string>& texts, int vocab_size, const std::string& model_path,
-                                 bool* reused = nullptr);
+                                 bool* reused = nullptr, const std::vector<std::string>& extra_texts = {});
 
   // The sidecar's fingerprint of (texts, vocab_size): 16 hex digits of stable_hash.
   static std::string fingerprint(const std::vector<std::string>& texts, int vocab_size);

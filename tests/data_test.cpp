@@ -221,6 +221,25 @@ TEST_F(DataTest, JsonlThreeFiles) {
   EXPECT_EQ(d.test[0].text, "dull");
 }
 
+// `qtnas data --write-split`: the files read back as the very same split, labels by name.
+TEST_F(DataTest, WrittenSplitReadsBackAsTheSameSplit) {
+  Dataset d;
+  d.label_names = {"noun.animal", "verb.motion", "adj.all"};
+  d.train = {{"a dog that \"barks\"", 0}, {"run fast", 1}, {"tab\there", 2}};
+  d.val = {{"a cat", 0}};
+  d.test = {{"walk slowly", 1}, {"green", 2}};
+  write_split_jsonl(d, path("split"));
+  const Dataset back = load_labeled_files(FileFormat::JSONL, path("split/train.jsonl"), path("split/val.jsonl"),
+                                          path("split/test.jsonl"));
+  for (const auto& [mine, theirs] : {std::pair{&d.train, &back.train}, {&d.val, &back.val}, {&d.test, &back.test}}) {
+    ASSERT_EQ(theirs->size(), mine->size());
+    for (size_t i = 0; i < mine->size(); ++i) {
+      EXPECT_EQ((*theirs)[i].text, (*mine)[i].text);
+      EXPECT_EQ(back.label_names[(*theirs)[i].label], d.label_names[(*mine)[i].label]);
+    }
+  }
+}
+
 TEST_F(DataTest, SingleFileHashSplit) {
   std::string tsv = "label\ttext\n";
   const auto corpus = make_corpus(300, 7);
@@ -398,6 +417,25 @@ TEST_F(DataTest, TokenizerTrainOrLoad) {
                {"tokenizer fingerprint file '" + model + ".json': not valid JSON"});
   fs::remove(model + ".json");
   expect_error([&] { Tokenizer::train_or_load(corpus, 200, model); }, {model, "fingerprint"});
+}
+
+// Unlabelled texts widen what a new tokenizer learns from, but the fingerprint stays the labelled texts': a
+// later run on the same task without them reuses that tokenizer (a pretrained checkpoint's), not a refusal.
+TEST_F(DataTest, TokenizerLearnsFromExtraTextsUnderTheLabelledFingerprint) {
+  const auto labelled = make_corpus(200, 4);
+  std::vector<std::string> extra;
+  for (int i = 0; i < 300; ++i) extra.push_back("zyxwvut quorbl " + std::to_string(i % 7) + " zyxwvut quorbl");
+  const auto model = path("extra.model");
+  bool reused = true;
+  const Tokenizer widened = Tokenizer::train_or_load(labelled, 200, model, &reused, extra);
+  EXPECT_FALSE(reused);
+  const Tokenizer plain = Tokenizer::train(labelled, 200, path("plain.model"));
+  // Words seen only in the extra texts are whole pieces for the widened tokenizer, not for the plain one.
+  EXPECT_LT(widened.length("zyxwvut quorbl"), plain.length("zyxwvut quorbl"));
+  const Tokenizer again = Tokenizer::train_or_load(labelled, 200, model, &reused);
+  EXPECT_TRUE(reused);
+  EXPECT_EQ(again.serialized(), widened.serialized());
+  EXPECT_EQ(nlohmann::json::parse(read_file(model + ".json")).at("extra_texts"), 300);
 }
 
 TEST_F(DataTest, TokenizerBadModelFiles) {
