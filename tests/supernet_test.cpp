@@ -193,6 +193,7 @@ TEST(Trainer, TinyRunLearns) {
   config.batch_size = 32;
   config.lr = 3e-3;
   config.checkpoint_every = 1000;
+  config.reorder = true;  // off by default; on here so that the reorder is exercised inside a whole run
   Trainer trainer(Supernet(space, 0.0), config, tiny_meta(space));
   Supernet net = trainer.net();
   const double before = evaluate(net, val, net->space().largest()).loss;
@@ -216,6 +217,7 @@ TEST(Trainer, ResumeGivesTheSameWeightsAsAnUninterruptedRun) {
   config.steps = 12;
   config.batch_size = 16;
   config.sandwich_start = 0.25;  // reorder at step 3, before the interruption at step 6
+  config.reorder = true;
   config.checkpoint_every = 6;
   config.seed = 9;
 
