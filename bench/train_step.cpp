@@ -82,8 +82,10 @@ int main(int argc, char** argv) {
       config.sandwich_start = alone ? 0.999 : 0;
       config.reorder = false;
       torch::manual_seed(0);
+      CheckpointMeta meta;
+      meta.space = space;
       rows.push_back({fmt::format("{} {}", bf16 ? "bf16" : "fp32", alone ? "largest alone" : "sandwich step"), bf16,
-                      alone, std::make_unique<Trainer>(Supernet(space, 0.1), config, CheckpointMeta{space}), {}});
+                      alone, std::make_unique<Trainer>(Supernet(space, 0.1), config, meta), {}});
     }
   }
   for (auto& r : rows) seconds_of(*r.trainer, b);  // warm-up: allocations, kernel selection
