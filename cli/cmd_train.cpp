@@ -1,6 +1,7 @@
-// `qtnas train`: train the weight-sharing supernet of a task (or resume it), then report the largest and
-// smallest subnets' validation accuracy. `qtnas pretrain`: the same loop with the masked-language objective on
-// the task's training texts and any unlabeled texts (self-pretraining), whose checkpoint `train --init` takes.
+// `qtnas train`: the preset's recipe for the weight-sharing supernet of a task (or its resumption): masked-token
+// pretraining on the task's own texts (self-pretraining), then the labels; then the largest and smallest
+// subnets' validation accuracy beside the TF-IDF SVM's. `qtnas pretrain`: the first phase alone, whose
+// checkpoint `train --init` takes.
 #include <torch/torch.h>
 
 #include <filesystem>
@@ -24,28 +25,12 @@
 namespace qtnas::cli {
 namespace {
 
-// The preset's recipe with the options given on the command line (or in a config file) on top.
-TrainConfig train_config_from(const po::variables_map& vm, Objective objective, size_t train_examples,
-                              const SearchSpace& space) {
-  TrainConfig c = train_preset(vm.count("preset") ? vm["preset"].as<std::string>() : "default");
-  c.objective = objective;
-  if (objective == Objective::MaskedLm) {
-    c.sandwich_start = 0;  // the masked-token predictions of every subnet from the start
-    c.reorder = false;     // importance is measured on the labels
-    c.label_smoothing = 0;
-  }
-  if (vm.count("epochs")) c.epochs = vm["epochs"].as<double>();
-  if (vm.count("batch-size")) c.batch_size = vm["batch-size"].as<int>();
-  if (vm.count("lr")) c.lr = vm["lr"].as<double>();
-  if (vm.count("random-subnets")) c.random_subnets = vm["random-subnets"].as<int>();
-  if (vm.count("sandwich-start")) c.sandwich_start = vm["sandwich-start"].as<double>();
-  if (vm.count("reorder")) c.reorder = vm["reorder"].as<bool>();
-  if (vm.count("mask-fraction")) c.mask_fraction = vm["mask-fraction"].as<double>();
-  if (vm.count("no-bf16") && vm["no-bf16"].as<bool>()) c.bf16_autocast = false;
-  c.seed = vm["seed"].as<uint64_t>();
-  c.checkpoint_every = vm["checkpoint-every"].as<int64_t>();
-  if (vm.count("fixed-arch")) c.fixed_arch = vm["fixed-arch"].as<std::string>();
-  if (vm.count("teacher")) c.teacher_arch = to_string(space.largest());
+std::string preset_name(const po::variables_map& vm) {
+  return vm.count("preset") ? vm["preset"].as<std::string>() : "default";
+}
+
+// The step count from --steps, else from the epochs over `train_examples`.
+void set_steps(TrainConfig& c, const po::variables_map& vm, size_t train_examples) {
   const int64_t steps = vm["steps"].as<int64_t>();
   QTNAS_CHECK(steps >= 0, "--steps must be >= 0, got {}", steps);
   if (steps > 0) {
@@ -54,6 +39,52 @@ TrainConfig train_config_from(const po::variables_map& vm, Objective objective, 
   } else {
     c.steps = steps_for_epochs(c.epochs, train_examples, c.batch_size);
   }
+}
+
+// Settings of both phases that the command line gives.
+void set_common(TrainConfig& c, const po::variables_map& vm) {
+  if (vm.count("no-bf16") && vm["no-bf16"].as<bool>()) c.bf16_autocast = false;
+  c.seed = vm["seed"].as<uint64_t>();
+  c.checkpoint_every = vm["checkpoint-every"].as<int64_t>();
+}
+
+// The preset's recipe with the options given on the command line (or in a config file) on top: of `qtnas
+// train` (labels), or of `qtnas pretrain` (masked tokens; --sandwich-start trains every subnet from then on
+// instead of the largest alone).
+TrainConfig train_config_from(const po::variables_map& vm, Objective objective, size_t train_examples,
+                              const SearchSpace& space) {
+  const bool mlm = objective == Objective::MaskedLm;
+  TrainConfig c = mlm ? pretrain_preset(preset_name(vm), space) : train_preset(preset_name(vm));
+  if (vm.count("epochs")) c.epochs = vm["epochs"].as<double>();
+  QTNAS_CHECK(!mlm || c.epochs > 0 || vm["steps"].as<int64_t>() > 0,
+              "preset '{}' does not pretrain: give --epochs or --steps", preset_name(vm));
+  if (vm.count("batch-size")) c.batch_size = vm["batch-size"].as<int>();
+  if (vm.count("lr")) c.lr = vm["lr"].as<double>();
+  if (vm.count("random-subnets")) c.random_subnets = vm["random-subnets"].as<int>();
+  if (vm.count("sandwich-start")) {
+    c.sandwich_start = vm["sandwich-start"].as<double>();
+    if (mlm) c.fixed_arch.clear();
+  }
+  if (vm.count("reorder")) c.reorder = vm["reorder"].as<bool>();
+  if (vm.count("mask-fraction")) c.mask_fraction = vm["mask-fraction"].as<double>();
+  set_common(c, vm);
+  if (vm.count("fixed-arch")) c.fixed_arch = vm["fixed-arch"].as<std::string>();
+  if (vm.count("teacher")) c.teacher_arch = to_string(space.largest());
+  set_steps(c, vm, train_examples);
+  return c;
+}
+
+// The pretraining phase of `qtnas train`: the preset's, --pretrain-epochs replacing its epochs (0: none).
+// None when the run starts from given weights (--init), trains one arch alone, or distills from a teacher.
+std::optional<TrainConfig> pretrain_phase_from(const po::variables_map& vm, size_t train_examples,
+                                               const SearchSpace& space) {
+  if (vm.count("init") || vm.count("fixed-arch") || vm.count("teacher")) return std::nullopt;
+  TrainConfig c = pretrain_preset(preset_name(vm), space);
+  if (vm.count("pretrain-epochs")) c.epochs = vm["pretrain-epochs"].as<double>();
+  QTNAS_CHECK(c.epochs >= 0, "--pretrain-epochs must be >= 0, got {}", c.epochs);
+  if (c.epochs == 0) return std::nullopt;
+  set_common(c, vm);
+  c.steps = steps_for_epochs(c.epochs, train_examples, c.batch_size);
   return c;
 }
 
@@ -76,79 +107,87 @@ struct Group {
   }
 };
 
-// What the trainer learns from: the labeled training split, or for pretraining its texts and the unlabeled ones
-// (labels unused). Validation and test texts are never trained on.
-EncodedSplit training_split(const TaskContext& task, Objective objective, int seq_len) {
+// What pretraining learns from: the training split's texts and the unlabeled ones (labels unused). Validation
+// and test texts are never trained on.
+EncodedSplit pretraining_split(const TaskContext& task, int seq_len) {
   EncodedSplit train = encode_split(task.data.train, task.tokenizer, seq_len);
-  if (objective == Objective::MaskedLm) {
-    std::vector<Example> extra;
-    for (const auto& text : task.unlabeled) extra.push_back({text, 0});
-    const EncodedSplit more = encode_split(extra, task.tokenizer, seq_len);
-    train.ids.insert(train.ids.end(), more.ids.begin(), more.ids.end());
-    train.labels.insert(train.labels.end(), more.labels.begin(), more.labels.end());
-  }
+  std::vector<Example> extra;
+  for (const auto& text : task.unlabeled) extra.push_back({text, 0});
+  const EncodedSplit more = encode_split(extra, task.tokenizer, seq_len);
+  train.ids.insert(train.ids.end(), more.ids.begin(), more.ids.end());
+  train.labels.insert(train.labels.end(), more.labels.begin(), more.labels.end());
   return train;
 }
 
-int run_training(const po::variables_map& vm, Objective objective) {
+// What the phases of one command share: the process group, the task and its space.
+struct Session {
+  Group g;
+  int world_size = 1;
+  std::optional<TaskContext> task;
+  int seq_len = 0;
+  SpaceConfig space;
+  EncodedSplit val;
+};
+
+void open_session(const po::variables_map& vm, Session& s) {
   const int threads = vm["threads"].as<int>();
   QTNAS_CHECK(threads >= 0, "--threads must be >= 0, got {}", threads);
   configure_training_threads(threads > 0 ? threads : int(std::max(1u, std::thread::hardware_concurrency())));
-  Group g;
   const DistributedOptions dist = distributed_options_from(vm);
-  g.rank = dist.rank;
+  s.g.rank = dist.rank;
+  s.world_size = dist.world_size;
   if (dist.world_size > 1) {
     std::cerr << fmt::format("rank {} of {}: joining rank 0 at {}:{}\n", dist.rank, dist.world_size, dist.master_addr,
                              dist.master_port);
-    g.group = std::make_unique<DataParallelGroup>(dist);
+    s.g.group = std::make_unique<DataParallelGroup>(dist);
   }
   // Rank 0 prepares the task first (it may train the tokenizer into a shared workdir); the other ranks then
   // must arrive at the very same tokenizer.
-  std::optional<TaskContext> prepared;
-  if (g.rank == 0) prepared.emplace(prepare_task(vm));
-  const std::string fingerprint = g.share("tokenizer", prepared ? prepared->tokenizer_fingerprint : "");
-  if (!prepared) prepared.emplace(prepare_task(vm));
-  const TaskContext& task = *prepared;
-  QTNAS_CHECK(task.tokenizer_fingerprint == fingerprint,
-              "rank {}: the tokenizer here differs from rank 0's (another task or --vocab-size?)", g.rank);
-  const bool mlm = objective == Objective::MaskedLm;
-  const std::string out = vm.count("out") ? vm["out"].as<std::string>()
-                                          : workdir(vm) + (mlm ? "/pretrained.pt" : "/supernet.pt");
-  const int seq_len = seq_len_from(vm, &task);
-  const EncodedSplit train = training_split(task, objective, seq_len);
-  const EncodedSplit val = encode_split(task.data.val, task.tokenizer, seq_len);
+  if (s.g.rank == 0) s.task.emplace(prepare_task(vm));
+  const std::string fingerprint = s.g.share("tokenizer", s.task ? s.task->tokenizer_fingerprint : "");
+  if (!s.task) s.task.emplace(prepare_task(vm));
+  QTNAS_CHECK(s.task->tokenizer_fingerprint == fingerprint,
+              "rank {}: the tokenizer here differs from rank 0's (another task or --vocab-size?)", s.g.rank);
+  s.seq_len = seq_len_from(vm, &*s.task);
+  s.val = encode_split(s.task->data.val, s.task->tokenizer, s.seq_len);
+  s.space = space_config_from(vm, s.task->data.num_classes(), s.seq_len);
+  s.space.vocab_size = s.task->tokenizer.vocab_size();
+}
 
-  SpaceConfig space = space_config_from(vm, task.data.num_classes(), seq_len);
-  space.vocab_size = task.tokenizer.vocab_size();
+// One phase: trains `out` on `train`, resuming it if it exists, else from `config` (rank 0's) and, when `init`
+// is not empty, from those pretrained weights. Rank 0 reports the validation figures into `report` (and on
+// stdout unless --json), with the baseline beside accuracies on the labels.
+void run_phase(const po::variables_map& vm, Session& s, const EncodedSplit& train, const std::string& out,
+               const TrainConfig& fresh, const std::string& init, nlohmann::json& report) {
+  Group& g = s.g;
+  const TaskContext& task = *s.task;
+  const bool mlm = fresh.objective == Objective::MaskedLm;
   // Rank 0 decides whether this is a fresh run or a resumed one, and with which configuration.
   const bool resuming = std::filesystem::exists(out);
   const nlohmann::json start = nlohmann::json::parse(g.share(
-      "start", g.rank == 0 ? nlohmann::json{{"resume", resuming},
-                                            {"config", to_json(train_config_from(vm, objective, train.size(), SearchSpace(space)))}}
-                                 .dump()
-                           : ""));
+      "start " + out,
+      g.rank == 0 ? nlohmann::json{{"resume", resuming}, {"config", to_json(fresh)}}.dump() : ""));
   std::unique_ptr<Trainer> trainer;
   if (start.at("resume").get<bool>()) {
     QTNAS_CHECK(resuming, "rank {}: rank 0 resumes from its checkpoint, but '{}' is missing here; every rank needs "
                 "a copy of the checkpoint to resume (or a shared folder)", g.rank, out);
     const LoadedCheckpoint ckpt = load_checkpoint(out);
-    QTNAS_CHECK(to_string(ckpt.meta.space) == to_string(space) &&
+    QTNAS_CHECK(to_string(ckpt.meta.space) == to_string(s.space) &&
                     ckpt.meta.tokenizer_fingerprint == task.tokenizer_fingerprint,
                 "'{}' holds a supernet of another task or search space; choose another --out (nothing was changed)",
                 out);
     trainer = std::make_unique<Trainer>(ckpt);
-    QTNAS_CHECK(trainer->config().objective == objective, "'{}' holds a {} run, not a {} one; choose another --out",
-                out, to_string(trainer->config().objective), to_string(objective));
+    QTNAS_CHECK(trainer->config().objective == fresh.objective, "'{}' holds a {} run, not a {} one; choose another --out",
+                out, to_string(trainer->config().objective), to_string(fresh.objective));
     if (g.rank == 0) std::cerr << fmt::format("resuming '{}' at step {}/{}\n", out, trainer->step(), trainer->config().steps);
   } else {
     const TrainConfig config = train_config_from_json(start.at("config"));  // rank 0's, seed included
     torch::manual_seed(config.seed);
-    CheckpointMeta meta{space, vm["dropout"].as<double>(), task.data.label_names, task.tokenizer_fingerprint, {}};
-    Supernet net(space, meta.dropout);
-    if (vm.count("init")) {
-      const std::string path = vm["init"].as<std::string>();
-      init_from_pretrained(net, task.tokenizer_fingerprint, load_checkpoint(path));
-      if (g.rank == 0) std::cerr << fmt::format("starting from the pretrained weights of '{}'\n", path);
+    CheckpointMeta meta{s.space, vm["dropout"].as<double>(), task.data.label_names, task.tokenizer_fingerprint, {}};
+    Supernet net(s.space, meta.dropout);
+    if (!init.empty()) {
+      init_from_pretrained(net, task.tokenizer_fingerprint, load_checkpoint(init));
+      if (g.rank == 0) std::cerr << fmt::format("starting from the pretrained weights of '{}'\n", init);
     }
     trainer = std::make_unique<Trainer>(net, config, meta);
   }
@@ -163,7 +202,7 @@ int run_training(const po::variables_map& vm, Objective objective) {
     QTNAS_CHECK(!vm.count("teacher"), "'{}' was trained without a teacher; --teacher cannot join it half-way", out);
   }
   if (g.group) {
-    const int64_t rank0_step = std::stoll(g.share("step", std::to_string(trainer->step())));
+    const int64_t rank0_step = std::stoll(g.share("step " + out, std::to_string(trainer->step())));
     QTNAS_CHECK(trainer->step() == rank0_step,
                 "rank {} would start at step {} but rank 0 at step {}: every rank needs the same checkpoint '{}'",
                 g.rank, trainer->step(), rank0_step, out);
@@ -171,41 +210,42 @@ int run_training(const po::variables_map& vm, Objective objective) {
     trainer->set_data_parallel(g.hooks());
   }
   const TrainConfig& config = trainer->config();
-  const std::string what = mlm                        ? "pretraining (masked tokens)"
+  const std::string what = mlm ? "pretraining (masked tokens" +
+                                     (config.fixed_arch.empty() ? std::string(", every subnet)") : ", the largest alone)")
                            : config.fixed_arch.empty() ? "training the supernet"
                                                        : "training '" + config.fixed_arch + "' alone";
   std::cerr << fmt::format("{} on {} examples of {} tokens: {} steps of {}{}{}, {} threads, {}\n", what, train.size(),
-                           seq_len, config.steps, config.batch_size,
+                           s.seq_len, config.steps, config.batch_size,
                            config.epochs > 0 ? fmt::format(" ({:g} epochs)", config.epochs) : "",
-                           g.group ? fmt::format(" over {} ranks", dist.world_size) : "", at::get_num_threads(),
+                           g.group ? fmt::format(" over {} ranks", s.world_size) : "", at::get_num_threads(),
                            trainer->uses_bf16()    ? "bf16 autocast"
                            : config.bf16_autocast ? "fp32 (bf16 " + bf16_support() + ")"
                                                   : std::string("fp32 (--no-bf16)"));
   if (g.rank > 0) {  // rank 0 reports progress, writes checkpoints and evaluates
-    trainer->run(train, val, out);
+    trainer->run(train, s.val, out);
     std::cerr << fmt::format("rank {}: {} steps done\n", g.rank, trainer->step());
-    return 0;
+    return;
   }
   Progress progress(mlm ? "pretrain" : "train", config.steps, trainer->step());
   TrainCallbacks callbacks;
-  callbacks.on_step = [&](const TrainStatus& s) {
-    progress.update(s.step, fmt::format("loss {:.3f} lr {:.2e}", s.loss, s.lr));
+  callbacks.on_step = [&](const TrainStatus& st) {
+    progress.update(st.step, fmt::format("loss {:.3f} lr {:.2e}", st.loss, st.lr));
   };
   callbacks.on_log = [](const std::string& line) { std::cerr << "\n" << line << "\n"; };
-  trainer->run(train, val, out, callbacks);
+  trainer->run(train, s.val, out, callbacks);
   progress.finish();
 
   Supernet net = trainer->net();
   const size_t limit = vm["eval-limit"].as<size_t>();
-  nlohmann::json report = {{"checkpoint", out},
-                           {"objective", to_string(config.objective)},
-                           {"steps", config.steps},
-                           {"epochs", double(config.steps) * config.batch_size / double(train.size())},
-                           {"seq_len", seq_len},
-                           {"train_seconds", progress.elapsed_seconds()},
-                           {"cpu", cpu_model_name()},
-                           {"bf16", trainer->uses_bf16()},
-                           {"reorder", trainer->reorder_report()}};
+  report = {{"checkpoint", out},
+            {"objective", to_string(config.objective)},
+            {"steps", config.steps},
+            {"epochs", double(config.steps) * config.batch_size / double(train.size())},
+            {"seq_len", s.seq_len},
+            {"train_seconds", progress.elapsed_seconds()},
+            {"cpu", cpu_model_name()},
+            {"bf16", trainer->uses_bf16()},
+            {"reorder", trainer->reorder_report()}};
   std::vector<Arch> archs = {net->space().largest(), net->space().smallest()};
   if (!config.fixed_arch.empty()) archs = {parse_arch(config.fixed_arch)};
   for (const Arch& arch : archs) {
@@ -213,11 +253,11 @@ int run_training(const po::variables_map& vm, Objective objective) {
     std::string line;
     if (mlm) {
       MaskedLmHead head = trainer->mlm_head();
-      const double accuracy = masked_token_accuracy(net, head, val, arch, limit);
+      const double accuracy = masked_token_accuracy(net, head, s.val, arch, limit);
       row["masked_token_accuracy"] = accuracy;
       line = fmt::format("val masked-token accuracy {:.2f}%: {}", 100 * accuracy, to_string(arch));
     } else {
-      const EvalResult r = evaluate(net, val, arch, 64, limit);
+      const EvalResult r = evaluate(net, s.val, arch, 64, limit);
       row.update({{"accuracy", r.accuracy}, {"loss", r.loss}, {"examples", r.examples}});
       line = fmt::format("val accuracy {:.2f}% loss {:.3f} ({} examples): {}", 100 * r.accuracy, r.loss, r.examples,
                          to_string(arch));
@@ -232,7 +272,44 @@ int run_training(const po::variables_map& vm, Objective objective) {
     report["baseline"] = to_json(baseline, why);
     if (!vm["json"].as<bool>()) std::cout << describe(baseline, why) << "\n";
   }
-  if (vm["json"].as<bool>()) std::cout << report.dump(2) << "\n";
+}
+
+// "<dir>/supernet.pt" -> "<dir>/supernet.pretrained.pt": where `qtnas train` keeps its pretraining phase.
+std::string pretrained_path(const std::string& out) {
+  std::filesystem::path p(out);
+  return (p.parent_path() / (p.stem().string() + ".pretrained" + p.extension().string())).string();
+}
+
+int run_training(const po::variables_map& vm, Objective objective) {
+  Session s;
+  open_session(vm, s);
+  const SearchSpace space(s.space);
+  const bool mlm = objective == Objective::MaskedLm;
+  const std::string out = vm.count("out") ? vm["out"].as<std::string>()
+                                          : workdir(vm) + (mlm ? "/pretrained.pt" : "/supernet.pt");
+  nlohmann::json report;
+  if (mlm) {
+    const EncodedSplit train = pretraining_split(*s.task, s.seq_len);
+    run_phase(vm, s, train, out, train_config_from(vm, objective, train.size(), space), "", report);
+  } else {
+    const EncodedSplit train = encode_split(s.task->data.train, s.task->tokenizer, s.seq_len);
+    std::string init = vm.count("init") ? vm["init"].as<std::string>() : "";
+    // The preset's pretraining comes first, into its own resumable checkpoint; a run whose training on the
+    // labels has begun (rank 0's `out` exists) never pretrains again.
+    const bool labels_begun = s.g.share("labels begun " + out, std::filesystem::exists(out) ? "1" : "0") == "1";
+    if (!labels_begun) {
+      const EncodedSplit texts = pretraining_split(*s.task, s.seq_len);
+      if (const std::optional<TrainConfig> pre = pretrain_phase_from(vm, texts.size(), space)) {
+        init = pretrained_path(out);
+        run_phase(vm, s, texts, init, *pre, "", report["pretrain"]);
+      }
+    }
+    nlohmann::json labels;
+    run_phase(vm, s, train, out, train_config_from(vm, objective, train.size(), space), init, labels);
+    if (report.contains("pretrain")) labels["pretrain"] = report["pretrain"];
+    report = std::move(labels);
+  }
+  if (s.g.rank == 0 && vm["json"].as<bool>()) std::cout << report.dump(2) << "\n";
   return 0;
 }
 
@@ -250,7 +327,8 @@ void add_training_options(po::options_description& desc, Objective objective) {
       ("batch-size", po::value<int>(), "examples per step (default: the preset's)")
       ("lr", po::value<double>(), "peak learning rate, AdamW (default: the preset's)")
       ("random-subnets", po::value<int>(), "random subnets per step besides the largest and smallest")
-      ("sandwich-start", po::value<double>(), mlm ? "fraction of steps the largest subnet pretrains alone (default 0)"
+      ("sandwich-start", po::value<double>(), mlm ? "pretrain every subnet (the sandwich rule), the largest alone for "
+                                                    "this fraction of steps first (default: the largest alone throughout)"
                                                   : "fraction of steps the largest subnet trains alone before the "
                                                     "sandwich rule starts (default: the preset's)")
       ("dropout", po::value<double>()->default_value(0.1), "dropout while training")
@@ -262,13 +340,17 @@ void add_training_options(po::options_description& desc, Objective objective) {
       ("eval-limit", po::value<size_t>()->default_value(0), "validation examples for the report (0: all)")
       ("threads", po::value<int>()->default_value(0), "threads (0: all cores)")
       ("json", po::bool_switch(), "machine-readable report");
+  desc.add_options()
+      ("unlabeled", po::value<std::vector<std::string>>()->multitoken(),
+       "files of unlabeled texts, one a line, pretrained on besides the training split's texts (and learnt from "
+       "by the tokenizer when it is trained)");
   if (mlm) {
     desc.add_options()
-        ("unlabeled", po::value<std::vector<std::string>>()->multitoken(),
-         "files of unlabeled texts, one a line, pretrained on besides the training split's texts")
-        ("mask-fraction", po::value<double>(), "fraction of the tokens masked (default 0.15, BERT's)");
+        ("mask-fraction", po::value<double>(), "fraction of the tokens masked (default: the preset's, 0.3)");
   } else {
     desc.add_options()
+        ("pretrain-epochs", po::value<double>(), "masked-token pretraining on the training texts (and --unlabeled) "
+         "before the labels, into <out stem>.pretrained.pt (default: the preset's; 0: none; not with --init)")
         ("reorder", po::value<bool>(), "importance reorder of heads and neurons when the sandwich rule starts "
          "(default: the preset's)")
         ("init", po::value<std::string>(), "start from a pretrained supernet (qtnas pretrain) of this task")

@@ -96,12 +96,26 @@ TrainConfig train_config_from_json(const nlohmann::json& j) {
 TrainConfig train_preset(const std::string& name) {
   TrainConfig c;
   if (name == "default") {
-    c.epochs = 5;
+    c.epochs = 4;
   } else if (name == "quick") {
     c.epochs = 0.05;
   } else {
     QTNAS_FAIL("unknown preset '{}' (allowed: default, quick)", name);
   }
+  return c;
+}
+
+TrainConfig pretrain_preset(const std::string& name, const SearchSpace& space) {
+  TrainConfig c;
+  c.objective = Objective::MaskedLm;
+  c.epochs = name == "default" ? 2 : name == "quick" ? 0 : -1;
+  QTNAS_CHECK(c.epochs >= 0, "unknown preset '{}' (allowed: default, quick)", name);
+  c.fixed_arch = to_string(space.largest());
+  c.batch_size = 64;
+  c.mask_fraction = 0.3;
+  c.sandwich_start = 0;
+  c.reorder = false;
+  c.label_smoothing = 0;
   return c;
 }
 
@@ -120,7 +134,6 @@ Trainer::Trainer(Supernet net, TrainConfig config, CheckpointMeta meta)
   QTNAS_CHECK(config_.sandwich_start >= 0 && config_.sandwich_start < 1,
               "the sandwich start must be a fraction of the steps in [0, 1), got {}", config_.sandwich_start);
   if (!config_.fixed_arch.empty()) {
-    QTNAS_CHECK(config_.objective == Objective::Classify, "a fixed arch trains on labels, not masked tokens");
     fixed_arch_ = parse_arch(config_.fixed_arch);
     net_->space().validate(*fixed_arch_);
   }

@@ -46,8 +46,8 @@ struct TrainConfig {
   int64_t checkpoint_every = 500;  // steps between checkpoints (and at the end)
   Objective objective = Objective::Classify;
   double mask_fraction = kMaskFraction;  // Objective::MaskedLm: the fraction of tokens masked
-  std::string fixed_arch;          // non-empty: train only this arch on the labels (a standalone baseline, or the
-                                   // fine-tuning of a chosen subnet from trained weights)
+  std::string fixed_arch;          // non-empty: train only this arch (a standalone baseline, the fine-tuning of a
+                                   // chosen subnet from trained weights, or the largest alone in pretraining)
   std::string teacher_arch;        // non-empty: distill from this arch of a frozen teacher supernet (set_teacher):
                                    // the fixed arch alone, or every subnet of the sandwich rule (the largest adds it
                                    // to its label loss, the others distill from it instead of the largest)
@@ -60,6 +60,12 @@ TrainConfig train_config_from_json(const nlohmann::json& j);
 // The recipes `qtnas train --preset` names, chosen by measurement (README, "Training recipe"): "default" and
 // "quick" (the demo's). Throws qtnas::Error on another name.
 TrainConfig train_preset(const std::string& name);
+
+// The masked-token pretraining that preset `name` runs before train_preset(name) when no pretrained weights are
+// given: the largest subnet of `space` alone (the sandwich rule from the start stays at the unigram plateau,
+// the largest alone leaves it within a few hundred steps), batches of 64, 30% of the tokens masked.
+// Its epochs are 0 when the preset pretrains not at all. Throws qtnas::Error on an unknown name.
+TrainConfig pretrain_preset(const std::string& name, const SearchSpace& space);
 
 // Steps of `batch_size` examples that make `epochs` passes over `examples` examples (at least 1).
 int64_t steps_for_epochs(double epochs, size_t examples, int batch_size);

@@ -40,14 +40,15 @@ const qtnas::testing::TinyArtifacts& artifacts() {
   return a;
 }
 
-// A tiny supernet trained from scratch on the tiny task: 6 steps of a global batch of `batch`, the importance
-// reorder after 2 of them unless `reorder` is false, dropout off (the only randomness that differs between
-// ranks), at learning rate `lr` (0: the weights stay as initialized).
+// A tiny supernet trained from scratch on the tiny task (no pretraining phase): 6 steps of a global batch of
+// `batch`, the importance reorder after 2 of them unless `reorder` is false, dropout off (the only randomness
+// that differs between ranks), at learning rate `lr` (0: the weights stay as initialized).
 std::string train_args(const fs::path& out, int batch, bool reorder = true, double lr = 1e-3) {
   return fmt::format(
       "train {} --workdir {} --layers 2 --hidden 32 --heads 2 --head-dim 16 --ffn-choices 0,32,64 "
       "--sparsity-choices 0,0.5 --precisions fp32,int8 --vocab-size 60 --seq-len 16 --steps 6 --batch-size {} "
-      "--sandwich-start {} --reorder {} --dropout 0 --seed 3 --threads 1 --eval-limit 50 --lr {} --out {}",
+      "--sandwich-start {} --reorder {} --dropout 0 --seed 3 --threads 1 --eval-limit 50 --lr {} --out {} "
+      "--pretrain-epochs 0 --no-baseline",
       artifacts().task, (dir() / "work").string(), batch, reorder ? 0.34 : 0.0, reorder, lr, out.string());
 }
 

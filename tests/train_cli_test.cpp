@@ -1,0 +1,97 @@
+// `qtnas train` as a user runs it: the preset's masked-token pretraining first, into its own checkpoint, then
+// the labels from those weights; a rerun resumes without pretraining again; --init and --pretrain-epochs 0 skip
+// the first phase; `qtnas pretrain` then `train --init` is the same recipe in two commands.
+#include <gtest/gtest.h>
+
+#include <nlohmann/json.hpp>
+
+#include "supernet/checkpoint.h"
+#include "tests/cli_run.h"
+#include "tests/tiny_artifacts.h"
+
+namespace fs = std::filesystem;
+using namespace qtnas;
+using qtnas::testing::CliResult;
+
+namespace {
+
+fs::path dir() { return qtnas::testing::scratch_dir("qtnas_train_cli_test"); }
+
+const qtnas::testing::TinyArtifacts& artifacts() {
+  static const auto a = qtnas::testing::make_tiny_artifacts(dir());
+  return a;
+}
+
+// The tiny task's space, 4 steps on the labels; `extra` adds the phase options under test.
+CliResult train(const fs::path& out, const std::string& extra) {
+  return qtnas::testing::run_qtnas(
+      dir(), fmt::format("train {} --workdir {} --layers 2 --hidden 32 --heads 2 --head-dim 16 --ffn-choices 0,32,64 "
+                         "--sparsity-choices 0,0.5 --precisions fp32,int8 --vocab-size 60 --seq-len 16 --steps 4 "
+                         "--batch-size 16 --threads 1 --eval-limit 50 --no-baseline --json --out {} {}",
+                         artifacts().task, (dir() / "work").string(), out.string(), extra));
+}
+
+std::string objective_of(const fs::path& checkpoint) {
+  return load_checkpoint(checkpoint.string()).meta.training.at("config").at("objective").get<std::string>();
+}
+
+}  // namespace
+
+TEST(TrainCli, PretrainsFirstIntoItsOwnCheckpointThenTrainsTheLabelsFromIt) {
+  const fs::path out = dir() / "two_phases.pt", pretrained = dir() / "two_phases.pretrained.pt";
+  const CliResult first = train(out, "--pretrain-epochs 0.5");
+  ASSERT_EQ(first.code, 0) << first.err;
+  ASSERT_TRUE(fs::exists(pretrained));
+  EXPECT_EQ(objective_of(pretrained), "masked_lm");
+  EXPECT_EQ(objective_of(out), "classify");
+  EXPECT_NE(first.err.find("pretraining (masked tokens, the largest alone)"), std::string::npos) << first.err;
+  EXPECT_NE(first.err.find("starting from the pretrained weights of '" + pretrained.string() + "'"),
+            std::string::npos)
+      << first.err;
+  const nlohmann::json report = nlohmann::json::parse(first.out);
+  EXPECT_EQ(report.at("objective"), "classify");
+  EXPECT_EQ(report.at("pretrain").at("objective"), "masked_lm");
+  EXPECT_GT(report.at("pretrain").at("steps").get<int>(), 0);
+
+  // A finished (or begun) training on the labels is resumed, never preceded by pretraining again.
+  const auto stamp = fs::last_write_time(pretrained);
+  const CliResult again = train(out, "--pretrain-epochs 0.5");
+  ASSERT_EQ(again.code, 0) << again.err;
+  EXPECT_NE(again.err.find("resuming '" + out.string() + "'"), std::string::npos) << again.err;
+  EXPECT_EQ(again.err.find("pretraining (masked tokens"), std::string::npos) << again.err;
+  EXPECT_FALSE(nlohmann::json::parse(again.out).contains("pretrain"));
+  EXPECT_EQ(fs::last_write_time(pretrained), stamp);
+}
+
+TEST(TrainCli, InitOrZeroPretrainEpochsSkipThePretrainingPhase) {
+  const fs::path none = dir() / "no_pretraining.pt";
+  const CliResult plain = train(none, "--pretrain-epochs 0");
+  ASSERT_EQ(plain.code, 0) << plain.err;
+  EXPECT_FALSE(fs::exists(dir() / "no_pretraining.pretrained.pt"));
+  EXPECT_EQ(plain.err.find("pretraining (masked tokens"), std::string::npos) << plain.err;
+
+  // The same recipe in two commands: `qtnas pretrain`, then `train --init` from its checkpoint.
+  const fs::path pretrained = dir() / "by_hand.pretrained.pt";
+  const CliResult pre = qtnas::testing::run_qtnas(
+      dir(), fmt::format("pretrain {} --workdir {} --layers 2 --hidden 32 --heads 2 --head-dim 16 --ffn-choices "
+                         "0,32,64 --sparsity-choices 0,0.5 --precisions fp32,int8 --vocab-size 60 --seq-len 16 "
+                         "--steps 3 --threads 1 --eval-limit 50 --out {}",
+                         artifacts().task, (dir() / "work").string(), pretrained.string()));
+  ASSERT_EQ(pre.code, 0) << pre.err;
+  EXPECT_EQ(objective_of(pretrained), "masked_lm");
+  const CliResult from = train(dir() / "from_init.pt", "--init " + pretrained.string());
+  ASSERT_EQ(from.code, 0) << from.err;
+  EXPECT_EQ(from.err.find("pretraining (masked tokens"), std::string::npos) << from.err;
+  EXPECT_NE(from.err.find("starting from the pretrained weights of '" + pretrained.string() + "'"),
+            std::string::npos)
+      << from.err;
+}
+
+TEST(TrainCli, ThePretrainCommandNeedsEpochsWhereThePresetDoesNotPretrain) {
+  const CliResult r = qtnas::testing::run_qtnas(
+      dir(), fmt::format("pretrain {} --workdir {} --preset quick --layers 2 --hidden 32 --heads 2 --head-dim 16 "
+                         "--ffn-choices 0,32,64 --vocab-size 60 --seq-len 16 --threads 1 --out {}",
+                         artifacts().task, (dir() / "work").string(), (dir() / "quick.pt").string()));
+  EXPECT_EQ(r.code, 2);
+  EXPECT_NE(r.err.find("preset 'quick' does not pretrain: give --epochs or --steps"), std::string::npos) << r.err;
+}
