@@ -15,7 +15,8 @@ namespace qtnas {
 // The speed reference subnets of a space, one per precision: measured in every group of modules, so that each
 // group's latencies can be divided by the machine's speed at that moment (measure.h). Mid-sized (half the heads,
 // a middle FFN width, every layer), except BF16's: one layer of one head and the narrowest FFN, for where BF16
-// is emulated it costs 15 ms a layer at batch 1 and 0.5 s at batch 32.
+// is emulated (an AVX2-only AMD EPYC Zen 3 measured 15 ms a layer at batch 1 and 0.5 s at batch 32) a larger
+// one would dominate every group's time.
 std::vector<Arch> speed_reference_archs(const SearchSpace& space);
 
 // The modules of a model's speed references (AdditiveLatencyModel::references), with their baselines, for
