@@ -53,9 +53,14 @@ int main(int argc, char** argv) {
     }
   }
   keep_freed_memory_for_reuse();  // as the qtnas executable does
-  configure_training_threads(threads);
-  if (omp > 0) at::set_num_threads(omp);
-  if (blas > 0) set_openblas_threads(blas);
+  // Each row sets the threads its arithmetic gets in `qtnas train` (configure_training_threads) before it runs,
+  // unless --omp/--blas fix them for all.
+  auto threads_for = [&](bool bf16) {
+    configure_training_threads(threads, bf16);
+    if (omp > 0) at::set_num_threads(omp);
+    if (blas > 0) set_openblas_threads(blas);
+  };
+  threads_for(false);
   SpaceConfig space;  // the default space: 6 layers, hidden 256, 4 heads, FFN 1024
   space.max_seq_len = std::max(space.max_seq_len, seq);
   Batch b;
@@ -88,15 +93,24 @@ int main(int argc, char** argv) {
                       alone, std::make_unique<Trainer>(Supernet(space, 0.1), config, meta), {}});
     }
   }
-  for (auto& r : rows) seconds_of(*r.trainer, b);  // warm-up: allocations, kernel selection
+  for (auto& r : rows) {  // warm-up: allocations, kernel selection
+    threads_for(r.bf16);
+    seconds_of(*r.trainer, b);
+  }
   for (int rep = 0; rep < reps; ++rep) {  // interleaved, so that machine noise hits all alike
-    for (auto& r : rows) r.seconds.push_back(seconds_of(*r.trainer, b));
+    for (auto& r : rows) {
+      threads_for(r.bf16);
+      r.seconds.push_back(seconds_of(*r.trainer, b));
+    }
   }
   nlohmann::json out = {{"cpu", cpu_model_name()}, {"bf16", bf16_support()}, {"threads", threads},
-                        {"omp_threads", at::get_num_threads()},
+                        {"omp_threads", omp}, {"blas_threads", blas},
                         {"batch", batch},          {"seq", seq},              {"reps", reps}};
-  std::string text = fmt::format("training step, batch {} x {} tokens, {} cores ({} OpenMP), {} (bf16 {})\n", batch,
-                                 seq, threads, at::get_num_threads(), cpu_model_name(), bf16_support());
+  std::string text = fmt::format("training step, batch {} x {} tokens, {} cores ({}), {} (bf16 {})\n", batch, seq,
+                                 threads,
+                                 omp > 0 || blas > 0 ? fmt::format("OpenMP {}, OpenBLAS {} threads", omp, blas)
+                                                     : std::string("the threads of qtnas train"),
+                                 cpu_model_name(), bf16_support());
   for (const auto& r : rows) {
     const double s = median(r.seconds);
     const std::string key = fmt::format("{}_{}", r.bf16 ? "bf16" : "fp32", r.alone ? "largest" : "sandwich");

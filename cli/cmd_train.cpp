@@ -123,6 +123,7 @@ EncodedSplit pretraining_split(const TaskContext& task, int seq_len) {
 struct Session {
   Group g;
   int world_size = 1;
+  int cores = 1;  // for configure_training_threads, once the phase knows its arithmetic
   std::optional<TaskContext> task;
   int seq_len = 0;
   SpaceConfig space;
@@ -132,7 +133,7 @@ struct Session {
 void open_session(const po::variables_map& vm, Session& s) {
   const int threads = vm["threads"].as<int>();
   QTNAS_CHECK(threads >= 0, "--threads must be >= 0, got {}", threads);
-  configure_training_threads(threads > 0 ? threads : int(std::max(1u, std::thread::hardware_concurrency())));
+  s.cores = threads > 0 ? threads : int(std::max(1u, std::thread::hardware_concurrency()));
   const DistributedOptions dist = distributed_options_from(vm);
   s.g.rank = dist.rank;
   s.world_size = dist.world_size;
@@ -209,15 +210,16 @@ void run_phase(const po::variables_map& vm, Session& s, const EncodedSplit& trai
     if (g.rank > 0) torch::manual_seed(trainer->config().seed * 1000003 + uint64_t(g.rank));  // own dropout masks
     trainer->set_data_parallel(g.hooks());
   }
+  configure_training_threads(s.cores, trainer->uses_bf16());
   const TrainConfig& config = trainer->config();
   const std::string what = mlm ? "pretraining (masked tokens" +
                                      (config.fixed_arch.empty() ? std::string(", every subnet)") : ", the largest alone)")
                            : config.fixed_arch.empty() ? "training the supernet"
                                                        : "training '" + config.fixed_arch + "' alone";
-  std::cerr << fmt::format("{} on {} examples of {} tokens: {} steps of {}{}{}, {} threads, {}\n", what, train.size(),
+  std::cerr << fmt::format("{} on {} examples of {} tokens: {} steps of {}{}{}, {} cores, {}\n", what, train.size(),
                            s.seq_len, config.steps, config.batch_size,
                            config.epochs > 0 ? fmt::format(" ({:g} epochs)", config.epochs) : "",
-                           g.group ? fmt::format(" over {} ranks", s.world_size) : "", at::get_num_threads(),
+                           g.group ? fmt::format(" over {} ranks", s.world_size) : "", s.cores,
                            trainer->uses_bf16()    ? "bf16 autocast"
                            : config.bf16_autocast ? "fp32 (bf16 " + bf16_support() + ")"
                                                   : std::string("fp32 (--no-bf16)"));

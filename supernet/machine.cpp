@@ -66,9 +66,9 @@ bool set_openblas_threads(int threads) {
 
 bool set_openblas_single_threaded() { return set_openblas_threads(1); }
 
-void configure_training_threads(int cores) {
-  at::set_num_threads(1);
-  set_openblas_threads(cores);
+void configure_training_threads(int cores, bool bf16_autocast) {
+  at::set_num_threads(bf16_autocast ? cores : 1);
+  set_openblas_threads(bf16_autocast ? 1 : cores);
 }
 
 void keep_freed_memory_for_reuse() {

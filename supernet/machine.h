@@ -23,11 +23,11 @@ std::string bf16_support();
 bool set_openblas_single_threaded();
 bool set_openblas_threads(int threads);  // the same with `threads`
 
-// Threads for training on `cores` cores: OpenBLAS (fp32 matmuls) gets them all, LibTorch's OpenMP pool one.
-// Measured on 2 vCPUs (bench_train_step, README): the two pools spinning against each other made an fp32
-// training step 3x slower, and OpenMP threads collapse (10x and more) whenever another process takes a core
-// of a shared VM, while a single OpenMP thread with OpenBLAS's pool lost little under bf16 autocast.
-void configure_training_threads(int cores);
+// Threads for training on `cores` cores. In fp32 the matmuls run in OpenBLAS, which gets them all, and
+// LibTorch's OpenMP pool one: measured on 2 vCPUs (bench_train_step, README), the two pools spinning against each
+// other made an fp32 training step 3x slower. Under bf16 autocast the matmuls run in oneDNN on OpenMP's pool,
+// which then gets the cores and OpenBLAS one (otherwise a bf16 step runs on one core).
+void configure_training_threads(int cores, bool bf16_autocast);
 
 // Makes glibc keep freed memory for reuse instead of handing large blocks back to the kernel (M_MMAP_THRESHOLD
 // and M_TRIM_THRESHOLD at 1 GiB). Otherwise a process that has built many modules gets each large activation
