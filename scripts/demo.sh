@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # The main job on the embedded default task (WordNet glosses -> 45 lexicographer classes), end to end: set-up and
-# build, the task, a supernet (quick preset), latency measurements and predictor at batch 1, a search under a
-# budget of a quarter of the largest FP32 subnet's latency, the export of the best subnet, and predictions.
+# build, the task, a supernet (the quick preset on a smaller space than the default: 4 layers of hidden 128, up
+# to 2 heads, FFN up to 512, sparsity 0 or 50%, fp32 or int8), latency measurements and predictor at batch 1, a
+# search under a budget of a quarter of the largest FP32 subnet's latency, the export of the best subnet, and
+# predictions.
 # Everything is written to $QTNAS_WORKDIR (default qtnas_work/); rerunning reuses the tokenizer, supernet and
 # measurements, and starts a new search run.
 set -euo pipefail
@@ -11,9 +13,9 @@ bash scripts/build.sh qtnas  # the demo needs the command only (the tests are bu
 export GLOG_minloglevel=2
 workdir=${QTNAS_WORKDIR:-qtnas_work}
 qtnas=${QTNAS_BUILD_DIR:-build}/cli/qtnas
-supernet=$workdir/supernet_quick.pt
-latency_db=$workdir/latency_quick.sqlite
-latency_model=$workdir/latency_quick.b1.json
+supernet=$workdir/supernet_demo.pt
+latency_db=$workdir/latency_demo.sqlite
+latency_model=$workdir/latency_demo.b1.json
 run=$workdir/run_demo.sqlite
 model=$workdir/model_demo.pt
 
@@ -24,8 +26,11 @@ echo "== 2. the search space: its largest and smallest archs"
 "$qtnas" arch --largest
 "$qtnas" arch --smallest --precision int8
 
-echo "== 3. train the weight-sharing supernet (quick preset; 'qtnas train' alone runs the full default)"
-"$qtnas" train --preset quick --workdir "$workdir" --out "$supernet" --eval-limit 2000
+echo "== 3. train the weight-sharing supernet (quick preset, 1.5 epochs, on the demo's smaller space; 'qtnas train'"
+echo "      alone runs the default recipe on the default space)"
+"$qtnas" train --preset quick --workdir "$workdir" --out "$supernet" --eval-limit 2000 \
+  --layers 4 --hidden 128 --heads 2 --head-dim 64 --ffn-choices 0,128,256,512 --sparsity-choices 0,0.5 \
+  --precisions fp32,int8
 
 echo "== 4. measure deployable subnets at batch 1 on this machine and fit the latency predictor"
 if [ ! -f "$latency_model" ]; then
