@@ -18,19 +18,21 @@ latency_db=$workdir/latency_demo.sqlite
 latency_model=$workdir/latency_demo.b1.json
 run=$workdir/run_demo.sqlite
 model=$workdir/model_demo.pt
+# The demo's space, smaller than the default (README, "Training recipe"): every later step reads it from the
+# supernet checkpoint.
+space=(--layers 4 --hidden 128 --heads 2 --head-dim 64 --ffn-choices 0,128,256,512 --sparsity-choices 0,0.5
+       --precisions fp32,int8)
 
 echo "== 1. the task: WordNet glosses, 80/10/10 split, SentencePiece tokenizer"
 "$qtnas" data --task wordnet --workdir "$workdir"
 
 echo "== 2. the search space: its largest and smallest archs"
-"$qtnas" arch --largest
-"$qtnas" arch --smallest --precision int8
+"$qtnas" arch --largest "${space[@]}"
+"$qtnas" arch --smallest --precision int8 "${space[@]}"
 
 echo "== 3. train the weight-sharing supernet (quick preset, 1.5 epochs, on the demo's smaller space; 'qtnas train'"
 echo "      alone runs the default recipe on the default space)"
-"$qtnas" train --preset quick --workdir "$workdir" --out "$supernet" --eval-limit 2000 \
-  --layers 4 --hidden 128 --heads 2 --head-dim 64 --ffn-choices 0,128,256,512 --sparsity-choices 0,0.5 \
-  --precisions fp32,int8
+"$qtnas" train --preset quick --workdir "$workdir" --out "$supernet" --eval-limit 2000 "${space[@]}"
 
 echo "== 4. measure deployable subnets at batch 1 on this machine and fit the latency predictor"
 if [ ! -f "$latency_model" ]; then
