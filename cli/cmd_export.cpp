@@ -105,9 +105,9 @@ ExportSource from_supernet(const po::variables_map& vm) {
   SupernetTask task = load_supernet_task(supernet, task_options_json(vm));
   const Arch arch = arch_option(task.checkpoint.net->space(), vm["arch"].as<std::string>());
   const int max_seq = task.checkpoint.net->space().config().max_seq_len;
-  QTNAS_CHECK(vm["seq"].as<int>() >= 1 && vm["seq"].as<int>() <= max_seq,
-              "--seq {} is outside the supernet's 1..{} tokens", vm["seq"].as<int>(), max_seq);
-  Environment env = current_environment(vm["batch"].as<int>(), vm["seq"].as<int>());
+  const int seq = vm.count("seq") ? vm["seq"].as<int>() : max_seq;
+  QTNAS_CHECK(seq >= 1 && seq <= max_seq, "--seq {} is outside the supernet's 1..{} tokens", seq, max_seq);
+  Environment env = current_environment(vm["batch"].as<int>(), seq);
   env.statistic = "p10";  // no latency model, so no speed references to correct with
   return {std::move(task), supernet, arch, env, {},
           {{"supernet", std::filesystem::absolute(supernet).string()},
@@ -286,7 +286,8 @@ Command export_command() {
                 ("supernet", po::value<std::string>(), "supernet checkpoint, to export --arch")
                 ("arch", po::value<std::string>(), "arch string to export from --supernet, or 'largest' / 'smallest'")
                 ("batch", po::value<int>()->default_value(1), "with --arch: examples per forward of the latency measurement")
-                ("seq", po::value<int>()->default_value(64), "with --arch: tokens per example of the latency measurement")
+                ("seq", po::value<int>(), "with --arch: tokens per example of the latency measurement (default: the "
+                 "supernet's sequence length)")
                 ("id", po::value<int64_t>(), "candidate id (see qtnas front)")
                 ("best-under-ms", po::value<double>(), "the most accurate front member within this latency")
                 ("best", po::bool_switch(), "the most accurate front member within the run's budget")

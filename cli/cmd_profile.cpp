@@ -28,7 +28,8 @@ int run_profile(const po::variables_map& vm) {
   LoadedCheckpoint ckpt = load_checkpoint(vm["supernet"].as<std::string>());
   ProfileConfig config;
   config.measure.batch = vm["batch"].as<int>();
-  config.measure.seq = vm["seq"].as<int>();
+  // Latency is measured at the length the supernet was trained for, unless asked otherwise.
+  config.measure.seq = vm.count("seq") ? vm["seq"].as<int>() : ckpt.net->space().config().max_seq_len;
   config.measure.rounds = vm["rounds"].as<int>();
   config.measure.min_rounds = vm["min-rounds"].as<int>();
   config.subnets = vm["samples"].as<int>();
@@ -131,7 +132,7 @@ Command profile_command() {
                 ("supernet", po::value<std::string>()->required(), "supernet checkpoint")
                 ("db", po::value<std::string>()->required(), "SQLite file the measurements are added to")
                 ("batch", po::value<int>()->default_value(1), "examples per forward")
-                ("seq", po::value<int>()->default_value(64), "tokens per example")
+                ("seq", po::value<int>(), "tokens per example (default: the supernet's sequence length)")
                 ("samples", po::value<int>()->default_value(60), "subnets measured (a quarter held out)")
                 ("rounds", po::value<int>()->default_value(MeasureConfig{}.rounds), "timed repetitions per module (at most; fewer for slow modules)")
                 ("min-rounds", po::value<int>()->default_value(MeasureConfig{}.min_rounds), "timed repetitions per module at least (a module slower than 1.5 s / rounds gets fewer than --rounds)")
