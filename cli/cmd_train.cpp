@@ -107,10 +107,9 @@ struct Group {
   }
 };
 
-// What pretraining learns from: the training split's texts and the unlabeled ones (labels unused). Validation
+// What pretraining learns from: the encoded training split and the unlabeled texts (labels unused). Validation
 // and test texts are never trained on.
-EncodedSplit pretraining_split(const TaskContext& task, int seq_len) {
-  EncodedSplit train = encode_split(task.data.train, task.tokenizer, seq_len);
+EncodedSplit pretraining_split(EncodedSplit train, const TaskContext& task, int seq_len) {
   std::vector<Example> extra;
   for (const auto& text : task.unlabeled) extra.push_back({text, 0});
   const EncodedSplit more = encode_split(extra, task.tokenizer, seq_len);
@@ -290,20 +289,20 @@ int run_training(const po::variables_map& vm, Objective objective) {
   const std::string out = vm.count("out") ? vm["out"].as<std::string>()
                                           : workdir(vm) + (mlm ? "/pretrained.pt" : "/supernet.pt");
   nlohmann::json report;
+  const EncodedSplit train = encode_split(s.task->data.train, s.task->tokenizer, s.seq_len);
   if (mlm) {
-    const EncodedSplit train = pretraining_split(*s.task, s.seq_len);
-    run_phase(vm, s, train, out, train_config_from(vm, objective, train.size(), space), "", report);
+    const EncodedSplit texts = pretraining_split(train, *s.task, s.seq_len);
+    run_phase(vm, s, texts, out, train_config_from(vm, objective, texts.size(), space), "", report);
   } else {
-    const EncodedSplit train = encode_split(s.task->data.train, s.task->tokenizer, s.seq_len);
     std::string init = vm.count("init") ? vm["init"].as<std::string>() : "";
     // The preset's pretraining comes first, into its own resumable checkpoint; a run whose training on the
     // labels has begun (rank 0's `out` exists) never pretrains again.
     const bool labels_begun = s.g.share("labels begun " + out, std::filesystem::exists(out) ? "1" : "0") == "1";
+    const size_t text_count = train.size() + s.task->unlabeled.size();
     if (!labels_begun) {
-      const EncodedSplit texts = pretraining_split(*s.task, s.seq_len);
-      if (const std::optional<TrainConfig> pre = pretrain_phase_from(vm, texts.size(), space)) {
+      if (const std::optional<TrainConfig> pre = pretrain_phase_from(vm, text_count, space)) {
         init = pretrained_path(out);
-        run_phase(vm, s, texts, init, *pre, "", report["pretrain"]);
+        run_phase(vm, s, pretraining_split(train, *s.task, s.seq_len), init, *pre, "", report["pretrain"]);
       }
     }
     nlohmann::json labels;

@@ -40,18 +40,14 @@ std::ifstream open_input_file(const std::string& path) {
   return in;
 }
 
-}  // namespace qtnas
-
-namespace qtnas {
-
 void write_split_jsonl(const Dataset& data, const std::string& dir) {
   std::error_code ec;
   std::filesystem::create_directories(dir, ec);
   QTNAS_CHECK(!ec, "cannot create '{}': {}", dir, ec.message());
-  const std::pair<const char*, const std::vector<Example>*> splits[] = {
-      {"train", &data.train}, {"val", &data.val}, {"test", &data.test}};
-  for (const auto& [name, examples] : splits) {
-    const std::string path = dir + "/" + name + ".jsonl";
+  const std::pair<Split, const std::vector<Example>*> splits[] = {
+      {Split::Train, &data.train}, {Split::Val, &data.val}, {Split::Test, &data.test}};
+  for (const auto& [split, examples] : splits) {
+    const std::string path = dir + "/" + split_name(split) + ".jsonl";
     std::ofstream out(path);
     for (const Example& e : *examples) {
       out << nlohmann::json{{"text", e.text}, {"label", data.label_names.at(e.label)}}.dump() << "\n";
