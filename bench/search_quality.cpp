@@ -79,20 +79,7 @@ Zdt make_zdt(const std::map<std::string, std::string>& options) {
 // Runs one searcher for `generations` batches and returns every result it was told, in evaluation order.
 std::vector<Evaluated> run_searcher(const Zdt& zdt, const std::string& searcher, int population, int generations,
                                     uint64_t seed) {
-  std::unique_ptr<Searcher> s;
-  if (searcher == "nsga2") {
-    Nsga2Config c;
-    c.population = population;
-    c.seed = seed;
-    s = std::make_unique<Nsga2>(zdt, c);
-  } else if (searcher == "random") {
-    RandomSearchConfig c;
-    c.population = population;
-    c.seed = seed;
-    s = std::make_unique<RandomSearch>(zdt, c);
-  } else {
-    QTNAS_FAIL("--searcher must be nsga2 or random, got '{}'", searcher);
-  }
+  const std::unique_ptr<Searcher> s = make_searcher(searcher_kind_from_string(searcher), zdt, population, seed);
   std::vector<Evaluated> all;
   for (int g = 0; g < generations; ++g) {
     std::vector<Evaluated> batch;

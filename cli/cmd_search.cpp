@@ -137,7 +137,7 @@ int run_search(const po::variables_map& vm) {
           ? vm["latency-budget-ms"].as<double>()
           : vm["latency-budget-fraction"].as<double>() * model.predict_ms(space.largest(Precision::FP32));
   config.size_budget_mb = vm["size-budget-mb"].as<double>();
-  config.searcher = vm["searcher"].as<std::string>();
+  config.searcher = searcher_kind_from_string(vm["searcher"].as<std::string>());
   config.population = vm["population"].as<int>();
   config.generations = vm["generations"].as<int>();
   config.seed = vm["seed"].as<uint64_t>();
@@ -147,8 +147,6 @@ int run_search(const po::variables_map& vm) {
   config.threads = at::get_num_threads();
   QTNAS_CHECK(config.population >= 2, "--population must be at least 2, got {}", config.population);
   QTNAS_CHECK(config.generations >= 1, "--generations must be at least 1, got {}", config.generations);
-  QTNAS_CHECK(config.searcher == "nsga2" || config.searcher == "random", "--searcher must be nsga2 or random, got '{}'",
-              config.searcher);
   QTNAS_CHECK(config.size_budget_mb >= 0, "--size-budget-mb must not be negative");
   check_budget_feasible(space, model, config.latency_budget_ms);
   if (config.size_budget_mb > 0) {

@@ -7,6 +7,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "data/text.h"
 #include "space/error.h"
 #include "space/json_text.h"
 
@@ -19,15 +20,9 @@ struct RawExample {
   int line_no = 0;
 };
 
-bool is_space(char c) { return c == ' ' || c == '\t' || c == '\r' || c == '\n' || c == '\f' || c == '\v'; }
-
 bool is_blank(std::string_view s) { return std::all_of(s.begin(), s.end(), is_space); }
 
-std::string trim(std::string_view s) {
-  while (!s.empty() && is_space(s.front())) s.remove_prefix(1);
-  while (!s.empty() && is_space(s.back())) s.remove_suffix(1);
-  return std::string(s);
-}
+std::string trimmed(std::string_view s) { return std::string(trim(s)); }
 
 // Reads the non-blank lines of a file with their 1-based line numbers. Drops a UTF-8 byte order mark and
 // the '\r' of Windows line ends, which spreadsheet exports often carry.
@@ -72,7 +67,7 @@ std::vector<RawExample> read_tsv(const std::string& path) {
     }
     if (found < 0) {
       std::string listed;
-      for (const auto& c : columns) listed += (listed.empty() ? "'" : ", '") + trim(c) + "'";
+      for (const auto& c : columns) listed += (listed.empty() ? "'" : ", '") + trimmed(c) + "'";
       QTNAS_FAIL("{}:{}: the header has no '{}' column (columns found: {}; fields are separated by tabs)", path,
                  header_line, name, listed);
     }
@@ -87,7 +82,7 @@ std::vector<RawExample> read_tsv(const std::string& path) {
     std::vector<std::string> fields = split_tabs(line);
     QTNAS_CHECK(fields.size() == columns.size(), "{}:{}: expected {} tab-separated fields as in the header, found {}",
                 path, line_no, columns.size(), fields.size());
-    RawExample ex{std::move(fields[text_col]), trim(fields[label_col]), line_no};
+    RawExample ex{std::move(fields[text_col]), trimmed(fields[label_col]), line_no};
     check_example(path, ex);
     examples.push_back(std::move(ex));
   }
@@ -108,7 +103,7 @@ std::vector<RawExample> read_jsonl(const std::string& path) {
     QTNAS_CHECK(text.is_string(), "{}:{}: \"text\" must be a string, found {}", path, line_no, text.type_name());
     RawExample ex{text.get<std::string>(), "", line_no};
     if (label.is_string()) {
-      ex.label = trim(label.get<std::string>());
+      ex.label = trimmed(label.get<std::string>());
     } else if (label.is_number_integer()) {
       ex.label = label.dump();  // decimal text, also for unsigned 64-bit values
     } else {

@@ -3,18 +3,11 @@
 #include <filesystem>
 #include <fstream>
 
+#include "data/text.h"
 #include "space/error.h"
 
 namespace qtnas {
 namespace {
-
-bool is_space(char c) { return c == ' ' || c == '\t' || c == '\r' || c == '\n'; }
-
-std::string_view trim(std::string_view s) {
-  while (!s.empty() && is_space(s.front())) s.remove_prefix(1);
-  while (!s.empty() && is_space(s.back())) s.remove_suffix(1);
-  return s;
-}
 
 // Splits off the next space-delimited field; empty when the line has no more fields.
 std::string_view next_field(std::string_view& rest) {

@@ -17,7 +17,7 @@ namespace qtnas {
 
 nlohmann::json to_json(const SearchConfig& c) {
   return {{"latency_budget_ms", c.latency_budget_ms}, {"size_budget_mb", c.size_budget_mb},
-          {"searcher", c.searcher},                   {"population", c.population},
+          {"searcher", to_string(c.searcher)},                   {"population", c.population},
           {"generations", c.generations},             {"seed", c.seed},
           {"val_subset", c.val_subset},               {"full_fidelity", c.full_fidelity},
           {"closed_loop", c.closed_loop},             {"measure_per_generation", c.measure_per_generation},
@@ -29,7 +29,7 @@ SearchConfig search_config_from_json(const nlohmann::json& j) {
     SearchConfig c;
     c.latency_budget_ms = j.at("latency_budget_ms").get<double>();
     c.size_budget_mb = j.at("size_budget_mb").get<double>();
-    c.searcher = j.at("searcher").get<std::string>();
+    c.searcher = searcher_kind_from_string(j.at("searcher").get<std::string>());
     c.population = j.at("population").get<int>();
     c.generations = j.at("generations").get<int>();
     c.seed = j.at("seed").get<uint64_t>();
@@ -82,19 +82,7 @@ SearchRun::SearchRun(RunStore& store, SearchConfig config, Supernet net, Candida
   options.predict_latency_ms = [this](const Arch& a) { return model_.predict_ms(a); };
   options.latency_budget_ms = config_.latency_budget_ms;
   genes_ = std::make_unique<ArchGeneOps>(net_->space(), options);
-  if (config_.searcher == "nsga2") {
-    Nsga2Config c;
-    c.population = config_.population;
-    c.seed = config_.seed;
-    searcher_ = std::make_unique<Nsga2>(*genes_, c);
-  } else if (config_.searcher == "random") {
-    RandomSearchConfig c;
-    c.population = config_.population;
-    c.seed = config_.seed;
-    searcher_ = std::make_unique<RandomSearch>(*genes_, c);
-  } else {
-    QTNAS_FAIL("unknown searcher '{}': nsga2 or random", config_.searcher);
-  }
+  searcher_ = make_searcher(config_.searcher, *genes_, config_.population, config_.seed);
   if (auto last = store_.last_generation()) searcher_->restore(last->searcher_state);
   if (config_.closed_loop) refit();  // a resumed run picks up the measurements it had committed
 }

@@ -26,7 +26,7 @@ namespace qtnas {
 struct SearchConfig {
   double latency_budget_ms = 0;  // hard: an arch predicted above it is infeasible
   double size_budget_mb = 0;     // 0: none
-  std::string searcher = "nsga2";  // or "random"
+  SearcherKind searcher = SearcherKind::Nsga2;
   int population = 20;
   int generations = 10;  // total, counting generation 0 (the initial population)
   uint64_t seed = 0;

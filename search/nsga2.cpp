@@ -7,8 +7,6 @@
 namespace qtnas {
 namespace {
 
-constexpr const char* kName = "nsga2";
-
 // Index of the winner of a tournament among `size` members drawn with replacement.
 int tournament(const Ranking& ranking, int members, int size, Rng& rng) {
   int best = static_cast<int>(rng.uniform(members));
@@ -80,7 +78,7 @@ std::vector<Evaluated> Nsga2::front() const { return feasible_front(population_)
 nlohmann::json Nsga2::state() const {
   std::vector<std::string> population;
   for (const auto& e : population_) population.push_back(e.key);
-  return {{"searcher", kName},
+  return {{"searcher", to_string(SearcherKind::Nsga2)},
           {"format", kSearcherStateFormat},
           {"config", to_json(config_)},
           {"generation", generation_},
@@ -90,7 +88,7 @@ nlohmann::json Nsga2::state() const {
 }
 
 void Nsga2::restore(const nlohmann::json& state) {
-  check_state_envelope(state, kName, to_json(config_));
+  check_state_envelope(state, to_string(SearcherKind::Nsga2), to_json(config_));
   Rng rng;
   uint64_t seed = 0;
   int generation = 0;

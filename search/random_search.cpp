@@ -7,8 +7,6 @@
 namespace qtnas {
 namespace {
 
-constexpr const char* kName = "random";
-
 }  // namespace
 
 void validate(const RandomSearchConfig& c) {
@@ -46,7 +44,7 @@ std::vector<Evaluated> RandomSearch::population() const {
 std::vector<Evaluated> RandomSearch::front() const { return feasible_front(population()); }
 
 nlohmann::json RandomSearch::state() const {
-  return {{"searcher", kName},
+  return {{"searcher", to_string(SearcherKind::Random)},
           {"format", kSearcherStateFormat},
           {"config", to_json(config_)},
           {"generation", generation_},
@@ -55,7 +53,7 @@ nlohmann::json RandomSearch::state() const {
 }
 
 void RandomSearch::restore(const nlohmann::json& state) {
-  check_state_envelope(state, kName, to_json(config_));
+  check_state_envelope(state, to_string(SearcherKind::Random), to_json(config_));
   Rng rng;
   uint64_t seed = 0;
   int generation = 0;

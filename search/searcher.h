@@ -2,12 +2,14 @@
 // evaluation loop, its parallelism and the run database stay outside; a synthetic problem can drive it too.
 #pragma once
 
+#include <memory>
 #include <string>
 #include <vector>
 
 #include <nlohmann/json.hpp>
 
 #include "search/evaluated.h"
+#include "search/genome.h"
 
 namespace qtnas {
 
@@ -43,5 +45,15 @@ class Searcher {
   // The feasible members of population() that no other member constrained-dominates.
   virtual std::vector<Evaluated> front() const = 0;
 };
+
+// The searchers qtnas has, by name: the one place their names are spelt (options, run configs, states).
+enum class SearcherKind { Nsga2, Random };
+const char* to_string(SearcherKind kind);
+// "nsga2" or "random"; throws qtnas::Error naming the known kinds otherwise.
+SearcherKind searcher_kind_from_string(const std::string& name);
+
+// A searcher of `kind` with its default settings, `population` and `seed`. Keeps a reference to `genes`, which
+// must outlive it. Throws qtnas::Error on a bad population.
+std::unique_ptr<Searcher> make_searcher(SearcherKind kind, const GeneOps& genes, int population, uint64_t seed);
 
 }  // namespace qtnas
