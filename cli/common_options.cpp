@@ -2,18 +2,11 @@
 
 #include <torch/torch.h>
 
-#include <charconv>
-#include <chrono>
 #include <filesystem>
-#include <fstream>
 #include <iostream>
 #include <thread>
 
-#include "data/labeled_files.h"
-#include "data/stats.h"
-#include "data/wordnet.h"
 #include "space/error.h"
-#include "space/hash.h"
 
 namespace qtnas::cli {
 
@@ -42,13 +35,7 @@ void add_dims_options(po::options_description& desc) {
 }
 
 int seq_len_from(const po::variables_map& vm, const TaskContext* task) {
-  const std::string text = vm["seq-len"].as<std::string>();
-  if (text == "auto") return task ? covering_seq_len(task->data.train, task->tokenizer) : SpaceConfig{}.max_seq_len;
-  int value = 0;
-  const auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), value);
-  QTNAS_CHECK(ec == std::errc() && end == text.data() + text.size() && value >= 2,
-              "--seq-len must be 'auto' or an integer of at least 2, got '{}'", text);
-  return value;
+  return parse_seq_len(vm["seq-len"].as<std::string>(), task, SpaceConfig{}.max_seq_len);
 }
 
 SpaceConfig space_config_from(const po::variables_map& vm, int num_classes, int seq_len) {
@@ -90,26 +77,7 @@ nlohmann::json task_options_json(const po::variables_map& vm) {
   return j;
 }
 
-Dataset load_task(const nlohmann::json& options) {
-  const std::string task = options.value("task", "wordnet");
-  if (task == "wordnet") {
-    QTNAS_CHECK(!options.contains("data") && !options.contains("train"), "--task wordnet takes no --data/--train files");
-    return load_wordnet(options.value("wordnet-dir", "/usr/share/wordnet"));
-  }
-  QTNAS_CHECK(task == "tsv" || task == "jsonl", "unknown task '{}' (allowed: wordnet, tsv, jsonl)", task);
-  const FileFormat format = parse_file_format(task);
-  const bool split_files = options.contains("train") || options.contains("val") || options.contains("test");
-  if (options.contains("data")) {
-    QTNAS_CHECK(!split_files, "give either --data or --train/--val/--test, not both");
-    return load_labeled_file_split(format, options["data"].get<std::string>());
-  }
-  QTNAS_CHECK(options.contains("train") && options.contains("val") && options.contains("test"),
-              "--task {} needs --data FILE, or all of --train, --val and --test", task);
-  return load_labeled_files(format, options["train"].get<std::string>(), options["val"].get<std::string>(),
-                            options["test"].get<std::string>());
-}
-
-Dataset load_task(const po::variables_map& vm) { return load_task(task_options_json(vm)); }
+Dataset load_task(const po::variables_map& vm) { return qtnas::load_task(task_options_json(vm)); }
 
 std::string workdir(const po::variables_map& vm) {
   const std::string dir = vm["workdir"].as<std::string>();
@@ -119,43 +87,11 @@ std::string workdir(const po::variables_map& vm) {
   return dir;
 }
 
-namespace {
-
-std::vector<std::string> unlabeled_texts(const po::variables_map& vm) {
-  std::vector<std::string> texts;
-  if (!vm.count("unlabeled")) return texts;
-  for (const std::string& path : vm["unlabeled"].as<std::vector<std::string>>()) {
-    std::ifstream in(path);
-    QTNAS_CHECK(in && !std::filesystem::is_directory(path), "cannot read unlabeled texts '{}'", path);
-    std::string line;
-    while (std::getline(in, line)) {
-      if (line.find_first_not_of(" \t\r") != std::string::npos) texts.push_back(line);
-    }
-  }
-  return texts;
-}
-
-}  // namespace
-
 TaskContext prepare_task(const po::variables_map& vm) {
-  Dataset data = load_task(vm);
-  std::vector<std::string> unlabeled = unlabeled_texts(vm);
-  const int vocab_size = vm["vocab-size"].as<int>();
-  QTNAS_CHECK(vocab_size >= 8, "--vocab-size must be at least 8, got {}", vocab_size);
-  const std::string path = workdir(vm) + "/tokenizer.model";
-  std::vector<std::string> texts;
-  texts.reserve(data.train.size());
-  for (const auto& e : data.train) texts.push_back(e.text);
-  const auto start = std::chrono::steady_clock::now();
-  bool reused = false;
-  Tokenizer tokenizer = Tokenizer::train_or_load(texts, vocab_size, path, &reused, unlabeled);
-  const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-  std::cerr << fmt::format("tokenizer: {} {} (vocabulary {}, {} training texts{}, {:.1f} s)\n",
-                           reused ? "reused" : "trained", path, tokenizer.vocab_size(), texts.size(),
-                           reused || unlabeled.empty() ? "" : fmt::format(" and {} unlabeled", unlabeled.size()),
-                           seconds);
-  const std::string fingerprint = hash_hex(stable_hash(tokenizer.serialized()));
-  return {std::move(data), std::move(tokenizer), path, fingerprint, reused, std::move(unlabeled)};
+  const std::vector<std::string> paths =
+      vm.count("unlabeled") ? vm["unlabeled"].as<std::vector<std::string>>() : std::vector<std::string>();
+  return qtnas::prepare_task(task_options_json(vm), vm["vocab-size"].as<int>(), workdir(vm), read_unlabeled_texts(paths),
+                             [](const std::string& line) { std::cerr << line << "\n"; });
 }
 
 void add_distributed_options(po::options_description& desc) {

@@ -6,8 +6,7 @@
 #include <nlohmann/json.hpp>
 
 #include "cli/command.h"
-#include "data/dataset.h"
-#include "data/tokenizer.h"
+#include "data/task.h"
 #include "distributed/process_group.h"
 #include "space/search_space.h"
 
@@ -18,7 +17,6 @@ namespace qtnas::cli {
 void add_space_options(po::options_description& desc);
 // --vocab-size --seq-len: the tokenizer's vocabulary and the model's sequence length.
 void add_dims_options(po::options_description& desc);
-struct TaskContext;
 // --seq-len: a number, or "auto" (data/stats.h covering_seq_len of the task's training texts; without a task,
 // the default space's length). Throws qtnas::Error on anything else.
 int seq_len_from(const po::variables_map& vm, const TaskContext* task);
@@ -31,22 +29,11 @@ Dataset load_task(const po::variables_map& vm);
 // The task options as JSON (stored in a search run, so that `resume` and `export` reload the same data), and
 // the task they name.
 nlohmann::json task_options_json(const po::variables_map& vm);
-Dataset load_task(const nlohmann::json& options);
 // Where this task's files (tokenizer, checkpoints) live; created if missing.
 std::string workdir(const po::variables_map& vm);
 
-// A task ready for the model: its data and its tokenizer (trained on the training split, or reused).
-struct TaskContext {
-  Dataset data;
-  Tokenizer tokenizer;
-  std::string tokenizer_path;
-  std::string tokenizer_fingerprint;  // hash of the tokenizer's bytes, recorded in checkpoints
-  bool tokenizer_reused = false;
-  std::vector<std::string> unlabeled;  // texts of --unlabeled files (pretrain only); never validation or test
-};
-// Needs the task options and --vocab-size. Tells on stderr what it does with the tokenizer. Where the command
-// has --unlabeled (FILE..., one text a line, blank lines skipped), reads them, and a tokenizer trained here
-// learns from them too. Throws qtnas::Error naming an unreadable file.
+// data/task.h's prepare_task with the task options, --vocab-size, --workdir and, where the command has it,
+// --unlabeled FILE...; its note goes to stderr.
 TaskContext prepare_task(const po::variables_map& vm);
 
 // --world-size --rank --master-addr --master-port --dist-timeout: a process group of torch.distributed (unset

@@ -32,7 +32,7 @@ SupernetTask load_supernet_task(const std::string& path, const nlohmann::json& t
   LoadedCheckpoint ckpt = load_checkpoint(path);
   Tokenizer tokenizer = load_training_tokenizer(path, ckpt.meta);
   const std::string bytes = tokenizer.serialized();
-  Dataset data = load_task(task_options);
+  Dataset data = qtnas::load_task(task_options);
   QTNAS_CHECK(data.label_names == ckpt.meta.label_names,
               "the task's labels differ from those supernet '{}' was trained on (wrong --task?)", path);
   const int seq = ckpt.net->space().config().max_seq_len;

@@ -1,0 +1,81 @@
+#include "data/task.h"
+
+#include <charconv>
+#include <chrono>
+#include <filesystem>
+#include <fstream>
+
+#include <fmt/format.h>
+
+#include "data/labeled_files.h"
+#include "data/stats.h"
+#include "data/text.h"
+#include "data/wordnet.h"
+#include "space/error.h"
+#include "space/hash.h"
+
+namespace qtnas {
+
+Dataset load_task(const nlohmann::json& options) {
+  const std::string task = options.value("task", "wordnet");
+  if (task == "wordnet") {
+    QTNAS_CHECK(!options.contains("data") && !options.contains("train"), "--task wordnet takes no --data/--train files");
+    return load_wordnet(options.value("wordnet-dir", "/usr/share/wordnet"));
+  }
+  QTNAS_CHECK(task == "tsv" || task == "jsonl", "unknown task '{}' (allowed: wordnet, tsv, jsonl)", task);
+  const FileFormat format = parse_file_format(task);
+  const bool split_files = options.contains("train") || options.contains("val") || options.contains("test");
+  if (options.contains("data")) {
+    QTNAS_CHECK(!split_files, "give either --data or --train/--val/--test, not both");
+    return load_labeled_file_split(format, options["data"].get<std::string>());
+  }
+  QTNAS_CHECK(options.contains("train") && options.contains("val") && options.contains("test"),
+              "--task {} needs --data FILE, or all of --train, --val and --test", task);
+  return load_labeled_files(format, options["train"].get<std::string>(), options["val"].get<std::string>(),
+                            options["test"].get<std::string>());
+}
+
+std::vector<std::string> read_unlabeled_texts(const std::vector<std::string>& paths) {
+  std::vector<std::string> texts;
+  for (const std::string& path : paths) {
+    std::ifstream in(path);
+    QTNAS_CHECK(in && !std::filesystem::is_directory(path), "cannot read unlabeled texts '{}'", path);
+    for (std::string line; std::getline(in, line);) {
+      if (!trim(line).empty()) texts.push_back(line);
+    }
+  }
+  return texts;
+}
+
+TaskContext prepare_task(const nlohmann::json& options, int vocab_size, const std::string& workdir,
+                         std::vector<std::string> unlabeled, const std::function<void(const std::string&)>& on_note) {
+  Dataset data = load_task(options);
+  QTNAS_CHECK(vocab_size >= 8, "--vocab-size must be at least 8, got {}", vocab_size);
+  const std::string path = workdir + "/tokenizer.model";
+  std::vector<std::string> texts;
+  texts.reserve(data.train.size());
+  for (const auto& e : data.train) texts.push_back(e.text);
+  const auto start = std::chrono::steady_clock::now();
+  bool reused = false;
+  Tokenizer tokenizer = Tokenizer::train_or_load(texts, vocab_size, path, &reused, unlabeled);
+  const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  if (on_note) {
+    on_note(fmt::format("tokenizer: {} {} (vocabulary {}, {} training texts{}, {:.1f} s)", reused ? "reused" : "trained",
+                        path, tokenizer.vocab_size(), texts.size(),
+                        reused || unlabeled.empty() ? "" : fmt::format(" and {} unlabeled", unlabeled.size()),
+                        seconds));
+  }
+  const std::string fingerprint = hash_hex(stable_hash(tokenizer.serialized()));
+  return {std::move(data), std::move(tokenizer), path, fingerprint, reused, std::move(unlabeled)};
+}
+
+int parse_seq_len(const std::string& text, const TaskContext* task, int fallback) {
+  if (text == "auto") return task ? covering_seq_len(task->data.train, task->tokenizer) : fallback;
+  int value = 0;
+  const auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), value);
+  QTNAS_CHECK(ec == std::errc() && end == text.data() + text.size() && value >= 2,
+              "--seq-len must be 'auto' or an integer of at least 2, got '{}'", text);
+  return value;
+}
+
+}  // namespace qtnas

@@ -1,0 +1,52 @@
+// A task as the commands name it, and made ready for a model: which data (the embedded WordNet default, or the
+// user's files), its tokenizer, and the sequence length. The task options are JSON because a search run stores
+// them, so that `resume` and `export` reload the very same data.
+//
+// Task options (every key optional):
+//   "task"         "wordnet" (default) | "tsv" | "jsonl"
+//   "wordnet-dir"  WordNet 3.0's dict folder (default /usr/share/wordnet)
+//   "data"         one file, split 80/10/10 by a hash of each text; or
+//   "train", "val", "test"  three files
+#pragma once
+
+#include <functional>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "data/dataset.h"
+#include "data/tokenizer.h"
+
+namespace qtnas {
+
+// The task the options name. Throws qtnas::Error on an unknown task, a contradictory or incomplete set of
+// files, or an unreadable or malformed file.
+Dataset load_task(const nlohmann::json& options);
+
+// The non-blank lines of each file, in order: unlabeled texts, one a line. Throws qtnas::Error naming an
+// unreadable file.
+std::vector<std::string> read_unlabeled_texts(const std::vector<std::string>& paths);
+
+// A task ready for the model: its data and its tokenizer.
+struct TaskContext {
+  Dataset data;
+  Tokenizer tokenizer;
+  std::string tokenizer_path;
+  std::string tokenizer_fingerprint;  // hash of the tokenizer's bytes, recorded in checkpoints
+  bool tokenizer_reused = false;
+  std::vector<std::string> unlabeled;  // for pretraining only; never validation or test texts
+};
+
+// Loads the task and trains its tokenizer into `workdir`/tokenizer.model on the training texts and `unlabeled`,
+// or reuses the one there if it was trained on the same training texts with the same vocabulary (see
+// Tokenizer::train_or_load). `on_note` gets one line saying which, and how long it took. Throws qtnas::Error
+// on bad options, unreadable files or vocab_size < 8.
+TaskContext prepare_task(const nlohmann::json& options, int vocab_size, const std::string& workdir,
+                         std::vector<std::string> unlabeled, const std::function<void(const std::string&)>& on_note);
+
+// A sequence length as a user gives it: an integer of at least 2, or "auto", the length that covers 95% of
+// the training texts (stats.h covering_seq_len), or `fallback` without a task. Throws qtnas::Error otherwise.
+int parse_seq_len(const std::string& text, const TaskContext* task, int fallback);
+
+}  // namespace qtnas
