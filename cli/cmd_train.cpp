@@ -21,6 +21,7 @@
 #include "supernet/evaluate.h"
 #include "supernet/machine.h"
 #include "supernet/trainer.h"
+#include "supernet/training_phase.h"
 
 namespace qtnas::cli {
 namespace {
@@ -74,53 +75,10 @@ TrainConfig train_config_from(const po::variables_map& vm, Objective objective, 
   return c;
 }
 
-// The pretraining phase of `qtnas train`: the preset's, --pretrain-epochs replacing its epochs (0: none).
-// None when the run starts from given weights (--init), trains one arch alone, or distills from a teacher.
-std::optional<TrainConfig> pretrain_phase_from(const po::variables_map& vm, size_t train_examples,
-                                               const SearchSpace& space) {
-  if (vm.count("init") || vm.count("fixed-arch") || vm.count("teacher")) return std::nullopt;
-  TrainConfig c = pretrain_preset(preset_name(vm), space);
-  if (vm.count("pretrain-epochs")) c.epochs = vm["pretrain-epochs"].as<double>();
-  QTNAS_CHECK(c.epochs >= 0, "--pretrain-epochs must be >= 0, got {}", c.epochs);
-  if (c.epochs == 0) return std::nullopt;
-  set_common(c, vm);
-  c.steps = steps_for_epochs(c.epochs, train_examples, c.batch_size);
-  return c;
-}
-
-// Data-parallel training: the rank's process group, its hooks for the trainer, and what rank 0 shares.
-struct Group {
-  std::unique_ptr<DataParallelGroup> group;  // null in a single process
-  int rank = 0;
-  DataParallel hooks() {
-    DataParallel dp;
-    if (!group) return dp;
-    dp.rank = group->rank();
-    dp.world_size = group->world_size();
-    dp.all_reduce_sum = [g = group.get()](std::vector<torch::Tensor>& t) { g->all_reduce_sum(t); };
-    dp.broadcast = [g = group.get()](std::vector<torch::Tensor>& t) { g->broadcast(t); };
-    return dp;
-  }
-  // Rank 0's `value` on every rank (single process: `value`).
-  std::string share(const std::string& key, const std::string& value) {
-    return group ? group->share(key, value) : value;
-  }
-};
-
-// What pretraining learns from: the encoded training split and the unlabeled texts (labels unused). Validation
-// and test texts are never trained on.
-EncodedSplit pretraining_split(EncodedSplit train, const TaskContext& task, int seq_len) {
-  std::vector<Example> extra;
-  for (const auto& text : task.unlabeled) extra.push_back({text, 0});
-  const EncodedSplit more = encode_split(extra, task.tokenizer, seq_len);
-  train.ids.insert(train.ids.end(), more.ids.begin(), more.ids.end());
-  train.labels.insert(train.labels.end(), more.labels.begin(), more.labels.end());
-  return train;
-}
-
 // What the phases of one command share: the process group, the task and its space.
 struct Session {
-  Group g;
+  std::unique_ptr<DataParallelGroup> group;  // null in a single process
+  RankGroup ranks;
   int world_size = 1;
   int cores = 1;  // for configure_training_threads, once the phase knows its arithmetic
   std::optional<TaskContext> task;
@@ -134,100 +92,101 @@ void open_session(const po::variables_map& vm, Session& s) {
   QTNAS_CHECK(threads >= 0, "--threads must be >= 0, got {}", threads);
   s.cores = threads > 0 ? threads : int(std::max(1u, std::thread::hardware_concurrency()));
   const DistributedOptions dist = distributed_options_from(vm);
-  s.g.rank = dist.rank;
   s.world_size = dist.world_size;
   if (dist.world_size > 1) {
     std::cerr << fmt::format("rank {} of {}: joining rank 0 at {}:{}\n", dist.rank, dist.world_size, dist.master_addr,
                              dist.master_port);
-    s.g.group = std::make_unique<DataParallelGroup>(dist);
+    s.group = std::make_unique<DataParallelGroup>(dist);
+    DataParallelGroup* g = s.group.get();
+    s.ranks.collectives = {g->rank(), g->world_size(),
+                           [g](std::vector<torch::Tensor>& t) { g->all_reduce_sum(t); },
+                           [g](std::vector<torch::Tensor>& t) { g->broadcast(t); }};
+    s.ranks.share = [g](const std::string& key, const std::string& value) { return g->share(key, value); };
   }
   // Rank 0 prepares the task first (it may train the tokenizer into a shared workdir); the other ranks then
   // must arrive at the very same tokenizer.
-  if (s.g.rank == 0) s.task.emplace(prepare_task(vm));
-  const std::string fingerprint = s.g.share("tokenizer", s.task ? s.task->tokenizer_fingerprint : "");
+  if (s.ranks.rank() == 0) s.task.emplace(prepare_task(vm));
+  const std::string fingerprint = s.ranks.share_from_rank0("tokenizer", s.task ? s.task->tokenizer_fingerprint : "");
   if (!s.task) s.task.emplace(prepare_task(vm));
   QTNAS_CHECK(s.task->tokenizer_fingerprint == fingerprint,
-              "rank {}: the tokenizer here differs from rank 0's (another task or --vocab-size?)", s.g.rank);
+              "rank {}: the tokenizer here differs from rank 0's (another task or --vocab-size?)", s.ranks.rank());
   s.seq_len = seq_len_from(vm, &*s.task);
   s.val = encode_split(s.task->data.val, s.task->tokenizer, s.seq_len);
   s.space = space_config_from(vm, s.task->data.num_classes(), s.seq_len);
   s.space.vocab_size = s.task->tokenizer.vocab_size();
 }
 
-// One phase: trains `out` on `train`, resuming it if it exists, else from `config` (rank 0's) and, when `init`
-// is not empty, from those pretrained weights. Rank 0 reports the validation figures into `report` (and on
-// stdout unless --json), with the baseline beside accuracies on the labels.
+// "pretraining (masked tokens, every subnet)", "training the supernet", ...: what the phase's log line says.
+std::string phase_title(const TrainConfig& config) {
+  if (config.objective == Objective::MaskedLm) {
+    return config.fixed_arch.empty() ? "pretraining (masked tokens, every subnet)"
+                                     : "pretraining (masked tokens, the largest alone)";
+  }
+  return config.fixed_arch.empty() ? "training the supernet" : "training '" + config.fixed_arch + "' alone";
+}
+
+// Rank 0's report of a finished phase: validation rows (printed unless --json), and the baseline beside
+// accuracies on the labels.
+nlohmann::json phase_report(const po::variables_map& vm, const Session& s, const Trainer& trainer,
+                            const std::string& out, size_t train_size, double seconds) {
+  const TrainConfig& config = trainer.config();
+  const bool json = vm["json"].as<bool>();
+  nlohmann::json report = {{"checkpoint", out},
+                           {"objective", to_string(config.objective)},
+                           {"steps", config.steps},
+                           {"epochs", double(config.steps) * config.batch_size / double(train_size)},
+                           {"seq_len", s.seq_len},
+                           {"train_seconds", seconds},
+                           {"cpu", cpu_model_name()},
+                           {"bf16", trainer.uses_bf16()},
+                           {"reorder", trainer.reorder_report()},
+                           {"val", validation_rows(trainer, s.val, vm["eval-limit"].as<size_t>())}};
+  for (const auto& row : report["val"]) {
+    if (json) break;
+    const std::string arch = row["arch"].get<std::string>();
+    if (row.contains("masked_token_accuracy")) {
+      std::cout << fmt::format("val masked-token accuracy {:.2f}%: {}\n", 100 * row["masked_token_accuracy"].get<double>(), arch);
+    } else {
+      std::cout << fmt::format("val accuracy {:.2f}% loss {:.3f} ({} examples): {}\n", 100 * row["accuracy"].get<double>(),
+                               row["loss"].get<double>(), row["examples"].get<int64_t>(), arch);
+    }
+  }
+  if (config.objective == Objective::Classify) {  // the baseline a user would pick instead, beside the accuracies
+    std::optional<BaselineResult> baseline;
+    std::string why = "not computed (--no-baseline)";
+    if (!vm["no-baseline"].as<bool>()) baseline = tfidf_svm_baseline(s.task->data, workdir(vm), &why);
+    report["baseline"] = to_json(baseline, why);
+    if (!json) std::cout << describe(baseline, why) << "\n";
+  }
+  return report;
+}
+
+// One phase: trains `out` on `train` (resuming it if it exists, else from `fresh` and, when `init` is not empty,
+// from those pretrained weights). Rank 0 reports progress, and the validation figures into `report`.
 void run_phase(const po::variables_map& vm, Session& s, const EncodedSplit& train, const std::string& out,
                const TrainConfig& fresh, const std::string& init, nlohmann::json& report) {
-  Group& g = s.g;
-  const TaskContext& task = *s.task;
-  const bool mlm = fresh.objective == Objective::MaskedLm;
-  // Rank 0 decides whether this is a fresh run or a resumed one, and with which configuration.
-  const bool resuming = std::filesystem::exists(out);
-  const nlohmann::json start = nlohmann::json::parse(g.share(
-      "start " + out,
-      g.rank == 0 ? nlohmann::json{{"resume", resuming}, {"config", to_json(fresh)}}.dump() : ""));
-  std::unique_ptr<Trainer> trainer;
-  if (start.at("resume").get<bool>()) {
-    QTNAS_CHECK(resuming, "rank {}: rank 0 resumes from its checkpoint, but '{}' is missing here; every rank needs "
-                "a copy of the checkpoint to resume (or a shared folder)", g.rank, out);
-    const LoadedCheckpoint ckpt = load_checkpoint(out);
-    QTNAS_CHECK(to_string(ckpt.meta.space) == to_string(s.space) &&
-                    ckpt.meta.tokenizer_fingerprint == task.tokenizer_fingerprint,
-                "'{}' holds a supernet of another task or search space; choose another --out (nothing was changed)",
-                out);
-    trainer = std::make_unique<Trainer>(ckpt);
-    QTNAS_CHECK(trainer->config().objective == fresh.objective, "'{}' holds a {} run, not a {} one; choose another --out",
-                out, to_string(trainer->config().objective), to_string(fresh.objective));
-    if (g.rank == 0) std::cerr << fmt::format("resuming '{}' at step {}/{}\n", out, trainer->step(), trainer->config().steps);
-  } else {
-    const TrainConfig config = train_config_from_json(start.at("config"));  // rank 0's, seed included
-    torch::manual_seed(config.seed);
-    CheckpointMeta meta{s.space, vm["dropout"].as<double>(), task.data.label_names, task.tokenizer_fingerprint, {}};
-    Supernet net(s.space, meta.dropout);
-    if (!init.empty()) {
-      init_from_pretrained(net, task.tokenizer_fingerprint, load_checkpoint(init));
-      if (g.rank == 0) std::cerr << fmt::format("starting from the pretrained weights of '{}'\n", init);
-    }
-    trainer = std::make_unique<Trainer>(net, config, meta);
-  }
-  if (!trainer->config().teacher_arch.empty()) {
-    QTNAS_CHECK(vm.count("teacher"), "'{}' distills from a teacher supernet: give the same --teacher to resume", out);
-    const std::string path = vm["teacher"].as<std::string>();
-    const LoadedCheckpoint teacher = load_checkpoint(path);
-    QTNAS_CHECK(teacher.meta.tokenizer_fingerprint == task.tokenizer_fingerprint,
-                "teacher '{}' was trained with another tokenizer", path);
-    trainer->set_teacher(teacher.net);
-  } else {
-    QTNAS_CHECK(!vm.count("teacher"), "'{}' was trained without a teacher; --teacher cannot join it half-way", out);
-  }
-  if (g.group) {
-    const int64_t rank0_step = std::stoll(g.share("step " + out, std::to_string(trainer->step())));
-    QTNAS_CHECK(trainer->step() == rank0_step,
-                "rank {} would start at step {} but rank 0 at step {}: every rank needs the same checkpoint '{}'",
-                g.rank, trainer->step(), rank0_step, out);
-    if (g.rank > 0) torch::manual_seed(trainer->config().seed * 1000003 + uint64_t(g.rank));  // own dropout masks
-    trainer->set_data_parallel(g.hooks());
-  }
+  const int rank = s.ranks.rank();
+  PhaseStart start{out, fresh,
+                   CheckpointMeta{s.space, vm["dropout"].as<double>(), s.task->data.label_names,
+                                  s.task->tokenizer_fingerprint, {}},
+                   init, vm.count("teacher") ? vm["teacher"].as<std::string>() : ""};
+  std::unique_ptr<Trainer> trainer =
+      start_phase(start, s.ranks, [](const std::string& line) { std::cerr << line << "\n"; });
   configure_training_threads(s.cores, trainer->uses_bf16());
   const TrainConfig& config = trainer->config();
-  const std::string what = mlm ? "pretraining (masked tokens" +
-                                     (config.fixed_arch.empty() ? std::string(", every subnet)") : ", the largest alone)")
-                           : config.fixed_arch.empty() ? "training the supernet"
-                                                       : "training '" + config.fixed_arch + "' alone";
-  std::cerr << fmt::format("{} on {} examples of {} tokens: {} steps of {}{}{}, {} cores, {}\n", what, train.size(),
-                           s.seq_len, config.steps, config.batch_size,
+  std::cerr << fmt::format("{} on {} examples of {} tokens: {} steps of {}{}{}, {} cores, {}\n", phase_title(config),
+                           train.size(), s.seq_len, config.steps, config.batch_size,
                            config.epochs > 0 ? fmt::format(" ({:g} epochs)", config.epochs) : "",
-                           g.group ? fmt::format(" over {} ranks", s.world_size) : "", s.cores,
+                           s.group ? fmt::format(" over {} ranks", s.world_size) : "", s.cores,
                            trainer->uses_bf16()    ? "bf16 autocast"
                            : config.bf16_autocast ? "fp32 (bf16 " + bf16_support() + ")"
                                                   : std::string("fp32 (--no-bf16)"));
-  if (g.rank > 0) {  // rank 0 reports progress, writes checkpoints and evaluates
+  if (rank > 0) {  // rank 0 reports progress, writes checkpoints and evaluates
     trainer->run(train, s.val, out);
-    std::cerr << fmt::format("rank {}: {} steps done\n", g.rank, trainer->step());
+    std::cerr << fmt::format("rank {}: {} steps done\n", rank, trainer->step());
     return;
   }
-  Progress progress(mlm ? "pretrain" : "train", config.steps, trainer->step());
+  Progress progress(config.objective == Objective::MaskedLm ? "pretrain" : "train", config.steps, trainer->step());
   TrainCallbacks callbacks;
   callbacks.on_step = [&](const TrainStatus& st) {
     progress.update(st.step, fmt::format("loss {:.3f} lr {:.2e}", st.loss, st.lr));
@@ -235,50 +194,7 @@ void run_phase(const po::variables_map& vm, Session& s, const EncodedSplit& trai
   callbacks.on_log = [](const std::string& line) { std::cerr << "\n" << line << "\n"; };
   trainer->run(train, s.val, out, callbacks);
   progress.finish();
-
-  Supernet net = trainer->net();
-  const size_t limit = vm["eval-limit"].as<size_t>();
-  report = {{"checkpoint", out},
-            {"objective", to_string(config.objective)},
-            {"steps", config.steps},
-            {"epochs", double(config.steps) * config.batch_size / double(train.size())},
-            {"seq_len", s.seq_len},
-            {"train_seconds", progress.elapsed_seconds()},
-            {"cpu", cpu_model_name()},
-            {"bf16", trainer->uses_bf16()},
-            {"reorder", trainer->reorder_report()}};
-  std::vector<Arch> archs = {net->space().largest(), net->space().smallest()};
-  if (!config.fixed_arch.empty()) archs = {parse_arch(config.fixed_arch)};
-  for (const Arch& arch : archs) {
-    nlohmann::json row = {{"arch", to_string(arch)}};
-    std::string line;
-    if (mlm) {
-      MaskedLmHead head = trainer->mlm_head();
-      const double accuracy = masked_token_accuracy(net, head, s.val, arch, limit);
-      row["masked_token_accuracy"] = accuracy;
-      line = fmt::format("val masked-token accuracy {:.2f}%: {}", 100 * accuracy, to_string(arch));
-    } else {
-      const EvalResult r = evaluate(net, s.val, arch, 64, limit);
-      row.update({{"accuracy", r.accuracy}, {"loss", r.loss}, {"examples", r.examples}});
-      line = fmt::format("val accuracy {:.2f}% loss {:.3f} ({} examples): {}", 100 * r.accuracy, r.loss, r.examples,
-                         to_string(arch));
-    }
-    report["val"].push_back(row);
-    if (!vm["json"].as<bool>()) std::cout << line << "\n";
-  }
-  if (!mlm) {  // the baseline a user would pick instead, beside the accuracies
-    std::optional<BaselineResult> baseline;
-    std::string why = "not computed (--no-baseline)";
-    if (!vm["no-baseline"].as<bool>()) baseline = tfidf_svm_baseline(task.data, workdir(vm), &why);
-    report["baseline"] = to_json(baseline, why);
-    if (!vm["json"].as<bool>()) std::cout << describe(baseline, why) << "\n";
-  }
-}
-
-// "<dir>/supernet.pt" -> "<dir>/supernet.pretrained.pt": where `qtnas train` keeps its pretraining phase.
-std::string pretrained_path(const std::string& out) {
-  std::filesystem::path p(out);
-  return (p.parent_path() / (p.stem().string() + ".pretrained" + p.extension().string())).string();
+  report = phase_report(vm, s, *trainer, out, train.size(), progress.elapsed_seconds());
 }
 
 int run_training(const po::variables_map& vm, Objective objective) {
@@ -297,20 +213,24 @@ int run_training(const po::variables_map& vm, Objective objective) {
     std::string init = vm.count("init") ? vm["init"].as<std::string>() : "";
     // The preset's pretraining comes first, into its own resumable checkpoint; a run whose training on the
     // labels has begun (rank 0's `out` exists) never pretrains again.
-    const bool labels_begun = s.g.share("labels begun " + out, std::filesystem::exists(out) ? "1" : "0") == "1";
-    const size_t text_count = train.size() + s.task->unlabeled.size();
-    if (!labels_begun) {
-      if (const std::optional<TrainConfig> pre = pretrain_phase_from(vm, text_count, space)) {
-        init = pretrained_path(out);
-        run_phase(vm, s, pretraining_split(train, *s.task, s.seq_len), init, *pre, "", report["pretrain"]);
-      }
+    const bool labels_begun =
+        s.ranks.share_from_rank0("labels begun " + out, std::filesystem::exists(out) ? "1" : "0") == "1";
+    const TrainConfig on_labels = train_config_from(vm, objective, train.size(), space);
+    const std::optional<double> epochs =
+        vm.count("pretrain-epochs") ? std::optional<double>(vm["pretrain-epochs"].as<double>()) : std::nullopt;
+    std::optional<TrainConfig> pre = pretraining_before_labels(
+        preset_name(vm), epochs, train.size() + s.task->unlabeled.size(), space, on_labels, vm.count("init") > 0);
+    if (pre && !labels_begun) {
+      set_common(*pre, vm);
+      init = pretrained_path(out);
+      run_phase(vm, s, pretraining_split(train, *s.task, s.seq_len), init, *pre, "", report["pretrain"]);
     }
     nlohmann::json labels;
-    run_phase(vm, s, train, out, train_config_from(vm, objective, train.size(), space), init, labels);
+    run_phase(vm, s, train, out, on_labels, init, labels);
     if (report.contains("pretrain")) labels["pretrain"] = report["pretrain"];
     report = std::move(labels);
   }
-  if (s.g.rank == 0 && vm["json"].as<bool>()) std::cout << report.dump(2) << "\n";
+  if (s.ranks.rank() == 0 && vm["json"].as<bool>()) std::cout << report.dump(2) << "\n";
   return 0;
 }
 

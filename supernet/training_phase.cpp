@@ -1,0 +1,125 @@
+#include "supernet/training_phase.h"
+
+#include <filesystem>
+
+#include <torch/torch.h>
+
+#include "space/error.h"
+#include "supernet/evaluate.h"
+#include "supernet/masked_lm.h"
+
+namespace qtnas {
+namespace {
+
+std::unique_ptr<Trainer> resume_phase(const PhaseStart& start, const RankGroup& group, bool here) {
+  QTNAS_CHECK(here, "rank {}: rank 0 resumes from its checkpoint, but '{}' is missing here; every rank needs "
+              "a copy of the checkpoint to resume (or a shared folder)", group.rank(), start.checkpoint);
+  const LoadedCheckpoint ckpt = load_checkpoint(start.checkpoint);
+  QTNAS_CHECK(to_string(ckpt.meta.space) == to_string(start.meta.space) &&
+                  ckpt.meta.tokenizer_fingerprint == start.meta.tokenizer_fingerprint,
+              "'{}' holds a supernet of another task or search space; choose another --out (nothing was changed)",
+              start.checkpoint);
+  auto trainer = std::make_unique<Trainer>(ckpt);
+  QTNAS_CHECK(trainer->config().objective == start.config.objective,
+              "'{}' holds a {} run, not a {} one; choose another --out", start.checkpoint,
+              to_string(trainer->config().objective), to_string(start.config.objective));
+  return trainer;
+}
+
+void attach_teacher(Trainer& trainer, const PhaseStart& start) {
+  if (trainer.config().teacher_arch.empty()) {
+    QTNAS_CHECK(start.teacher.empty(), "'{}' was trained without a teacher; --teacher cannot join it half-way",
+                start.checkpoint);
+    return;
+  }
+  QTNAS_CHECK(!start.teacher.empty(), "'{}' distills from a teacher supernet: give the same --teacher to resume",
+              start.checkpoint);
+  const LoadedCheckpoint teacher = load_checkpoint(start.teacher);
+  QTNAS_CHECK(teacher.meta.tokenizer_fingerprint == start.meta.tokenizer_fingerprint,
+              "teacher '{}' was trained with another tokenizer", start.teacher);
+  trainer.set_teacher(teacher.net);
+}
+
+}  // namespace
+
+std::unique_ptr<Trainer> start_phase(const PhaseStart& start, const RankGroup& group,
+                                     const std::function<void(const std::string&)>& on_note) {
+  const bool here = std::filesystem::exists(start.checkpoint);
+  const nlohmann::json decided = nlohmann::json::parse(group.share_from_rank0(
+      "start " + start.checkpoint,
+      group.rank() == 0 ? nlohmann::json{{"resume", here}, {"config", to_json(start.config)}}.dump() : ""));
+  std::unique_ptr<Trainer> trainer;
+  if (decided.at("resume").get<bool>()) {
+    trainer = resume_phase(start, group, here);
+    if (group.rank() == 0 && on_note) {
+      on_note(fmt::format("resuming '{}' at step {}/{}", start.checkpoint, trainer->step(), trainer->config().steps));
+    }
+  } else {
+    const TrainConfig config = train_config_from_json(decided.at("config"));  // rank 0's, seed included
+    torch::manual_seed(config.seed);
+    Supernet net(start.meta.space, start.meta.dropout);
+    if (!start.init.empty()) {
+      init_from_pretrained(net, start.meta.tokenizer_fingerprint, load_checkpoint(start.init));
+      if (group.rank() == 0 && on_note) on_note(fmt::format("starting from the pretrained weights of '{}'", start.init));
+    }
+    trainer = std::make_unique<Trainer>(net, config, start.meta);
+  }
+  attach_teacher(*trainer, start);
+  if (group.distributed()) {
+    const int64_t rank0_step = std::stoll(group.share_from_rank0("step " + start.checkpoint, std::to_string(trainer->step())));
+    QTNAS_CHECK(trainer->step() == rank0_step,
+                "rank {} would start at step {} but rank 0 at step {}: every rank needs the same checkpoint '{}'",
+                group.rank(), trainer->step(), rank0_step, start.checkpoint);
+    if (group.rank() > 0) torch::manual_seed(trainer->config().seed * 1000003 + uint64_t(group.rank()));
+    trainer->set_data_parallel(group.collectives);
+  }
+  return trainer;
+}
+
+EncodedSplit pretraining_split(EncodedSplit train, const TaskContext& task, int seq_len) {
+  std::vector<Example> extra;
+  for (const auto& text : task.unlabeled) extra.push_back({text, 0});
+  const EncodedSplit more = encode_split(extra, task.tokenizer, seq_len);
+  train.ids.insert(train.ids.end(), more.ids.begin(), more.ids.end());
+  train.labels.insert(train.labels.end(), more.labels.begin(), more.labels.end());
+  return train;
+}
+
+std::string pretrained_path(const std::string& out) {
+  const std::filesystem::path p(out);
+  return (p.parent_path() / (p.stem().string() + ".pretrained" + p.extension().string())).string();
+}
+
+std::optional<TrainConfig> pretraining_before_labels(const std::string& preset, std::optional<double> epochs,
+                                                     size_t texts, const SearchSpace& space, const TrainConfig& labels,
+                                                     bool from_init) {
+  if (from_init || !labels.fixed_arch.empty() || !labels.teacher_arch.empty()) return std::nullopt;
+  TrainConfig c = pretrain_preset(preset, space);
+  if (epochs) c.epochs = *epochs;
+  QTNAS_CHECK(c.epochs >= 0, "--pretrain-epochs must be >= 0, got {}", c.epochs);
+  if (c.epochs == 0) return std::nullopt;
+  c.steps = steps_for_epochs(c.epochs, texts, c.batch_size);
+  return c;
+}
+
+nlohmann::json validation_rows(const Trainer& trainer, const EncodedSplit& val, size_t limit) {
+  Supernet net = trainer.net();
+  const TrainConfig& config = trainer.config();
+  std::vector<Arch> archs = {net->space().largest(), net->space().smallest()};
+  if (!config.fixed_arch.empty()) archs = {parse_arch(config.fixed_arch)};
+  nlohmann::json rows = nlohmann::json::array();
+  for (const Arch& arch : archs) {
+    nlohmann::json row = {{"arch", to_string(arch)}};
+    if (config.objective == Objective::MaskedLm) {
+      MaskedLmHead head = trainer.mlm_head();
+      row["masked_token_accuracy"] = masked_token_accuracy(net, head, val, arch, limit);
+    } else {
+      const EvalResult r = evaluate(net, val, arch, 64, limit);
+      row.update({{"accuracy", r.accuracy}, {"loss", r.loss}, {"examples", r.examples}});
+    }
+    rows.push_back(row);
+  }
+  return rows;
+}
+
+}  // namespace qtnas
