@@ -49,7 +49,7 @@ Fidelity fidelity_from_string(const std::string& text) {
 
 std::vector<Evaluation> LocalEvaluation::evaluate(const std::vector<Arch>& archs, Fidelity fidelity) {
   if (fidelity == Fidelity::Subset) return evaluate_all(subset_, archs, parallelism_);
-  QTNAS_CHECK(full_, "no full-validation evaluator was given");
+  QTNAS_ASSERT(full_, "no full-validation evaluator was given");
   return evaluate_all(*full_, archs, split_cores(parallelism_.inter * parallelism_.intra, int(archs.size())));
 }
 

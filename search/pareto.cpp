@@ -10,7 +10,7 @@
 namespace qtnas {
 
 bool dominates(const std::vector<double>& a, const std::vector<double>& b) {
-  QTNAS_CHECK(a.size() == b.size(), "cannot compare {} objectives with {}", a.size(), b.size());
+  QTNAS_ASSERT(a.size() == b.size(), "cannot compare {} objectives with {}", a.size(), b.size());
   bool better = false;
   for (size_t m = 0; m < a.size(); ++m) {
     if (a[m] > b[m]) return false;
@@ -20,7 +20,7 @@ bool dominates(const std::vector<double>& a, const std::vector<double>& b) {
 }
 
 bool constrained_dominates(const Evaluated& a, const Evaluated& b) {
-  QTNAS_CHECK(a.ok && b.ok, "failed candidate '{}' cannot be ranked", a.ok ? b.key : a.key);
+  QTNAS_ASSERT(a.ok && b.ok, "failed candidate '{}' cannot be ranked", a.ok ? b.key : a.key);
   const bool fa = a.violation <= 0;
   const bool fb = b.violation <= 0;
   if (fa && fb) return dominates(a.objectives, b.objectives);

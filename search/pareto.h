@@ -8,13 +8,13 @@
 
 namespace qtnas {
 
-// Plain Pareto dominance: a is no worse than b in every objective and better in one. Throws qtnas::Error when
-// the objective counts differ.
+// Plain Pareto dominance: a is no worse than b in every objective and better in one. The objective
+// counts must be equal (qtnas::InternalError otherwise: a caller's bug).
 bool dominates(const std::vector<double>& a, const std::vector<double>& b);
 
 // Deb's constrained domination: a feasible candidate dominates an infeasible one; of two infeasible ones the
 // one with less violation dominates (equal violation: neither); two feasible ones compare by Pareto dominance.
-// Both must be ok (a failed candidate has no rank): throws qtnas::Error otherwise.
+// Both must be ok (a failed candidate has no rank; qtnas::InternalError otherwise).
 bool constrained_dominates(const Evaluated& a, const Evaluated& b);
 
 // Fast non-dominated sort (Deb et al. 2002) under constrained domination. Returns the fronts, best first, each

@@ -1,5 +1,8 @@
-// The one exception type of qtnas and a check macro. An Error means the input was bad (a file, an option,
-// an arch string): `main` prints its message on one line and exits with code 2.
+// qtnas's two kinds of failure, kept apart as faiss keeps FAISS_THROW_IF_NOT apart from FAISS_ASSERT:
+// - qtnas::Error (QTNAS_CHECK, QTNAS_FAIL): the input was bad (a file, an option, an arch string). `main` prints
+//   its message on one line and exits with code 2; the user can fix it.
+// - qtnas::InternalError (QTNAS_ASSERT): an invariant of qtnas itself broke, a bug whatever the input. It is not
+//   a qtnas::Error, so no handler of bad input swallows it; `main` reports it as an internal error (code 1).
 #pragma once
 
 #include <stdexcept>
@@ -14,6 +17,11 @@ class Error : public std::runtime_error {
   explicit Error(const std::string& message) : std::runtime_error(message) {}
 };
 
+class InternalError : public std::logic_error {
+ public:
+  explicit InternalError(const std::string& message) : std::logic_error(message) {}
+};
+
 }  // namespace qtnas
 
 // QTNAS_CHECK(cond, "fmt {}", args...): throws qtnas::Error with the formatted message when cond is false.
@@ -24,3 +32,10 @@ class Error : public std::runtime_error {
 
 // QTNAS_FAIL("fmt {}", args...): throws qtnas::Error unconditionally.
 #define QTNAS_FAIL(...) throw ::qtnas::Error(::fmt::format(__VA_ARGS__))
+
+// QTNAS_ASSERT(cond, "fmt {}", args...): throws qtnas::InternalError naming the source line when cond is false.
+#define QTNAS_ASSERT(cond, ...)                                                                          \
+  do {                                                                                                  \
+    if (!(cond))                                                                                        \
+      throw ::qtnas::InternalError(::fmt::format("{}:{}: {}", __FILE__, __LINE__, ::fmt::format(__VA_ARGS__))); \
+  } while (0)

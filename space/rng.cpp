@@ -36,7 +36,7 @@ uint64_t Rng::next_u64() {
 }
 
 uint64_t Rng::uniform(uint64_t n) {
-  QTNAS_CHECK(n > 0, "Rng::uniform needs n > 0");
+  QTNAS_ASSERT(n > 0, "Rng::uniform needs n > 0");
   const uint64_t limit = UINT64_MAX - UINT64_MAX % n;
   uint64_t x;
   do {

@@ -180,7 +180,7 @@ double Trainer::lr_at(int64_t step) const {
 void Trainer::set_data_parallel(DataParallel dp) {
   QTNAS_CHECK(dp.world_size >= 1 && dp.rank >= 0 && dp.rank < dp.world_size, "rank {} outside a world of {}", dp.rank,
               dp.world_size);
-  QTNAS_CHECK(dp.world_size == 1 || (dp.all_reduce_sum && dp.broadcast), "data-parallel training needs collectives");
+  QTNAS_ASSERT(dp.world_size == 1 || (dp.all_reduce_sum && dp.broadcast), "data-parallel training needs collectives");
   QTNAS_CHECK(config_.batch_size >= dp.world_size, "a global batch of {} cannot be shared by {} ranks",
               config_.batch_size, dp.world_size);
   dp_ = std::move(dp);
@@ -205,7 +205,7 @@ void Trainer::sync_from_rank0() {
 }
 
 void Trainer::set_teacher(Supernet teacher) {
-  QTNAS_CHECK(teacher_arch_, "set_teacher without a teacher arch in the training configuration");
+  QTNAS_ASSERT(teacher_arch_, "set_teacher without a teacher arch in the training configuration");
   QTNAS_CHECK(to_string(teacher->space().config()) == to_string(net_->space().config()),
               "the teacher supernet is of another search space");
   teacher->eval();
@@ -290,7 +290,7 @@ double Trainer::train_step(const Batch& batch, double share, const std::vector<u
 }
 
 double Trainer::step_on(const Batch& batch) {
-  QTNAS_CHECK(!teacher_arch_ || !teacher_.is_empty(), "a teacher arch needs set_teacher() first");
+  QTNAS_ASSERT(!teacher_arch_ || !teacher_.is_empty(), "a teacher arch needs set_teacher() first");
   std::vector<uint64_t> ids(size_t(batch.ids.size(0)));
   std::iota(ids.begin(), ids.end(), uint64_t(step_) * ids.size());
   net_->train();
@@ -341,7 +341,7 @@ void Trainer::save(const std::string& path) {
 void Trainer::run(const EncodedSplit& train, const EncodedSplit& val, const std::string& checkpoint_path,
                   const TrainCallbacks& callbacks) {
   QTNAS_CHECK(train.size() > 0, "no training examples");
-  QTNAS_CHECK(!teacher_arch_ || !teacher_.is_empty(), "a teacher arch needs set_teacher() first");
+  QTNAS_ASSERT(!teacher_arch_ || !teacher_.is_empty(), "a teacher arch needs set_teacher() first");
   net_->train();
   const int64_t per_epoch = (int64_t(train.size()) + config_.batch_size - 1) / config_.batch_size;
   const int64_t sandwich_step = sandwich_start_step();

@@ -1,4 +1,5 @@
-// A GoogleTest helper shared by the test files: expects a call to throw qtnas::Error with a one-line message.
+// GoogleTest helpers shared by the test files: a call that must throw qtnas::Error (bad input) or
+// qtnas::InternalError (a broken invariant: a caller's bug), with a message naming the problem.
 #pragma once
 
 #include <gtest/gtest.h>
@@ -19,6 +20,21 @@ void expect_error(Fn fn, const std::vector<std::string>& parts) {
   } catch (const Error& e) {
     const std::string message = e.what();
     EXPECT_EQ(message.find('\n'), std::string::npos) << message;
+    for (const std::string& part : parts) {
+      EXPECT_NE(message.find(part), std::string::npos) << "'" << part << "' not in: " << message;
+    }
+  }
+}
+
+// Expects `fn` to throw qtnas::InternalError (and not qtnas::Error: it is no bad input) whose message contains
+// every string in `parts`.
+template <typename Fn>
+void expect_internal_error(Fn fn, const std::vector<std::string>& parts) {
+  try {
+    fn();
+    ADD_FAILURE() << "no qtnas::InternalError thrown; expected one mentioning '" << (parts.empty() ? "" : parts[0]) << "'";
+  } catch (const InternalError& e) {
+    const std::string message = e.what();
     for (const std::string& part : parts) {
       EXPECT_NE(message.find(part), std::string::npos) << "'" << part << "' not in: " << message;
     }

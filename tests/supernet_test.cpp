@@ -274,7 +274,7 @@ TEST(Trainer, FineTuningTrainsTheFixedArchFromAFrozenTeacher) {
   config.teacher_arch = to_string(start.net->space().largest());
   Trainer finetune(net, config, start.meta);
   const std::string path = temp_path("finetuned.pt").string();
-  expect_error([&] { finetune.run(train, val, path); }, {"set_teacher"});
+  expect_internal_error([&] { finetune.run(train, val, path); }, {"set_teacher"});
   finetune.set_teacher(teacher);
   finetune.run(train, val, path);
 
