@@ -15,7 +15,6 @@
 #include "latency_models/measurement_store.h"
 #include "runs/search_run.h"
 #include "space/error.h"
-#include "space/json_text.h"
 #include "supernet/machine.h"
 
 namespace qtnas::cli {
