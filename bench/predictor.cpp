@@ -11,7 +11,6 @@
 
 #include "latency_models/latency_model.h"
 #include "space/error.h"
-#include "space/json_text.h"
 
 using namespace qtnas;
 
@@ -65,8 +64,7 @@ int main(int argc, char** argv) {
     if (path.empty()) {
       model = std::make_unique<AdditiveLatencyModel>(synthetic_model(SearchSpace(SpaceConfig{})));
     } else {
-      model = std::make_unique<AdditiveLatencyModel>(
-          AdditiveLatencyModel::from_json(parse_json_file(path, "latency model")));
+      model = std::make_unique<AdditiveLatencyModel>(load_latency_model(path));
     }
     const SearchSpace space(model->space());
     Rng rng(7);

@@ -79,10 +79,9 @@ ExportSource from_run(const po::variables_map& vm) {
   const CandidateRecord chosen = choose(store, vm);
   QTNAS_CHECK(file_hash(info.supernet_path) == info.supernet_hash,
               "supernet '{}' changed since the run; its candidates' weights are gone", info.supernet_path);
-  std::ifstream model_file(info.predictor_path);
-  QTNAS_CHECK(model_file, "latency model '{}' of the run is gone", info.predictor_path);
-  const AdditiveLatencyModel model =
-      AdditiveLatencyModel::from_json(parse_json_file(info.predictor_path, "latency model"));
+  QTNAS_CHECK(std::filesystem::exists(info.predictor_path), "latency model '{}' of the run is gone",
+              info.predictor_path);
+  const AdditiveLatencyModel model = load_latency_model(info.predictor_path);
   const Environment env = model.environment();
   return {load_supernet_task(info.supernet_path, info.config.at("task")),
           info.supernet_path,

@@ -4,8 +4,6 @@
 
 #include <algorithm>
 #include <cmath>
-#include <filesystem>
-#include <fstream>
 #include <iostream>
 #include <optional>
 
@@ -58,13 +56,10 @@ int run_profile(const po::variables_map& vm) {
     return measured;
   }();
 
-  nlohmann::json model = r.model.to_json();
-  model["holdout"] = to_json(r.holdout);
-  model["db"] = std::filesystem::absolute(db_path).string();  // where `qtnas search` refits from
-  model["measured"] = {{"subnets", r.train.size() + r.held_out.size()}, {"layer_kinds", r.layer_kinds},
-                       {"seconds", r.seconds}};
-  std::ofstream(out) << model.dump(2) << "\n";
-  QTNAS_CHECK(std::filesystem::exists(out), "cannot write latency model '{}'", out);
+  FitRecord record = r.model.fit_record();
+  record.measured->seconds = r.seconds;  // this run's measuring time, 0 for --refit
+  r.model.set_fit_record(std::move(record));
+  save_latency_model(out, r.model);
 
   nlohmann::json anchors = nlohmann::json::array();
   for (const auto& a : r.anchors) {

@@ -15,17 +15,10 @@
 #include "latency_models/measurement_store.h"
 #include "runs/search_run.h"
 #include "space/error.h"
-#include "space/json_text.h"
 #include "supernet/machine.h"
 
 namespace qtnas::cli {
 namespace {
-
-// The latency database the model was profiled from (recorded in the model by `qtnas profile`), for refits.
-std::string latency_db_of(const std::string& model_path) {
-  const nlohmann::json j = parse_json_file(model_path, "latency model");
-  return j.is_object() ? j.value("db", std::string()) : std::string();
-}
 
 // A budget below the fastest arch's predicted latency has no solution: say so before anything is written.
 void check_budget_feasible(const SearchSpace& space, const LatencyModel& model, double budget_ms) {
@@ -69,12 +62,13 @@ int search_and_report(RunStore& store, const po::variables_map& vm) {
     ro.expected_workers = std::max(1, dist.world_size - 1);
     ro.worker_timeout = std::chrono::milliseconds(int64_t(1000 * vm["worker-timeout"].as<double>()));
     ro.join_timeout = dist.timeout;
-    const nlohmann::json worker_config = {{"supernet_path", info.supernet_path},
-                                          {"supernet_hash", info.supernet_hash},
-                                          {"space_hash", info.space_hash},
-                                          {"task", info.config.at("task")},
-                                          {"val_subset", config.val_subset},
-                                          {"threads_per_candidate", search_parallelism(config).intra}};
+    WorkerConfig worker_config;
+    worker_config.supernet_path = info.supernet_path;
+    worker_config.supernet_hash = info.supernet_hash;
+    worker_config.space_hash = info.space_hash;
+    worker_config.task = info.config.at("task");
+    worker_config.val_subset = config.val_subset;
+    worker_config.threads_per_candidate = search_parallelism(config).intra;
     remote = std::make_unique<RemoteEvaluation>(dist, worker_config, &local, ro,
                                                 [](const std::string& note) { std::cerr << "\nsearch: " << note << "\n"; });
   }
@@ -155,7 +149,8 @@ int run_search(const po::variables_map& vm) {
                 "no arch can meet a size budget of {} MB: the embeddings alone take about {:.2f} MB",
                 config.size_budget_mb, smallest_mb);
   }
-  std::string latency_db = vm.count("latency-db") ? vm["latency-db"].as<std::string>() : latency_db_of(model_path);
+  std::string latency_db =
+      vm.count("latency-db") ? vm["latency-db"].as<std::string>() : model.fit_record().measurement_db;
   if (!latency_db.empty() && !std::filesystem::exists(latency_db)) latency_db.clear();
 
   RunStore store(db, RunStore::Mode::Write);

@@ -22,22 +22,16 @@ int run_worker_command(const po::variables_map& vm) {
   QTNAS_CHECK(dist.rank != 0, "rank 0 runs qtnas search --distributed; a worker's rank is 1 or more");
   const bool json = vm["json"].as<bool>();
   auto note = [&](const std::string& line) { std::cerr << fmt::format("worker (rank {}): {}\n", dist.rank, line); };
-  const MakeEvaluation make = [&](const nlohmann::json& c) -> std::unique_ptr<CandidateEvaluation> {
-    try {
-      const std::string supernet =
-          vm.count("supernet") ? vm["supernet"].as<std::string>() : c.at("supernet_path").get<std::string>();
-      QTNAS_CHECK(file_hash(supernet) == c.at("supernet_hash").get<std::string>(),
-                  "supernet '{}' is not the one rank 0 searches with (its hash differs)", supernet);
-      const int threads = c.at("threads_per_candidate").get<int>();
-      at::set_num_threads(threads);  // as on rank 0: the same numerics, whoever evaluates
-      note(fmt::format("loading {} ({} validation examples per candidate, {} thread{})", supernet,
-                       c.at("val_subset").get<size_t>(), threads, threads > 1 ? "s" : ""));
-      const SupernetTask task = load_supernet_task(supernet, c.at("task"));
-      return std::make_unique<ProxyEvaluation>(task.checkpoint.net, task.val, c.at("val_subset").get<size_t>(),
-                                               Parallelism{1, threads});
-    } catch (const nlohmann::json::exception& e) {
-      QTNAS_FAIL("rank 0's evaluation settings are malformed: {}", e.what());
-    }
+  const MakeEvaluation make = [&](const WorkerConfig& c) -> std::unique_ptr<CandidateEvaluation> {
+    const std::string supernet = vm.count("supernet") ? vm["supernet"].as<std::string>() : c.supernet_path;
+    QTNAS_CHECK(file_hash(supernet) == c.supernet_hash,
+                "supernet '{}' is not the one rank 0 searches with (its hash differs)", supernet);
+    const int threads = c.threads_per_candidate;
+    at::set_num_threads(threads);  // as on rank 0: the same numerics, whoever evaluates
+    note(fmt::format("loading {} ({} validation examples per candidate, {} thread{})", supernet, c.val_subset,
+                     threads, threads > 1 ? "s" : ""));
+    const SupernetTask task = load_supernet_task(supernet, c.task);
+    return std::make_unique<ProxyEvaluation>(task.checkpoint.net, task.val, c.val_subset, Parallelism{1, threads});
   };
   WorkerOptions options;
   options.crash_after_jobs = vm["crash-after-jobs"].as<int>();

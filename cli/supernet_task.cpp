@@ -7,7 +7,6 @@
 #include "cli/common_options.h"
 #include "space/error.h"
 #include "space/hash.h"
-#include "space/json_text.h"
 
 namespace qtnas::cli {
 
@@ -45,20 +44,6 @@ Arch arch_option(const SearchSpace& space, const std::string& text) {
   const Arch arch = text == "largest" ? space.largest() : text == "smallest" ? space.smallest() : parse_arch(text);
   space.validate(arch);
   return arch;
-}
-
-AdditiveLatencyModel load_latency_model(const std::string& path) {
-  return AdditiveLatencyModel::from_json(parse_json_file(path, "latency model"));
-}
-
-AdditiveLatencyModel load_latency_model(const std::string& path, const SearchSpace& space,
-                                        const std::string& supernet_path, bool allow_other_environment) {
-  AdditiveLatencyModel model = load_latency_model(path);
-  QTNAS_CHECK(to_string(model.space()) == to_string(space.config()),
-              "latency model '{}' was profiled for another search space than supernet '{}'", path, supernet_path);
-  model.check_environment(current_environment(model.environment().batch, model.environment().seq),
-                          allow_other_environment);
-  return model;
 }
 
 }  // namespace qtnas::cli

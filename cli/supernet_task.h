@@ -7,7 +7,6 @@
 #include <nlohmann/json.hpp>
 
 #include "cli/command.h"
-#include "latency_models/latency_model.h"
 #include "supernet/batches.h"
 #include "supernet/checkpoint.h"
 
@@ -30,13 +29,6 @@ SupernetTask load_supernet_task(const std::string& supernet_path, const nlohmann
 
 // An --arch option: an arch string, or "largest" / "smallest" (FP32) of the space; validated against it.
 Arch arch_option(const SearchSpace& space, const std::string& text);
-
-// A latency model file written by `qtnas profile`; throws qtnas::Error if it is missing, not JSON or malformed.
-AdditiveLatencyModel load_latency_model(const std::string& path);
-// The same, checked to be of `space` (the space of supernet `supernet_path`) and, unless allowed otherwise, of
-// this machine's environment at the model's batch and seq.
-AdditiveLatencyModel load_latency_model(const std::string& path, const SearchSpace& space,
-                                        const std::string& supernet_path, bool allow_other_environment);
 
 // Hex of the stable hash of a file's bytes (identity of a checkpoint or latency model in a run).
 std::string file_hash(const std::string& path);

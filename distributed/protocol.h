@@ -1,5 +1,7 @@
 // The protocol of distributed evaluation (described in distributed/remote_evaluation.h), in one place for both
-// sides: the TCPStore keys, the store's byte values as text, and evaluations as JSON.
+// sides: the TCPStore keys, the store's byte values as text, and every message as JSON, each message a struct with
+// its to_json and from_json here. Rank 0 writes WorkerConfig (config) and EvaluationJob (job/<slot>/<n>) and
+// reads WorkerReady (ready/<slot>) and Evaluation (result/<slot>/<n>); a worker does the reverse.
 #pragma once
 
 #include <string>
@@ -9,6 +11,49 @@
 #include <nlohmann/json.hpp>
 
 #include "evaluators/evaluator.h"
+#include "evaluators/parallel.h"
+#include "space/arch.h"
+
+namespace qtnas {
+
+// Rank 0's evaluation settings, published once under `config`: which supernet (its path on rank 0 and the hash of
+// its bytes, which a worker's copy must match), the space it searches (its hash), the task options
+// (cli/common_options.h), the validation examples per candidate, and the LibTorch threads each candidate is
+// evaluated with (so that every process computes the same numbers).
+//   {"supernet_path": "...", "supernet_hash": "...", "space_hash": "...", "task": {...}, "val_subset": 1000,
+//    "threads_per_candidate": 1}
+struct WorkerConfig {
+  std::string supernet_path;
+  std::string supernet_hash;
+  std::string space_hash;
+  nlohmann::json task = nlohmann::json::object();
+  size_t val_subset = 0;
+  int threads_per_candidate = 1;
+};
+nlohmann::json to_json(const WorkerConfig& c);
+// Throws qtnas::Error ("rank 0's evaluation settings are malformed: ...") on a missing or mistyped field.
+WorkerConfig worker_config_from_json(const nlohmann::json& j);
+
+// One candidate for one worker: {"fidelity": "subset" or "full", "arch": "<arch string>"}.
+struct EvaluationJob {
+  Fidelity fidelity = Fidelity::Subset;
+  Arch arch;
+};
+nlohmann::json to_json(const EvaluationJob& job);
+// Throws qtnas::Error on a malformed job (a bad arch or fidelity with their parsers' messages).
+EvaluationJob evaluation_job_from_json(const nlohmann::json& j);
+
+// A worker's self-description, once it can evaluate: {"rank": 1, "host": "...", "pid": 123}. Only for notes.
+struct WorkerReady {
+  int rank = -1;
+  std::string host = "?";
+  int pid = -1;
+};
+nlohmann::json to_json(const WorkerReady& r);
+// Missing fields keep their defaults; throws qtnas::Error if `j` is not an object.
+WorkerReady worker_ready_from_json(const nlohmann::json& j);
+
+}  // namespace qtnas
 
 namespace qtnas::eval_keys {
 

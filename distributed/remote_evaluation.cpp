@@ -36,13 +36,13 @@ struct RemoteEvaluation::Worker {
   bool alive = true;
 };
 
-RemoteEvaluation::RemoteEvaluation(const DistributedOptions& options, const nlohmann::json& worker_config,
+RemoteEvaluation::RemoteEvaluation(const DistributedOptions& options, const WorkerConfig& worker_config,
                                    CandidateEvaluation* local, RemoteEvaluationOptions remote,
                                    std::function<void(const std::string&)> on_note)
     : local_(local), remote_(remote), on_note_(on_note ? std::move(on_note) : [](const std::string&) {}) {
   QTNAS_CHECK(options.rank == 0, "distributed search runs on rank 0, not rank {}", options.rank);
   store_ = connect_store(options);
-  store_->set(keys::config(), keys::bytes(worker_config.dump()));
+  store_->set(keys::config(), keys::bytes(to_json(worker_config).dump()));
   const int want = std::max(1, remote_.expected_workers);
   on_note_(fmt::format("serving {}:{}; waiting for {} worker{} (qtnas worker --master-addr {} --master-port {})",
                        options.master_addr, options.master_port, want, want > 1 ? "s" : "", options.master_addr,
@@ -88,10 +88,13 @@ void RemoteEvaluation::discover_workers() {
     if (workers_.count(slot) || !store_->check({keys::ready(slot)})) continue;
     auto w = std::make_unique<Worker>();
     w->slot = slot;
-    const auto info = nlohmann::json::parse(keys::text(store_->get(keys::ready(slot))), nullptr, false);
-    w->name = info.is_object() ? fmt::format("rank {} on {} (pid {})", info.value("rank", -1),
-                                             info.value("host", std::string("?")), info.value("pid", -1))
-                               : fmt::format("worker {}", slot);
+    try {
+      const WorkerReady ready =
+          worker_ready_from_json(nlohmann::json::parse(keys::text(store_->get(keys::ready(slot))), nullptr, false));
+      w->name = fmt::format("rank {} on {} (pid {})", ready.rank, ready.host, ready.pid);
+    } catch (const Error&) {
+      w->name = fmt::format("worker {}", slot);
+    }
     w->beats = store_->add(keys::alive(slot), 0);
     w->beat_seen = Clock::now();
     on_note_(fmt::format("worker {} joined", w->name));
@@ -161,8 +164,7 @@ std::vector<Evaluation> RemoteEvaluation::evaluate(const std::vector<Arch>& arch
       if (!w->alive || w->job) continue;
       const size_t i = queue.front();
       queue.pop_front();
-      const nlohmann::json job = {{"fidelity", to_string(fidelity)}, {"arch", to_string(archs[i])}};
-      store_->set(keys::job(slot, w->next_job++), keys::bytes(job.dump()));
+      store_->set(keys::job(slot, w->next_job++), keys::bytes(to_json(EvaluationJob{fidelity, archs[i]}).dump()));
       w->job = i;
       w->sent = Clock::now();
       progressed = true;

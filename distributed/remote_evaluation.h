@@ -1,12 +1,13 @@
 // Distributed candidate evaluation. Rank 0 runs the searcher and is the only writer of the run database; the
 // candidates of each generation go to worker processes (`qtnas worker`, distributed/worker.h) through the
-// c10d TCPStore that rank 0 serves. Keys, under "qtnas/eval/":
-//   config            rank 0's evaluation settings (JSON): supernet identity, task, subset size, threads
+// c10d TCPStore that rank 0 serves. Keys, under "qtnas/eval/" (messages are JSON, each specified with its struct
+// in distributed/protocol.h):
+//   config            rank 0's evaluation settings (WorkerConfig): supernet identity, task, subset size, threads
 //   workers           counter: a joining worker takes the next slot number
-//   ready/<slot>      the worker's rank, host and pid (JSON), once it can evaluate
+//   ready/<slot>      the worker's rank, host and pid (WorkerReady), once it can evaluate
 //   alive/<slot>      counter the worker's heartbeat thread bumps twice a second
-//   job/<slot>/<n>    the worker's n-th job (JSON: fidelity, arch); one job per worker at a time
-//   result/<slot>/<n> its answer (JSON: an Evaluation)
+//   job/<slot>/<n>    the worker's n-th job (EvaluationJob); one job per worker at a time
+//   result/<slot>/<n> its answer (an Evaluation)
 //   retired/<slot>    set by rank 0 when it stops waiting for that worker; the worker then exits
 //   stop              set by rank 0 when the search ends; workers count themselves out in `left` and exit
 // The store, not Gloo collectives, carries the jobs: a collective stalls the whole group when one member dies,
@@ -24,6 +25,7 @@
 #include <nlohmann/json.hpp>
 
 #include "distributed/process_group.h"
+#include "distributed/protocol.h"
 #include "evaluators/parallel.h"
 
 namespace qtnas {
@@ -50,7 +52,7 @@ class RemoteEvaluation : public CandidateEvaluation {
   // and waits for workers to join. `local` evaluates when no worker is alive (may be null: then that is an
   // error). `on_note` hears of workers joining and being lost. Throws qtnas::Error if the port cannot be served
   // or no worker is ready within join_timeout.
-  RemoteEvaluation(const DistributedOptions& options, const nlohmann::json& worker_config,
+  RemoteEvaluation(const DistributedOptions& options, const WorkerConfig& worker_config,
                    CandidateEvaluation* local, RemoteEvaluationOptions remote = {},
                    std::function<void(const std::string&)> on_note = {});
   ~RemoteEvaluation() override;  // tells the workers to stop

@@ -59,12 +59,12 @@ WorkerSummary run_worker(const DistributedOptions& options, const MakeEvaluation
     QTNAS_FAIL("rank {}: no evaluation settings from rank 0 at {}:{} ({})", options.rank, options.master_addr,
                options.master_port, std::string(e.what()).substr(0, std::string(e.what()).find('\n')));
   }
-  const std::unique_ptr<CandidateEvaluation> evaluation = make(config);
+  const std::unique_ptr<CandidateEvaluation> evaluation = make(worker_config_from_json(config));
 
   const int slot = int(store->add(keys::workers(), 1) - 1);
-  const nlohmann::json me = {{"rank", options.rank}, {"host", host_name()}, {"pid", int(getpid())}};
+  const WorkerReady me{options.rank, host_name(), int(getpid())};
   Heartbeat heartbeat(options, slot);
-  store->set(keys::ready(slot), keys::bytes(me.dump()));
+  store->set(keys::ready(slot), keys::bytes(to_json(me).dump()));
   note(fmt::format("joined rank 0 at {}:{} as worker {}", options.master_addr, options.master_port, slot));
 
   WorkerSummary summary;
@@ -87,11 +87,11 @@ WorkerSummary run_worker(const DistributedOptions& options, const MakeEvaluation
       }
       idle_ms = 1;
       if (worker.crash_after_jobs >= 0 && n >= worker.crash_after_jobs) std::raise(SIGKILL);
-      const auto job = nlohmann::json::parse(keys::text(store->get(job_key)), nullptr, false);
+      const auto message = nlohmann::json::parse(keys::text(store->get(job_key)), nullptr, false);
       Evaluation e;
       try {
-        const Arch arch = parse_arch(job.at("arch").get<std::string>());
-        e = evaluation->evaluate({arch}, fidelity_from_string(job.at("fidelity").get<std::string>())).at(0);
+        const EvaluationJob job = evaluation_job_from_json(message);
+        e = evaluation->evaluate({job.arch}, job.fidelity).at(0);
       } catch (const std::exception& ex) {  // a bad job is a failed candidate, as in a single process
         e.ok = false;
         e.error = ex.what();

@@ -10,13 +10,14 @@
 #include <nlohmann/json.hpp>
 
 #include "distributed/process_group.h"
+#include "distributed/protocol.h"
 #include "evaluators/parallel.h"
 
 namespace qtnas {
 
-// Builds the worker's evaluators from rank 0's published settings (see RemoteEvaluation's worker_config);
-// throws qtnas::Error when this worker cannot serve them (another supernet, missing data).
-using MakeEvaluation = std::function<std::unique_ptr<CandidateEvaluation>(const nlohmann::json& config)>;
+// Builds the worker's evaluators from rank 0's published settings (distributed/protocol.h); throws
+// qtnas::Error when this worker cannot serve them (another supernet, missing data).
+using MakeEvaluation = std::function<std::unique_ptr<CandidateEvaluation>(const WorkerConfig& config)>;
 
 struct WorkerOptions {
   int crash_after_jobs = -1;  // >= 0: SIGKILL itself on receiving that many jobs plus one (failure tests)
@@ -28,7 +29,8 @@ struct WorkerSummary {
   std::string reason;
 };
 
-// Throws qtnas::Error when rank 0 cannot be reached within the options' timeout or `make` refuses.
+// Throws qtnas::Error when rank 0 cannot be reached within the options' timeout, its settings are malformed, or
+// `make` refuses.
 WorkerSummary run_worker(const DistributedOptions& options, const MakeEvaluation& make,
                          const WorkerOptions& worker = {},
                          const std::function<void(const std::string&)>& on_note = {});

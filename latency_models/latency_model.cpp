@@ -2,8 +2,11 @@
 
 #include <algorithm>
 #include <cmath>
+#include <filesystem>
+#include <fstream>
 
 #include "space/error.h"
+#include "space/json_text.h"
 #include "space/space_json.h"
 
 namespace qtnas {
@@ -130,22 +133,28 @@ AdditiveLatencyModel AdditiveLatencyModel::fit(const SearchSpace& space, const E
 nlohmann::json AdditiveLatencyModel::to_json() const {
   nlohmann::json references = nlohmann::json::array();
   for (const auto& r : references_) references.push_back({{"arch", to_string(r.arch)}, {"baseline_ms", r.latency_ms}});
-  return {{"kind", "additive"},
-          {"version", 2},
-          {"space", qtnas::to_json(space_)},
-          {"environment", qtnas::to_json(env_)},
-          {"empty_ms", table_.empty_ms},
-          {"attention_ms", table_.attention_ms},
-          {"ffn_ms", table_.ffn_ms},
-          {"coefficients", coefficients_},
-          {"references", references}};
+  nlohmann::json j = {{"kind", "additive"},
+                      {"version", kLatencyModelFormatVersion},
+                      {"space", qtnas::to_json(space_)},
+                      {"environment", qtnas::to_json(env_)},
+                      {"empty_ms", table_.empty_ms},
+                      {"attention_ms", table_.attention_ms},
+                      {"ffn_ms", table_.ffn_ms},
+                      {"coefficients", coefficients_},
+                      {"references", references}};
+  if (!fit_record_.measurement_db.empty()) j["db"] = fit_record_.measurement_db;
+  if (fit_record_.holdout) j["holdout"] = qtnas::to_json(*fit_record_.holdout);
+  if (const auto& m = fit_record_.measured) {
+    j["measured"] = {{"subnets", m->subnets}, {"layer_kinds", m->layer_kinds}, {"seconds", m->seconds}};
+  }
+  return j;
 }
 
 AdditiveLatencyModel AdditiveLatencyModel::from_json(const nlohmann::json& j) {
   try {
     QTNAS_CHECK(j.value("kind", "") == "additive", "not an additive latency model");
-    QTNAS_CHECK(j.at("version").get<int>() <= 2, "latency model version {} is newer than this qtnas reads",
-                j.at("version").get<int>());
+    QTNAS_CHECK(j.at("version").get<int>() <= kLatencyModelFormatVersion,
+                "latency model version {} is newer than this qtnas reads", j.at("version").get<int>());
     LayerTable table{j.at("empty_ms").get<double>(), j.at("attention_ms").get<std::vector<double>>(),
                      j.at("ffn_ms").get<std::vector<double>>()};
     AdditiveLatencyModel model(space_config_from_json(j.at("space")), environment_from_json(j.at("environment")),
@@ -154,10 +163,36 @@ AdditiveLatencyModel AdditiveLatencyModel::from_json(const nlohmann::json& j) {
     for (const auto& r : j.value("references", nlohmann::json::array())) {  // version 1 has none
       model.references_.push_back({parse_arch(r.at("arch").get<std::string>()), r.at("baseline_ms").get<double>()});
     }
+    model.fit_record_.measurement_db = j.value("db", std::string());
+    if (j.contains("holdout")) model.fit_record_.holdout = holdout_report_from_json(j.at("holdout"));
+    if (j.contains("measured")) {
+      const nlohmann::json& m = j.at("measured");
+      model.fit_record_.measured = FitRecord::Measured{m.at("subnets").get<int>(), m.at("layer_kinds").get<int>(),
+                                                       m.at("seconds").get<double>()};
+    }
     return model;
   } catch (const nlohmann::json::exception& e) {
     QTNAS_FAIL("malformed latency model: {}", e.what());
   }
+}
+
+void save_latency_model(const std::string& path, const AdditiveLatencyModel& model) {
+  std::ofstream(path) << model.to_json().dump(2) << "\n";
+  QTNAS_CHECK(std::filesystem::exists(path), "cannot write latency model '{}'", path);
+}
+
+AdditiveLatencyModel load_latency_model(const std::string& path) {
+  return AdditiveLatencyModel::from_json(parse_json_file(path, "latency model"));
+}
+
+AdditiveLatencyModel load_latency_model(const std::string& path, const SearchSpace& space,
+                                        const std::string& supernet_path, bool allow_other_environment) {
+  AdditiveLatencyModel model = load_latency_model(path);
+  QTNAS_CHECK(to_string(model.space()) == to_string(space.config()),
+              "latency model '{}' was profiled for another search space than supernet '{}'", path, supernet_path);
+  model.check_environment(current_environment(model.environment().batch, model.environment().seq),
+                          allow_other_environment);
+  return model;
 }
 
 double kendall_tau(const std::vector<double>& a, const std::vector<double>& b) {
@@ -205,6 +240,11 @@ HoldoutReport evaluate_holdout(const LatencyModel& model, const std::vector<Subn
 
 nlohmann::json to_json(const HoldoutReport& r) {
   return {{"n", r.n}, {"within_10pct", r.within_10pct}, {"mape", r.mape}, {"kendall_tau", r.kendall_tau}};
+}
+
+HoldoutReport holdout_report_from_json(const nlohmann::json& j) {
+  return {j.at("n").get<int>(), j.at("within_10pct").get<double>(), j.at("mape").get<double>(),
+          j.at("kendall_tau").get<double>()};
 }
 
 }  // namespace qtnas

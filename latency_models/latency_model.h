@@ -3,9 +3,27 @@
 // cost of one attention or FFN block of each heads/width x precision x sparsity, over a measured empty model)
 // plus a least-squares correction for what the table misses (overheads of depth and precision changes, cache
 // effects), fitted on measured whole subnets.
+//
+// The latency model file (JSON; written by save_latency_model, read by load_latency_model):
+//   {"kind": "additive",            the only kind
+//    "version": 2,                  kLatencyModelFormatVersion of the writer; a newer one is refused
+//    "space": {...},                the SpaceConfig it was profiled for (space/space_json.h)
+//    "environment": {...},          what it was measured under (latency_models/environment.h)
+//    "empty_ms": 1.25,              LayerTable::empty_ms: the model with every layer skipped
+//    "attention_ms": [...],         LayerTable::attention_ms, in attention_index() order
+//    "ffn_ms": [...],               LayerTable::ffn_ms, in ffn_index() order
+//    "coefficients": [6 numbers],   the correction's weight of each of the kFeatures features, in their order
+//    "references": [{"arch": "...", "baseline_ms": 3.5}, ...],   the speed references (references())
+//    "db": "/abs/latency.sqlite",   optional (FitRecord): the measurement database it was fitted from
+//    "holdout": {"n", "within_10pct", "mape", "kendall_tau"},    optional (FitRecord): its HoldoutReport
+//    "measured": {"subnets", "layer_kinds", "seconds"}}          optional (FitRecord): what the fit drew on
+// Version 1 has no "references" (read as none: a model without speed correction). Version 2 added them.
+// The optional fields describe where a model came from and change no prediction; files of either version may
+// carry them or not.
 #pragma once
 
 #include <array>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -15,6 +33,8 @@
 #include "space/search_space.h"
 
 namespace qtnas {
+
+inline constexpr int kLatencyModelFormatVersion = 2;
 
 class LatencyModel {
  public:
@@ -38,6 +58,27 @@ struct LayerTable {
   std::vector<double> ffn_ms;        // [non-zero ffn index][precision index][sparsity index]
 };
 
+struct HoldoutReport {
+  int n = 0;
+  double within_10pct = 0;  // fraction of subnets predicted within +-10% of their measured latency
+  double mape = 0;          // mean absolute percentage error, as a fraction
+  double kendall_tau = 0;   // rank agreement of predicted and measured (tau-b)
+};
+
+// Where a fitted model came from, kept in its file (the format above). None of it changes a prediction.
+struct FitRecord {
+  // Absolute path of the measurement database (measurement_store.h) the model was fitted from, "" if not
+  // recorded: what `qtnas search` refits from with its closed-loop measurements.
+  std::string measurement_db;
+  std::optional<HoldoutReport> holdout;  // on the subnets held out of the fit
+  struct Measured {
+    int subnets = 0;      // subnets in the database for the model's environment (fitted on and held out)
+    int layer_kinds = 0;  // distinct layer kinds (heads or width x precision x sparsity) in it
+    double seconds = 0;   // of the profile that measured and fitted
+  };
+  std::optional<Measured> measured;
+};
+
 class AdditiveLatencyModel : public LatencyModel {
  public:
   static constexpr int kFeatures = 6;  // 1, attention blocks, FFN blocks, int8 layers, bf16 layers, table sum
@@ -57,9 +98,12 @@ class AdditiveLatencyModel : public LatencyModel {
   // measurement is corrected with. Empty for a model fitted without references (statistic "p10").
   const std::vector<SubnetMeasurement>& references() const { return references_; }
   void set_references(std::vector<SubnetMeasurement> references) { references_ = std::move(references); }
+  const FitRecord& fit_record() const { return fit_record_; }
+  void set_fit_record(FitRecord record) { fit_record_ = std::move(record); }
 
   nlohmann::json to_json() const;
-  static AdditiveLatencyModel from_json(const nlohmann::json& j);  // throws qtnas::Error on a malformed model
+  // Throws qtnas::Error on a malformed model or one of a newer format version.
+  static AdditiveLatencyModel from_json(const nlohmann::json& j);
 
   // Index helpers, public for the profiler that fills the table.
   size_t attention_index(int heads, Precision p, int sparsity_pct) const;
@@ -74,19 +118,24 @@ class AdditiveLatencyModel : public LatencyModel {
   LayerTable table_;
   std::array<double, kFeatures> coefficients_{};
   std::vector<SubnetMeasurement> references_;
+  FitRecord fit_record_;
   std::array<int, 3> precision_index_{};
   std::array<int, 100> sparsity_index_{};
   std::vector<int> ffn_index_;  // ffn width -> index among the non-zero widths
 };
 
-struct HoldoutReport {
-  int n = 0;
-  double within_10pct = 0;  // fraction of subnets predicted within +-10% of their measured latency
-  double mape = 0;          // mean absolute percentage error, as a fraction
-  double kendall_tau = 0;   // rank agreement of predicted and measured (tau-b)
-};
 HoldoutReport evaluate_holdout(const LatencyModel& model, const std::vector<SubnetMeasurement>& holdout);
 nlohmann::json to_json(const HoldoutReport& report);
+HoldoutReport holdout_report_from_json(const nlohmann::json& j);  // throws nlohmann::json::exception
+
+// Writes `model` to `path` in the format above; throws qtnas::Error if the file cannot be written.
+void save_latency_model(const std::string& path, const AdditiveLatencyModel& model);
+// A latency model file; throws qtnas::Error if it is missing, not JSON or malformed.
+AdditiveLatencyModel load_latency_model(const std::string& path);
+// The same, checked to be of `space` (the space of supernet `supernet_path`) and, unless allowed otherwise, of
+// this machine's environment at the model's batch and seq.
+AdditiveLatencyModel load_latency_model(const std::string& path, const SearchSpace& space,
+                                        const std::string& supernet_path, bool allow_other_environment);
 
 // Kendall's tau-b of two equally long sequences (ties counted as neither concordant nor discordant).
 double kendall_tau(const std::vector<double>& a, const std::vector<double>& b);

@@ -1,6 +1,7 @@
 #include "latency_models/measurement_store.h"
 
 #include "latency_models/schema.h"
+#include "space/error.h"
 
 namespace qtnas {
 namespace {
@@ -20,6 +21,24 @@ const std::vector<std::string> kMigrations = {
 
 }  // namespace
 
+std::string to_string(MeasurementKind kind) {
+  switch (kind) {
+    case MeasurementKind::Empty: return "empty";
+    case MeasurementKind::Attention: return "attention";
+    case MeasurementKind::Ffn: return "ffn";
+    case MeasurementKind::Subnet: return "subnet";
+  }
+  QTNAS_FAIL("unknown measurement kind {}", int(kind));
+}
+
+MeasurementKind measurement_kind_from_string(const std::string& text) {
+  for (MeasurementKind k : {MeasurementKind::Empty, MeasurementKind::Attention, MeasurementKind::Ffn,
+                            MeasurementKind::Subnet}) {
+    if (to_string(k) == text) return k;
+  }
+  QTNAS_FAIL("unknown measurement kind '{}' (empty, attention, ffn or subnet)", text);
+}
+
 MeasurementStore::MeasurementStore(const std::string& path)
     : db_(path, kLatencySchema, kLatencySchemaVersion, kLatencyApplicationId, kMigrations) {}
 
@@ -30,13 +49,13 @@ int64_t MeasurementStore::new_group() {
   return query.column_int(0) + 1;
 }
 
-void MeasurementStore::add(const Environment& env, const std::string& space_hash, const std::string& kind,
+void MeasurementStore::add(const Environment& env, const std::string& space_hash, MeasurementKind kind,
                            const Arch& arch, const LatencyStats& s, int64_t group) {
   const std::string env_json = to_json(env).dump();
   Statement insert = db_.prepare(
       "INSERT INTO measurements (env_key, environment, space_hash, kind, arch, median_ms, min_ms, max_ms, mad_ms, "
       "samples, outliers, latency_ms, grp) VALUES (?1, ?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)");
-  insert.bind(1, env_json).bind(2, space_hash).bind(3, kind).bind(4, arch.layers.empty() ? "" : to_string(arch));
+  insert.bind(1, env_json).bind(2, space_hash).bind(3, to_string(kind)).bind(4, arch.layers.empty() ? "" : to_string(arch));
   insert.bind(5, s.median_ms).bind(6, s.min_ms).bind(7, s.max_ms).bind(8, s.mad_ms);
   insert.bind(9, int64_t{s.samples}).bind(10, int64_t{s.outliers}).bind(11, s.latency_ms);
   if (group > 0) insert.bind(12, group);
@@ -63,9 +82,8 @@ std::vector<MeasurementStore::Reference> MeasurementStore::references(const Envi
 
 std::vector<SubnetMeasurement> MeasurementStore::subnets(const Environment& env, const std::string& space_hash) {
   Statement query = db_.prepare(
-      "SELECT arch, latency_ms FROM measurements WHERE env_key = ?1 AND space_hash = ?2 AND kind = 'subnet' "
-      "ORDER BY id");
-  query.bind(1, to_json(env).dump()).bind(2, space_hash);
+      "SELECT arch, latency_ms FROM measurements WHERE env_key = ?1 AND space_hash = ?2 AND kind = ?3 ORDER BY id");
+  query.bind(1, to_json(env).dump()).bind(2, space_hash).bind(3, to_string(MeasurementKind::Subnet));
   std::vector<SubnetMeasurement> out;
   while (query.step()) out.push_back({parse_arch(query.column_text(0)), query.column_double(1)});
   return out;
@@ -78,7 +96,7 @@ std::vector<MeasurementStore::Row> MeasurementStore::rows(const Environment& env
   std::vector<Row> out;
   while (query.step()) {
     const std::string arch = query.column_text(1);
-    out.push_back({query.column_text(0), arch.empty() ? Arch{} : parse_arch(arch), query.column_double(2),
+    out.push_back({measurement_kind_from_string(query.column_text(0)), arch.empty() ? Arch{} : parse_arch(arch), query.column_double(2),
                    query.is_null(3) ? 0 : query.column_int(3)});
   }
   return out;

@@ -13,6 +13,13 @@
 
 namespace qtnas {
 
+// What a row of `measurements` measured: the model with every layer skipped, one attention or FFN block alone
+// in layer 0 of it, or a whole subnet. Stored as its to_string text (schema.sql's CHECK lists them).
+enum class MeasurementKind { Empty, Attention, Ffn, Subnet };
+std::string to_string(MeasurementKind kind);  // "empty", "attention", "ffn", "subnet"
+// Throws qtnas::Error naming the known kinds.
+MeasurementKind measurement_kind_from_string(const std::string& text);
+
 class MeasurementStore {
  public:
   // Throws qtnas::Error for a file that is not a qtnas latency database or is of a newer schema.
@@ -20,8 +27,8 @@ class MeasurementStore {
 
   // A fresh group id: the modules measured interleaved together (with the speed references) share one.
   int64_t new_group();
-  // kind: "subnet", "attention", "ffn" or "empty"; group 0: none.
-  void add(const Environment& env, const std::string& space_hash, const std::string& kind, const Arch& arch,
+  // group 0: none.
+  void add(const Environment& env, const std::string& space_hash, MeasurementKind kind, const Arch& arch,
            const LatencyStats& stats, int64_t group = 0);
   // A speed reference module's latency in a group (see profiler.h).
   void add_reference(const Environment& env, const std::string& space_hash, int64_t group, const Arch& arch,
@@ -29,8 +36,8 @@ class MeasurementStore {
   std::vector<SubnetMeasurement> subnets(const Environment& env, const std::string& space_hash);
 
   struct Row {
-    std::string kind;
-    Arch arch;  // empty for kind "empty"
+    MeasurementKind kind = MeasurementKind::Subnet;
+    Arch arch;  // no layers for MeasurementKind::Empty
     double latency_ms = 0;  // the environment's latency statistic, as measured (no speed correction)
     int64_t group = 0;      // 0: measured before groups were recorded
   };
@@ -44,6 +51,7 @@ class MeasurementStore {
   // Every speed reference measurement of one environment and space.
   std::vector<Reference> references(const Environment& env, const std::string& space_hash);
   int64_t count();
+  const std::string& path() const { return db_.path(); }  // as given to the constructor
 
  private:
   Database db_;

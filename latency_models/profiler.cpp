@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <chrono>
+#include <filesystem>
 #include <map>
 #include <set>
 
@@ -13,7 +14,7 @@ namespace qtnas {
 namespace {
 
 struct Job {
-  std::string kind;  // "attention", "ffn" or "subnet"
+  MeasurementKind kind;  // Attention, Ffn or Subnet
   Arch arch;
 };
 
@@ -30,7 +31,7 @@ std::vector<Job> subnet_jobs(const SearchSpace& space, int count, uint64_t seed)
   std::vector<Job> jobs;
   std::set<uint64_t> seen;
   auto add = [&](const Arch& a) {
-    if (seen.insert(arch_id(a)).second) jobs.push_back({"subnet", a});
+    if (seen.insert(arch_id(a)).second) jobs.push_back({MeasurementKind::Subnet, a});
   };
   for (const Arch& a : anchor_archs(space)) add(a);
   Rng rng(seed);
@@ -54,13 +55,13 @@ std::vector<Job> layer_jobs(const SpaceConfig& sc) {
       for (int h = 1; h <= sc.max_heads; ++h) {
         Arch a = empty;
         a.layers[0] = {h, 0, s, p};
-        jobs.push_back({"attention", a});
+        jobs.push_back({MeasurementKind::Attention, a});
       }
       for (int f : sc.ffn_choices) {
         if (f == 0) continue;
         Arch a = empty;
         a.layers[0] = {0, f, s, p};
-        jobs.push_back({"ffn", a});
+        jobs.push_back({MeasurementKind::Ffn, a});
       }
     }
   }
@@ -139,17 +140,17 @@ ProfileResult fit_from_store(const SearchSpace& space, const Environment& env, M
   std::set<std::string> layer_kinds;
   double group_empty_ms = -1;
   for (const auto& r : rows) {
-    if (r.kind == "empty") {
+    if (r.kind == MeasurementKind::Empty) {
       group_empty_ms = r.latency_ms;
       empty_ms.push_back(r.latency_ms);
-    } else if (r.kind == "subnet") {
+    } else if (r.kind == MeasurementKind::Subnet) {
       const std::string key = to_string(r.arch);
       if (subnet_ms[key].empty()) subnet_order.push_back(key);
       subnet_ms[key].push_back(r.latency_ms);
     } else if (group_empty_ms >= 0) {
-      layer_kinds.insert(r.kind + to_string(r.arch));
+      layer_kinds.insert(to_string(r.kind) + to_string(r.arch));
       const LayerArch& l = r.arch.layers.at(0);
-      const bool attention = r.kind == "attention";
+      const bool attention = r.kind == MeasurementKind::Attention;
       kinds[{attention, attention ? l.heads : l.ffn, l.precision}].push_back(r.latency_ms - group_empty_ms);
     }
   }
@@ -196,6 +197,11 @@ ProfileResult fit_from_store(const SearchSpace& space, const Environment& env, M
   for (const auto& [arch, ms] : baseline_ms) baselines.push_back({parse_arch(arch), ms});
   result.model.set_references(std::move(baselines));
   result.holdout = evaluate_holdout(result.model, result.held_out);
+  FitRecord record;
+  record.measurement_db = std::filesystem::absolute(store.path()).string();
+  record.holdout = result.holdout;
+  record.measured = FitRecord::Measured{int(subnet_order.size()), result.layer_kinds, 0};
+  result.model.set_fit_record(std::move(record));
   return result;
 }
 
@@ -261,7 +267,7 @@ ProfileResult profile(Supernet& net, const ProfileConfig& c, MeasurementStore& s
       store.add_reference(env, space_hash, id, references[k], measured.reference_ms[k]);
       reference_ms[k].push_back(measured.reference_ms[k]);
     }
-    store.add(env, space_hash, "empty", Arch{}, measured.modules[0], id);
+    store.add(env, space_hash, MeasurementKind::Empty, Arch{}, measured.modules[0], id);
     for (size_t k = begin; k < end; ++k) store.add(env, space_hash, jobs[k].kind, jobs[k].arch, measured.modules[1 + k - begin], id);
     if (progress) progress(g + 1, groups);
   }

@@ -53,7 +53,9 @@ ProfileResult profile(Supernet& net, const ProfileConfig& config, MeasurementSto
 // of one module can run slow while its group's references do not (measured here: a BF16 subnet at 163 ms in a
 // profile, 135 ms alone twice), and nothing makes a module run faster than it can. A subnet is held out by its arch id alone (the
 // anchors never are). Throws qtnas::Error if the store lacks the layer kinds or enough subnets.
-// `extra_train` (e.g. a search's closed-loop measurements) is always fitted on, never held out.
+// `extra_train` (e.g. a search's closed-loop measurements) is always fitted on, never held out. The model's
+// FitRecord names the store's file (absolute), the holdout report and what the store held (its seconds stay 0:
+// the same measurements give the same model, whenever they are fitted).
 ProfileResult fit_from_store(const SearchSpace& space, const Environment& env, MeasurementStore& store,
                              double holdout_fraction = 0.25, const std::vector<SubnetMeasurement>& extra_train = {});
 

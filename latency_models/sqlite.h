@@ -57,7 +57,6 @@ class Database {
   Statement prepare(const std::string& sql) { return Statement(db_, sql, path_); }
   // Runs fn inside BEGIN IMMEDIATE ... COMMIT (rolled back if fn throws).
   void transaction(const std::function<void()>& fn);
-  int64_t last_insert_id() const { return sqlite3_last_insert_rowid(db_); }
   const std::string& path() const { return path_; }
 
  private:

@@ -1,15 +1,18 @@
 // Scale-out over torch.distributed (c10d) through the `qtnas` executable, with real processes on localhost:
 // data-parallel training on 2 ranks against 1 process with the same global batch, and a distributed search
-// with 2 workers, one of them killed mid-generation, against a single-process search.
+// with 2 workers, one of them killed mid-generation, against a single-process search; and the messages of
+// distributed evaluation (distributed/protocol.h) through their JSON and back.
 #include <gtest/gtest.h>
 #include <netinet/in.h>
 #include <sys/socket.h>
 
 #include <nlohmann/json.hpp>
 
+#include "distributed/protocol.h"
 #include "supernet/checkpoint.h"
 #include "supernet/machine.h"
 #include "tests/cli_run.h"
+#include "tests/expect_error.h"
 #include "tests/tiny_artifacts.h"
 
 namespace fs = std::filesystem;
@@ -199,6 +202,42 @@ TEST(DistributedSearch, TwoWorkersOneKilledGiveTheSingleProcessFront) {
     EXPECT_EQ(got[i].at("accuracy"), expected[i].at("accuracy")) << got[i].at("arch");
     EXPECT_EQ(got[i].at("latency_ms"), expected[i].at("latency_ms"));
   }
+}
+
+TEST(EvaluationProtocol, MessagesRoundTripAndMalformedOnesAreRefused) {
+  WorkerConfig config;
+  config.supernet_path = "/runs/supernet.pt";
+  config.supernet_hash = "abc123";
+  config.space_hash = "def456";
+  config.task = {{"task", "tiny"}, {"limit", 50}};
+  config.val_subset = 60;
+  config.threads_per_candidate = 2;
+  const WorkerConfig c = worker_config_from_json(nlohmann::json::parse(to_json(config).dump()));
+  EXPECT_EQ(c.supernet_path, config.supernet_path);
+  EXPECT_EQ(c.supernet_hash, config.supernet_hash);
+  EXPECT_EQ(c.space_hash, config.space_hash);
+  EXPECT_EQ(c.task, config.task);
+  EXPECT_EQ(c.val_subset, 60u);
+  EXPECT_EQ(c.threads_per_candidate, 2);
+  nlohmann::json no_hash = to_json(config);
+  no_hash.erase("supernet_hash");
+  qtnas::testing::expect_error([&] { worker_config_from_json(no_hash); },
+                               {"rank 0's evaluation settings are malformed", "supernet_hash"});
+
+  const EvaluationJob job{Fidelity::Full, parse_arch("h1-f32-s0-int8,skip")};
+  const EvaluationJob back = evaluation_job_from_json(nlohmann::json::parse(to_json(job).dump()));
+  EXPECT_EQ(back.fidelity, Fidelity::Full);
+  EXPECT_EQ(back.arch, job.arch);
+  qtnas::testing::expect_error([] { evaluation_job_from_json(nlohmann::json{{"fidelity", "full"}}); },
+                               {"malformed evaluation job"});
+  EXPECT_THROW(evaluation_job_from_json(nlohmann::json{{"fidelity", "half"}, {"arch", "skip"}}), Error);
+
+  const WorkerReady ready = worker_ready_from_json(nlohmann::json::parse(to_json(WorkerReady{3, "host", 42}).dump()));
+  EXPECT_EQ(ready.rank, 3);
+  EXPECT_EQ(ready.host, "host");
+  EXPECT_EQ(ready.pid, 42);
+  EXPECT_EQ(worker_ready_from_json(nlohmann::json::object()).host, "?");
+  EXPECT_THROW(worker_ready_from_json(nlohmann::json::parse("[1]")), Error);
 }
 
 TEST(DistributedSearch, WorkerRefusesRankZeroAndAnAbsentRankZero) {

@@ -6,7 +6,9 @@
 #include <fstream>
 
 #include "latency_models/profiler.h"
+#include "latency_models/schema.h"
 #include "space/error.h"
+#include "tests/expect_error.h"
 #include "tests/fixtures.h"
 #include "tests/files.h"
 
@@ -17,10 +19,6 @@ namespace fs = std::filesystem;
 namespace {
 
 fs::path fresh(const std::string& name) { return scratch_dir("qtnas_latency_test") / name; }
-
-// latency_models/schema.sql's version and application id, as a file written by this qtnas has them.
-constexpr int kLatencySchemaVersion = 3;
-constexpr int32_t kLatencyApplicationId = 0x71744c54;
 
 }  // namespace
 
@@ -96,6 +94,79 @@ TEST(LatencyModel, FitRecoversAnAdditiveTruthAndRefusesAnotherEnvironment) {
   EXPECT_NO_THROW(model.check_environment(env));
 }
 
+TEST(LatencyModel, FileRoundTripKeepsTheFitRecordAndReadsOlderVersions) {
+  const SearchSpace space(tiny_space(3));
+  Environment env;
+  env.cpu = "test cpu";
+  LayerTable table{2.0, std::vector<double>(2 * 3 * 2, 0.5), std::vector<double>(2 * 3 * 2, 0.25)};
+  AdditiveLatencyModel model = AdditiveLatencyModel::table_only(space, env, table);
+  model.set_references({{space.largest(), 3.5}});
+  FitRecord record;
+  record.measurement_db = "/somewhere/latency.sqlite";
+  record.holdout = HoldoutReport{5, 0.8, 0.04, 0.9};
+  record.measured = FitRecord::Measured{20, 24, 12.5};
+  model.set_fit_record(record);
+
+  const fs::path path = fresh("model.json");
+  save_latency_model(path.string(), model);
+  const nlohmann::json written = nlohmann::json::parse(read_file(path));
+  EXPECT_EQ(written.at("version").get<int>(), kLatencyModelFormatVersion);
+  EXPECT_EQ(written.at("db").get<std::string>(), "/somewhere/latency.sqlite");
+  const AdditiveLatencyModel loaded = load_latency_model(path.string());
+  EXPECT_EQ(loaded.to_json(), written);
+  EXPECT_EQ(loaded.fit_record().measurement_db, "/somewhere/latency.sqlite");
+  ASSERT_TRUE(loaded.fit_record().holdout.has_value());
+  EXPECT_EQ(loaded.fit_record().holdout->n, 5);
+  EXPECT_DOUBLE_EQ(loaded.fit_record().holdout->kendall_tau, 0.9);
+  ASSERT_TRUE(loaded.fit_record().measured.has_value());
+  EXPECT_EQ(loaded.fit_record().measured->layer_kinds, 24);
+  EXPECT_DOUBLE_EQ(loaded.fit_record().measured->seconds, 12.5);
+
+  // A version 1 file (no speed references) without the optional fields still loads.
+  nlohmann::json old = written;
+  for (const char* field : {"references", "db", "holdout", "measured"}) old.erase(field);
+  old["version"] = 1;
+  const AdditiveLatencyModel v1 = AdditiveLatencyModel::from_json(old);
+  EXPECT_TRUE(v1.references().empty());
+  EXPECT_EQ(v1.fit_record().measurement_db, "");
+  EXPECT_FALSE(v1.fit_record().holdout.has_value());
+  EXPECT_FALSE(v1.fit_record().measured.has_value());
+  EXPECT_DOUBLE_EQ(v1.predict_ms(space.largest()), model.predict_ms(space.largest()));
+  EXPECT_FALSE(v1.to_json().contains("db"));
+
+  nlohmann::json newer = written;
+  newer["version"] = kLatencyModelFormatVersion + 1;
+  expect_error([&] { AdditiveLatencyModel::from_json(newer); }, {"newer than this qtnas reads"});
+  nlohmann::json bad = written;
+  bad["measured"].erase("subnets");
+  expect_error([&] { AdditiveLatencyModel::from_json(bad); }, {"malformed latency model"});
+  expect_error([&] { load_latency_model(fresh("none.json").string()); }, {"cannot open latency model", "none.json"});
+}
+
+TEST(MeasurementStore, KindsAreStoredAsTheirText) {
+  for (const auto& [kind, text] : std::vector<std::pair<MeasurementKind, std::string>>{
+           {MeasurementKind::Empty, "empty"},
+           {MeasurementKind::Attention, "attention"},
+           {MeasurementKind::Ffn, "ffn"},
+           {MeasurementKind::Subnet, "subnet"}}) {
+    EXPECT_EQ(to_string(kind), text);
+    EXPECT_EQ(measurement_kind_from_string(text), kind);
+  }
+  expect_error([] { measurement_kind_from_string("layer"); }, {"'layer'", "empty, attention, ffn or subnet"});
+  const fs::path path = fresh("kinds.sqlite");
+  Environment env;
+  {
+    MeasurementStore store(path.string());
+    store.add(env, "abc", MeasurementKind::Ffn, parse_arch("h0-f32-s0-int8,skip,skip"), LatencyStats{1.0});
+    ASSERT_EQ(store.rows(env, "abc").size(), 1u);
+    EXPECT_EQ(store.rows(env, "abc")[0].kind, MeasurementKind::Ffn);
+  }
+  Database db(path.string(), "", kLatencySchemaVersion, kLatencyApplicationId);
+  Statement q = db.prepare("SELECT kind FROM measurements");
+  ASSERT_TRUE(q.step());
+  EXPECT_EQ(q.column_text(0), "ffn");
+}
+
 TEST(MeasurementStore, RoundTripAndRefusals) {
   const fs::path path = fresh("measurements.sqlite");
   Environment env;
@@ -103,8 +174,8 @@ TEST(MeasurementStore, RoundTripAndRefusals) {
   const Arch arch = parse_arch("h1-f32-s0-int8,skip,skip");
   {
     MeasurementStore store(path.string());
-    store.add(env, "abc", "subnet", arch, LatencyStats{1.5, 1.5, 1.4, 1.7, 0.05, 7, 0});
-    store.add(env, "abc", "empty", Arch{}, LatencyStats{0.5, 0.5, 0.4, 0.7, 0.05, 7, 0});
+    store.add(env, "abc", MeasurementKind::Subnet, arch, LatencyStats{1.5, 1.5, 1.4, 1.7, 0.05, 7, 0});
+    store.add(env, "abc", MeasurementKind::Empty, Arch{}, LatencyStats{0.5, 0.5, 0.4, 0.7, 0.05, 7, 0});
   }
   MeasurementStore reopened(path.string());
   EXPECT_EQ(reopened.count(), 2);
@@ -146,7 +217,7 @@ TEST(MeasurementStore, MigratesVersion1WhoseLatenciesWereMedians) {
   const Arch arch = parse_arch("h1-f32-s0-int8,skip,skip");
   {
     MeasurementStore store(path.string());
-    store.add(env, "abc", "subnet", arch, LatencyStats{1.3, 1.5, 1.4, 1.7, 0.05, 7, 0});
+    store.add(env, "abc", MeasurementKind::Subnet, arch, LatencyStats{1.3, 1.5, 1.4, 1.7, 0.05, 7, 0});
   }
   {  // Back to version 1: no latency column, an environment without "statistic".
     Database db(path.string(), "", kLatencySchemaVersion, kLatencyApplicationId);
@@ -191,7 +262,7 @@ TEST(Profiler, SpeedReferencesDivideOutTheMachinesDrift) {
   int groups = 0;
   // `slowed`: a module that ran slower than the machine's speed says (seen here: one BF16 subnet at 163 ms in a
   // profile, 135 ms alone twice); only measuring it again tells.
-  auto measure_group = [&](const std::vector<std::pair<std::string, Arch>>& modules, double slowed = 1) {
+  auto measure_group = [&](const std::vector<std::pair<MeasurementKind, Arch>>& modules, double slowed = 1) {
     std::map<Precision, PrecisionSpeed> speeds;
     for (const Arch& r : references) {
       const Precision p = reference_precision(r);
@@ -202,7 +273,7 @@ TEST(Profiler, SpeedReferencesDivideOutTheMachinesDrift) {
     for (const Arch& r : references) {
       store.add_reference(env, h, id, r, truth.table_ms(r) * speeds.at(reference_precision(r)).ratio);
     }
-    store.add(env, h, "empty", Arch{}, LatencyStats{table.empty_ms * speeds.at(Precision::FP32).ratio}, id);
+    store.add(env, h, MeasurementKind::Empty, Arch{}, LatencyStats{table.empty_ms * speeds.at(Precision::FP32).ratio}, id);
     for (const auto& [kind, arch] : modules) {
       store.add(env, h, kind, arch, LatencyStats{slowed * truth.table_ms(arch) * speed_factor(arch, speeds)}, id);
     }
@@ -213,22 +284,22 @@ TEST(Profiler, SpeedReferencesDivideOutTheMachinesDrift) {
       for (int h = 1; h <= sc.max_heads; ++h) {
         Arch a = empty;
         a.layers[0] = {h, 0, sparsity, p};
-        measure_group({{"attention", a}});
+        measure_group({{MeasurementKind::Attention, a}});
       }
       for (int f : sc.ffn_choices) {
         if (f == 0) continue;
         Arch a = empty;
         a.layers[0] = {0, f, sparsity, p};
-        measure_group({{"ffn", a}});
+        measure_group({{MeasurementKind::Ffn, a}});
       }
     }
   }
   Rng rng(5);
   std::vector<Arch> subnets;
   for (int i = 0; i < 84; ++i) subnets.push_back(space.sample(rng));
-  for (int i = 0; i < 42; ++i) measure_group({{"subnet", subnets[2 * i]}, {"subnet", subnets[2 * i + 1]}});
+  for (int i = 0; i < 42; ++i) measure_group({{MeasurementKind::Subnet, subnets[2 * i]}, {MeasurementKind::Subnet, subnets[2 * i + 1]}});
   // 30 of the subnets measured again, 1.3x slow: a subnet's latency is its lowest measurement.
-  for (int i = 0; i < 15; ++i) measure_group({{"subnet", subnets[2 * i]}, {"subnet", subnets[2 * i + 1]}}, 1.3);
+  for (int i = 0; i < 15; ++i) measure_group({{MeasurementKind::Subnet, subnets[2 * i]}, {MeasurementKind::Subnet, subnets[2 * i + 1]}}, 1.3);
   ASSERT_EQ(groups % 3, 0);  // every speed equally often, so the references' medians are their true latencies
   const ProfileResult r = fit_from_store(space, env, store, 0.25);
   ASSERT_GT(r.holdout.n, 5);
@@ -315,6 +386,8 @@ TEST(Profiler, TinyEndToEnd) {
   MeasurementStore reopened(path.string());
   const ProfileResult refit = fit_from_store(net->space(), r.model.environment(), reopened);
   EXPECT_EQ(refit.model.to_json(), r.model.to_json());
+  // The model names the database it was fitted from, which `qtnas search` refits from.
+  EXPECT_EQ(r.model.fit_record().measurement_db, fs::absolute(path).string());
   EXPECT_EQ(refit.held_out.size(), r.held_out.size());
   // A store without this environment's measurements is refused by name.
   Environment other = r.model.environment();

@@ -40,9 +40,9 @@ inline void profile_toy_machine(MeasurementStore& store, const SearchSpace& spac
   const Environment& env = truth.environment();
   const std::string h = space.hash_hex();
   const Arch empty{std::vector<LayerArch>(c.layers)};
-  auto add = [&](const std::string& kind, const Arch& arch) {
+  auto add = [&](MeasurementKind kind, const Arch& arch) {
     const int64_t group = store.new_group();
-    store.add(env, h, "empty", Arch{}, LatencyStats{truth.table().empty_ms}, group);
+    store.add(env, h, MeasurementKind::Empty, Arch{}, LatencyStats{truth.table().empty_ms}, group);
     store.add(env, h, kind, arch, LatencyStats{truth.table_ms(arch)}, group);
   };
   for (Precision p : c.precisions) {
@@ -50,18 +50,18 @@ inline void profile_toy_machine(MeasurementStore& store, const SearchSpace& spac
       for (int heads = 1; heads <= c.max_heads; ++heads) {
         Arch a = empty;
         a.layers[0] = {heads, 0, sparsity, p};
-        add("attention", a);
+        add(MeasurementKind::Attention, a);
       }
       for (int f : c.ffn_choices) {
         if (f == 0) continue;
         Arch a = empty;
         a.layers[0] = {0, f, sparsity, p};
-        add("ffn", a);
+        add(MeasurementKind::Ffn, a);
       }
     }
   }
   Rng rng(seed);
-  for (int i = 0; i < subnets; ++i) add("subnet", space.sample(rng));
+  for (int i = 0; i < subnets; ++i) add(MeasurementKind::Subnet, space.sample(rng));
 }
 
 }  // namespace qtnas::testing
