@@ -8,7 +8,7 @@
 
 #include "cli/command.h"
 #include "cli/common_options.h"
-#include "cli/supernet_task.h"
+#include "supernet/task.h"
 #include "data/baseline.h"
 #include "space/error.h"
 #include "space/hash.h"
@@ -24,12 +24,11 @@ int run_eval(const po::variables_map& vm) {
   const std::string path = vm["supernet"].as<std::string>();
   LoadedCheckpoint ckpt = load_checkpoint(path);
   const SearchSpace& space = ckpt.net->space();
-  const Arch arch = arch_option(space, vm["arch"].as<std::string>());
+  const Arch arch = space.arch_named(vm["arch"].as<std::string>());
 
   const Tokenizer tokenizer = load_training_tokenizer(path, ckpt.meta);
   const Dataset data = load_task(vm);
-  QTNAS_CHECK(data.label_names == ckpt.meta.label_names,
-              "the task's labels differ from those supernet '{}' was trained on (wrong --task?)", path);
+  check_task_labels(data, ckpt.meta, path);
   const std::string split_name = vm["split"].as<std::string>();
   QTNAS_CHECK(split_name == "val" || split_name == "test", "--split must be val or test, got '{}'", split_name);
   const auto& examples = split_name == "val" ? data.val : data.test;

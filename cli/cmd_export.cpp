@@ -11,7 +11,7 @@
 #include "cli/command.h"
 #include "cli/common_options.h"
 #include "cli/progress.h"
-#include "cli/supernet_task.h"
+#include "supernet/task.h"
 #include "export/package.h"
 #include "export/subnet_module.h"
 #include "latency_models/latency_model.h"
@@ -19,6 +19,7 @@
 #include "latency_models/profiler.h"
 #include "runs/run_store.h"
 #include "space/error.h"
+#include "space/hash.h"
 #include "space/json_text.h"
 #include "supernet/evaluate.h"
 #include "supernet/machine.h"
@@ -102,7 +103,7 @@ ExportSource from_supernet(const po::variables_map& vm) {
               "--arch exports an arch of --supernet CKPT; --id, --best-under-ms and --best choose from a run (--db)");
   const std::string supernet = vm["supernet"].as<std::string>();
   SupernetTask task = load_supernet_task(supernet, task_options_json(vm));
-  const Arch arch = arch_option(task.checkpoint.net->space(), vm["arch"].as<std::string>());
+  const Arch arch = task.checkpoint.net->space().arch_named(vm["arch"].as<std::string>());
   const int max_seq = task.checkpoint.net->space().config().max_seq_len;
   const int seq = vm.count("seq") ? vm["seq"].as<int>() : max_seq;
   QTNAS_CHECK(seq >= 1 && seq <= max_seq, "--seq {} is outside the supernet's 1..{} tokens", seq, max_seq);

@@ -13,7 +13,7 @@
 
 #include "cli/command.h"
 #include "cli/common_options.h"
-#include "cli/supernet_task.h"
+#include "supernet/task.h"
 #include "evaluators/proxy_evaluator.h"
 #include "latency_models/latency_model.h"
 #include "space/error.h"

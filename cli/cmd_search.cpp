@@ -9,12 +9,13 @@
 #include "cli/command.h"
 #include "cli/common_options.h"
 #include "cli/progress.h"
-#include "cli/supernet_task.h"
+#include "supernet/task.h"
 #include "distributed/remote_evaluation.h"
 #include "evaluators/proxy_evaluator.h"
 #include "latency_models/measurement_store.h"
 #include "runs/search_run.h"
 #include "space/error.h"
+#include "space/hash.h"
 #include "supernet/machine.h"
 
 namespace qtnas::cli {

@@ -7,10 +7,11 @@
 
 #include "cli/command.h"
 #include "cli/common_options.h"
-#include "cli/supernet_task.h"
+#include "supernet/task.h"
 #include "distributed/worker.h"
 #include "evaluators/proxy_evaluator.h"
 #include "space/error.h"
+#include "space/hash.h"
 #include "supernet/machine.h"
 
 namespace qtnas::cli {

@@ -1,6 +1,11 @@
 #include "space/hash.h"
 
+#include <fstream>
+#include <sstream>
+
 #include <fmt/format.h>
+
+#include "space/error.h"
 
 namespace qtnas {
 
@@ -17,5 +22,13 @@ uint64_t stable_hash(std::string_view bytes) {
 }
 
 std::string hash_hex(uint64_t hash) { return fmt::format("{:016x}", hash); }
+
+std::string file_hash(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  QTNAS_CHECK(in, "cannot read '{}'", path);
+  std::ostringstream bytes;
+  bytes << in.rdbuf();
+  return hash_hex(stable_hash(bytes.str()));
+}
 
 }  // namespace qtnas

@@ -15,4 +15,8 @@ uint64_t stable_hash(std::string_view bytes);
 // The hash as 16 lowercase hex digits.
 std::string hash_hex(uint64_t hash);
 
+// hash_hex of the stable hash of a file's bytes: the identity of a checkpoint or a latency model in a run.
+// Throws qtnas::Error when the file cannot be read.
+std::string file_hash(const std::string& path);
+
 }  // namespace qtnas

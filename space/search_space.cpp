@@ -307,4 +307,10 @@ double SearchSpace::log10_cardinality() const {
   return std::log10(total);
 }
 
+Arch SearchSpace::arch_named(const std::string& text) const {
+  const Arch arch = text == "largest" ? largest() : text == "smallest" ? smallest() : parse_arch(text);
+  validate(arch);
+  return arch;
+}
+
 }  // namespace qtnas

@@ -73,6 +73,8 @@ class SearchSpace {
   std::vector<std::string> problems(const Arch& arch) const;
   // Throws qtnas::Error with every problem, joined by "; ".
   void validate(const Arch& arch) const;
+  // An arch as a user names it: an arch string, or "largest" / "smallest" (FP32); validated against this space.
+  Arch arch_named(const std::string& text) const;
 
   // Sizes: embeddings, layer norms, biases and the classifier in fp32; each linear weight matrix at its layer's
   // precision (int8 adds one fp32 scale per output row); a matrix with sparsity > 0 is stored as a bitmap of

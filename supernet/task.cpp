@@ -1,22 +1,12 @@
-#include "cli/supernet_task.h"
+#include "supernet/task.h"
 
 #include <filesystem>
-#include <fstream>
-#include <sstream>
 
-#include "cli/common_options.h"
+#include "data/task.h"
 #include "space/error.h"
 #include "space/hash.h"
 
-namespace qtnas::cli {
-
-std::string file_hash(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  QTNAS_CHECK(in, "cannot read '{}'", path);
-  std::ostringstream bytes;
-  bytes << in.rdbuf();
-  return hash_hex(stable_hash(bytes.str()));
-}
+namespace qtnas {
 
 Tokenizer load_training_tokenizer(const std::string& supernet_path, const CheckpointMeta& meta) {
   const std::string tokenizer_path =
@@ -31,19 +21,17 @@ SupernetTask load_supernet_task(const std::string& path, const nlohmann::json& t
   LoadedCheckpoint ckpt = load_checkpoint(path);
   Tokenizer tokenizer = load_training_tokenizer(path, ckpt.meta);
   const std::string bytes = tokenizer.serialized();
-  Dataset data = qtnas::load_task(task_options);
-  QTNAS_CHECK(data.label_names == ckpt.meta.label_names,
-              "the task's labels differ from those supernet '{}' was trained on (wrong --task?)", path);
+  Dataset data = load_task(task_options);
+  check_task_labels(data, ckpt.meta, path);
   const int seq = ckpt.net->space().config().max_seq_len;
   EncodedSplit val = encode_split(data.val, tokenizer, seq);
   EncodedSplit test = encode_split(data.test, tokenizer, seq);
   return {std::move(ckpt), std::move(tokenizer), bytes, std::move(data), std::move(val), std::move(test)};
 }
 
-Arch arch_option(const SearchSpace& space, const std::string& text) {
-  const Arch arch = text == "largest" ? space.largest() : text == "smallest" ? space.smallest() : parse_arch(text);
-  space.validate(arch);
-  return arch;
+void check_task_labels(const Dataset& data, const CheckpointMeta& meta, const std::string& supernet_path) {
+  QTNAS_CHECK(data.label_names == meta.label_names,
+              "the task's labels differ from those supernet '{}' was trained on (wrong --task?)", supernet_path);
 }
 
-}  // namespace qtnas::cli
+}  // namespace qtnas
