@@ -17,6 +17,7 @@
 #include "latency_models/latency_model.h"
 #include "latency_models/measure.h"
 #include "latency_models/profiler.h"
+#include "runs/final_choice.h"
 #include "runs/run_store.h"
 #include "space/error.h"
 #include "space/json_text.h"
@@ -27,7 +28,7 @@
 namespace qtnas::cli {
 namespace {
 
-// --id N, or the most accurate front member whose latency (measured if the run measured it) is within X ms.
+// --id N, or the run's final choice (runs/final_choice.h) under its budget (--best) or X ms (--best-under-ms X).
 CandidateRecord choose(RunStore& store, const po::variables_map& vm) {
   QTNAS_CHECK(vm.count("id") + vm.count("best-under-ms") + vm["best"].as<bool>() == 1,
               "give exactly one of --id N, --best-under-ms X and --best");
@@ -37,18 +38,8 @@ CandidateRecord choose(RunStore& store, const po::variables_map& vm) {
     QTNAS_CHECK(c && c->ok, "run '{}' has no evaluated candidate with id {}", store.path(), id);
     return *c;
   }
-  const double budget = vm.count("best-under-ms")
-                            ? vm["best-under-ms"].as<double>()
-                            : store.run_info().config.at("search").at("latency_budget_ms").get<double>();
-  std::optional<CandidateRecord> best;
-  double fastest = std::numeric_limits<double>::infinity();
-  for (const auto& c : store.front()) {
-    fastest = std::min(fastest, c.best_latency_ms());
-    if (c.best_latency_ms() <= budget && (!best || c.best_accuracy() > best->best_accuracy())) best = c;
-  }
-  QTNAS_CHECK(best, "no front member of run '{}' is within {} ms (the fastest takes {:.3f} ms)", store.path(), budget,
-              fastest);
-  return *best;
+  return final_choice(store, vm.count("best-under-ms") ? std::optional<double>(vm["best-under-ms"].as<double>())
+                                                       : std::nullopt);
 }
 
 double accuracy_of(torch::jit::Module& module, const EncodedSplit& split) {
@@ -289,7 +280,7 @@ Command export_command() {
                 ("seq", po::value<int>(), "with --arch: tokens per example of the latency measurement (default: the "
                  "supernet's sequence length)")
                 ("id", po::value<int64_t>(), "candidate id (see qtnas front)")
-                ("best-under-ms", po::value<double>(), "the most accurate front member within this latency")
+                ("best-under-ms", po::value<double>(), "the final choice within this latency instead of the run's budget")
                 ("best", po::bool_switch(), "the most accurate front member within the run's budget")
                 ("out", po::value<std::string>()->required(), "model file to write")
                 ("rounds", po::value<int>()->default_value(MeasureConfig{}.rounds), "timed repetitions of the latency re-measurement (at most)")
