@@ -12,6 +12,7 @@
 #include "cli/common_options.h"
 #include "cli/progress.h"
 #include "cli/supernet_task.h"
+#include "export/module_accuracy.h"
 #include "export/package.h"
 #include "export/subnet_module.h"
 #include "latency_models/latency_model.h"
@@ -40,17 +41,6 @@ CandidateRecord choose(RunStore& store, const po::variables_map& vm) {
   }
   return final_choice(store, vm.count("best-under-ms") ? std::optional<double>(vm["best-under-ms"].as<double>())
                                                        : std::nullopt);
-}
-
-double accuracy_of(torch::jit::Module& module, const EncodedSplit& split) {
-  torch::InferenceMode inference;
-  int64_t correct = 0, total = 0;
-  for (const auto& indices : eval_batches(split, 64)) {
-    const Batch b = make_batch(split, indices);
-    correct += module.forward({b.ids, b.pad}).toTensor().argmax(1).eq(b.labels).sum().item<int64_t>();
-    total += b.labels.size(0);
-  }
-  return double(correct) / double(total);
 }
 
 // What is exported: a run's candidate (--db), or any arch of a supernet (--supernet --arch).
@@ -182,8 +172,8 @@ int run_export(const po::variables_map& vm) {
   // Everything below runs the saved file, as a user will.
   LoadedModel loaded = load_model(out);
   const bool evaluated = !vm["no-evaluate"].as<bool>();
-  const double accuracy_test = evaluated ? accuracy_of(loaded.module, task.test) : 0;
-  const double accuracy_val = evaluated ? accuracy_of(loaded.module, task.val) : 0;
+  const double accuracy_test = evaluated ? module_accuracy(loaded.module, task.test) : 0;
+  const double accuracy_val = evaluated ? module_accuracy(loaded.module, task.val) : 0;
   const std::vector<SpeedReference> references = build_speed_references(task.checkpoint.net, source.references);
   const LatencyStats latency =
       measure_in_environment(loaded.module, env, meta.space.vocab_size, vm["rounds"].as<int>(), references,
