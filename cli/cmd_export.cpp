@@ -12,6 +12,7 @@
 #include "cli/common_options.h"
 #include "cli/progress.h"
 #include "cli/supernet_task.h"
+#include "export/finetune.h"
 #include "export/module_accuracy.h"
 #include "export/package.h"
 #include "export/subnet_module.h"
@@ -22,7 +23,6 @@
 #include "runs/run_store.h"
 #include "space/error.h"
 #include "space/json_text.h"
-#include "supernet/evaluate.h"
 #include "supernet/machine.h"
 #include "supernet/trainer.h"
 
@@ -97,54 +97,21 @@ ExportSource from_supernet(const po::variables_map& vm) {
           std::nullopt};
 }
 
-// --finetune-steps N: trains the exported arch's weights alone for N more steps, on the labels and distilled from
-// the supernet's largest FP32 subnet (a frozen copy), with the exact export numerics (fake INT8, bf16 rounding,
-// magnitude masks). Inherited weights are what the search ranks archs by; a short fine-tune is what a user
-// deploys. A checkpoint beside the output (named after the supernet's hash) lets an interrupted fine-tune resume
-// with the same command; it is removed once the model is written.
+// --finetune-steps N (export/finetune.h), with its progress on stderr.
 nlohmann::json finetune(ExportSource& source, const po::variables_map& vm, const std::string& out) {
+  const FinetuneConfig config{vm["finetune-steps"].as<int64_t>(), vm["finetune-lr"].as<double>(),
+                              source.supernet_path, file_hash(source.supernet_path), out};
   SupernetTask& task = source.task;
-  Supernet net = task.checkpoint.net;
-  TrainConfig config;
-  config.steps = vm["finetune-steps"].as<int64_t>();
-  config.lr = vm["finetune-lr"].as<double>();
-  config.sandwich_start = 0;  // a fixed arch: no phase of the largest alone, no reorder
-  config.random_subnets = 0;
-  config.fixed_arch = to_string(source.arch);
-  config.teacher_arch = to_string(net->space().largest());
-  config.checkpoint_every = std::max<int64_t>(50, config.steps / 4);
-  const std::string checkpoint = fmt::format("{}.finetune-{}.pt", out, file_hash(source.supernet_path).substr(0, 12));
-  const double inherited_test = evaluate(net, task.test, source.arch).accuracy;
-
-  std::unique_ptr<Trainer> trainer;
-  if (std::filesystem::exists(checkpoint)) {
-    const LoadedCheckpoint ckpt = load_checkpoint(checkpoint);
-    const TrainConfig saved = train_config_from_json(ckpt.meta.training.at("config"));
-    QTNAS_CHECK(saved.fixed_arch == config.fixed_arch && saved.steps == config.steps && saved.lr == config.lr,
-                "'{}' holds another fine-tune (of {} for {} steps); delete it or choose another --out", checkpoint,
-                saved.fixed_arch, saved.steps);
-    trainer = std::make_unique<Trainer>(ckpt);
-    std::cerr << fmt::format("resuming the fine-tune '{}' at step {}/{}\n", checkpoint, trainer->step(), config.steps);
-  } else {
-    trainer = std::make_unique<Trainer>(net, config, task.checkpoint.meta);
-  }
-  trainer->set_teacher(load_checkpoint(source.supernet_path).net);
-  const EncodedSplit train = encode_split(task.data.train, task.tokenizer, net->space().config().max_seq_len);
-  std::cerr << fmt::format("fine-tuning {} for {} steps of {} (distilled from the largest subnet), {} threads\n",
-                           config.fixed_arch, config.steps, config.batch_size, at::get_num_threads());
-  Progress progress("finetune", config.steps, trainer->step());
-  TrainCallbacks callbacks;
-  callbacks.on_step = [&](const TrainStatus& s) { progress.update(s.step, fmt::format("loss {:.3f}", s.loss)); };
-  trainer->run(train, task.val, checkpoint, callbacks);
-  progress.finish();
-  task.checkpoint.net = trainer->net();  // the fine-tuned weights (the same module when not resumed)
-  return {{"steps", config.steps},
-          {"lr", config.lr},
-          {"batch_size", config.batch_size},
-          {"teacher", config.teacher_arch},
-          {"seconds", progress.elapsed_seconds()},
-          {"accuracy_inherited", inherited_test},
-          {"checkpoint", checkpoint}};
+  std::optional<Progress> progress;
+  FinetuneCallbacks callbacks;
+  callbacks.on_note = [](const std::string& note) { std::cerr << note << "\n"; };
+  callbacks.on_start = [&](int64_t first_step, int64_t steps) { progress.emplace("finetune", steps, first_step); };
+  callbacks.on_step = [&](const TrainStatus& s) { progress->update(s.step, fmt::format("loss {:.3f}", s.loss)); };
+  const FinetuneReport report =
+      finetune_arch(task.checkpoint, source.arch, {task.data.train, task.tokenizer, task.val, task.test}, config,
+                    callbacks);
+  if (progress) progress->finish();
+  return to_json(report);
 }
 
 int run_export(const po::variables_map& vm) {
