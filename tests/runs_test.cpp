@@ -10,6 +10,7 @@
 #include <nlohmann/json.hpp>
 
 #include "evaluators/proxy_evaluator.h"
+#include "runs/budgets.h"
 #include "runs/final_choice.h"
 #include "runs/run_store.h"
 #include "runs/search_run.h"
@@ -172,6 +173,26 @@ TEST(FinalChoice, MostAccurateFeasibleMemberWithinTheBudgetByMeasurementElsePred
   none.commit_generation({0, 1, 0.0, std::nullopt, 1.0, {}}, {members[0]}, {archs[0]}, {archs[0]});
   qtnas::testing::expect_error([&] { final_choice(none, 5.0); },
                                {fmt::format("no front member of run '{}' is feasible", none_path.string())});
+}
+
+// Budgets without solution are refused, naming what the fastest or smallest arch needs; others pass.
+TEST(Budgets, WithoutSolutionAreRefusedBeforeARunStarts) {
+  const SearchSpace space(qtnas::testing::tiny_space());
+  const AdditiveLatencyModel model = qtnas::testing::toy_latency_model(space, 1);
+  SearchConfig config;
+  config.latency_budget_ms = 10;
+  check_budgets_feasible(space, model, config);
+  config.size_budget_mb = 1;
+  check_budgets_feasible(space, model, config);
+  config.latency_budget_ms = 0;
+  qtnas::testing::expect_error([&] { check_budgets_feasible(space, model, config); }, {"must be positive"});
+  config.latency_budget_ms = 0.01;
+  qtnas::testing::expect_error([&] { check_budgets_feasible(space, model, config); },
+                               {"no arch can meet a latency budget of 0.01 ms", "fastest arch"});
+  config.latency_budget_ms = 10;
+  config.size_budget_mb = 1e-4;
+  qtnas::testing::expect_error([&] { check_budgets_feasible(space, model, config); },
+                               {"no arch can meet a size budget of 0.0001 MB", "embeddings alone"});
 }
 
 TEST(SearchRun, ResumedInProcessGivesTheUninterruptedFront) {
