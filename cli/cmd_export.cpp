@@ -98,7 +98,7 @@ ExportSource from_supernet(const po::variables_map& vm) {
 }
 
 // --finetune-steps N (export/finetune.h), with its progress on stderr.
-nlohmann::json finetune(ExportSource& source, const po::variables_map& vm, const std::string& out) {
+FinetuneReport finetune(ExportSource& source, const po::variables_map& vm, const std::string& out) {
   const FinetuneConfig config{vm["finetune-steps"].as<int64_t>(), vm["finetune-lr"].as<double>(),
                               source.supernet_path, file_hash(source.supernet_path), out};
   SupernetTask& task = source.task;
@@ -111,7 +111,90 @@ nlohmann::json finetune(ExportSource& source, const po::variables_map& vm, const
       finetune_arch(task.checkpoint, source.arch, {task.data.train, task.tokenizer, task.val, task.test}, config,
                     callbacks);
   if (progress) progress->finish();
-  return to_json(report);
+  return report;
+}
+
+// The saved file run as a user will run it: its accuracy on validation and test (unless --no-evaluate), and its
+// latency in the source's environment.
+struct SavedModelCheck {
+  bool evaluated = false;
+  double accuracy_val = 0, accuracy_test = 0;
+  LatencyStats latency;
+  bool speed_corrected = false;  // measured against speed references
+};
+
+SavedModelCheck check_saved_model(ExportSource& source, const std::string& out, const po::variables_map& vm) {
+  LoadedModel loaded = load_model(out);
+  SavedModelCheck check;
+  check.evaluated = !vm["no-evaluate"].as<bool>();
+  if (check.evaluated) {
+    check.accuracy_test = module_accuracy(loaded.module, source.task.test);
+    check.accuracy_val = module_accuracy(loaded.module, source.task.val);
+  }
+  const std::vector<SpeedReference> references =
+      build_speed_references(source.task.checkpoint.net, source.references);
+  check.speed_corrected = !references.empty();
+  check.latency = measure_in_environment(loaded.module, source.env, loaded.meta.space.vocab_size,
+                                         vm["rounds"].as<int>(), references, source.arch);
+  return check;
+}
+
+nlohmann::json export_report(const ExportSource& source, const std::string& out, const SavedModelCheck& check,
+                             const std::optional<FinetuneReport>& finetuned) {
+  const std::optional<CandidateRecord>& chosen = source.chosen;
+  const LatencyStats& latency = check.latency;
+  using nlohmann::json;  // null where there is no run candidate, or no evaluation
+  json report = {{"out", out},
+                 {"id", chosen ? json(chosen->id) : json()},
+                 {"arch", to_string(source.arch)},
+                 {"accuracy_db", chosen ? json(chosen->best_accuracy()) : json()},
+                 {"accuracy_export_val", check.evaluated ? json(check.accuracy_val) : json()},
+                 {"accuracy_export", check.evaluated ? json(check.accuracy_test) : json()},
+                 {"latency_pred_ms", chosen ? json(chosen->latency_pred_ms) : json()},
+                 {"latency_measured_ms", latency.latency_ms},
+                 {"latency_median_ms", latency.median_ms},
+                 {"latency_mad_ms", latency.mad_ms},
+                 {"latency_speed_factor", latency.speed},
+                 {"latency_db_measured_ms",
+                  chosen && chosen->latency_measured_ms ? json(*chosen->latency_measured_ms) : json()},
+                 {"environment", to_json(source.env)},
+                 {"size_bytes", source.task.checkpoint.net->space().size(source.arch).size_bytes},
+                 {"file_bytes", std::filesystem::file_size(out)}};
+  if (finetuned) report["finetune"] = to_json(*finetuned);
+  if (chosen) report["accuracy_db_fidelity"] = chosen->accuracy_full ? "full validation" : "validation subset";
+  return report;
+}
+
+void print_report(const ExportSource& source, const nlohmann::json& report, const SavedModelCheck& check,
+                  const std::optional<FinetuneReport>& finetuned) {
+  const std::optional<CandidateRecord>& chosen = source.chosen;
+  const Environment& env = source.env;
+  std::cout << fmt::format("exported {} to {} ({:.2f} MB)\n  {}\n",
+                           chosen ? fmt::format("candidate {}", chosen->id) : std::string("the arch"),
+                           report["out"].get<std::string>(), double(report["file_bytes"].get<uint64_t>()) / 1e6,
+                           to_string(source.arch));
+  if (check.evaluated) {
+    std::cout << fmt::format("  accuracy   {}validation {:.2f}%, test {:.2f}%\n",
+                             chosen ? fmt::format("database {:.2f}% ({}), export on the same split: ",
+                                                  100 * chosen->best_accuracy(),
+                                                  report["accuracy_db_fidelity"].get<std::string>())
+                                    : std::string(),
+                             100 * check.accuracy_val, 100 * check.accuracy_test);
+  }
+  if (finetuned && check.evaluated) {
+    std::cout << fmt::format("  fine-tune  {} steps in {}: test {:.2f}% with the inherited weights, {:.2f}% after\n",
+                             finetuned->steps, format_duration(finetuned->seconds),
+                             100 * finetuned->accuracy_inherited, 100 * check.accuracy_test);
+  }
+  std::cout << fmt::format(
+      "  latency    {}measured now {:.3f} ms{} (batch {}, seq {}, {} threads; {})\n",
+      chosen ? fmt::format("predicted {:.3f} ms, ", chosen->latency_pred_ms) : std::string(), check.latency.latency_ms,
+      chosen && chosen->latency_measured_ms
+          ? fmt::format(", measured in the run {:.3f} ms", chosen->latency_measured_ms.value())
+          : std::string(),
+      env.batch, env.seq, env.threads,
+      check.speed_corrected ? fmt::format("machine speed factor {:.3f}, divided out", check.latency.speed)
+                            : std::string("uncorrected for the machine's speed"));
 }
 
 int run_export(const po::variables_map& vm) {
@@ -120,78 +203,28 @@ int run_export(const po::variables_map& vm) {
   QTNAS_CHECK(vm.count("db") + vm.count("arch") == 1, "give a run (--db RUN.sqlite) or an arch (--supernet CKPT --arch A)");
   ExportSource source = vm.count("db") ? from_run(vm) : from_supernet(vm);
   SupernetTask& task = source.task;
-  const Environment& env = source.env;
   const std::string out = vm["out"].as<std::string>();
   QTNAS_CHECK(vm["finetune-steps"].as<int64_t>() >= 0, "--finetune-steps must be >= 0");
-  nlohmann::json finetuned;
+  std::optional<FinetuneReport> finetuned;
   if (vm["finetune-steps"].as<int64_t>() > 0) {
     finetuned = finetune(source, vm, out);
-    source.provenance["finetune"] = finetuned;
+    source.provenance["finetune"] = to_json(*finetuned);
     source.provenance["finetune"].erase("checkpoint");
   }
-  ModelMeta meta{source.arch, task.checkpoint.net->space().config(), task.checkpoint.meta.label_names,
-                 source.provenance};
   {
+    ModelMeta meta{source.arch, task.checkpoint.net->space().config(), task.checkpoint.meta.label_names,
+                   source.provenance};
     torch::jit::Module module = build_subnet_module(task.checkpoint.net, source.arch);
     save_model(out, module, meta, task.tokenizer_bytes);
   }
-  if (!finetuned.is_null()) std::filesystem::remove(finetuned["checkpoint"].get<std::string>());
-  // Everything below runs the saved file, as a user will.
-  LoadedModel loaded = load_model(out);
-  const bool evaluated = !vm["no-evaluate"].as<bool>();
-  const double accuracy_test = evaluated ? module_accuracy(loaded.module, task.test) : 0;
-  const double accuracy_val = evaluated ? module_accuracy(loaded.module, task.val) : 0;
-  const std::vector<SpeedReference> references = build_speed_references(task.checkpoint.net, source.references);
-  const LatencyStats latency =
-      measure_in_environment(loaded.module, env, meta.space.vocab_size, vm["rounds"].as<int>(), references,
-                             source.arch);
-
-  const std::optional<CandidateRecord>& chosen = source.chosen;
-  using nlohmann::json;  // null where there is no run candidate, or no evaluation
-  json report = {{"out", out},
-                 {"id", chosen ? json(chosen->id) : json()},
-                 {"arch", to_string(source.arch)},
-                 {"accuracy_db", chosen ? json(chosen->best_accuracy()) : json()},
-                 {"accuracy_export_val", evaluated ? json(accuracy_val) : json()},
-                 {"accuracy_export", evaluated ? json(accuracy_test) : json()},
-                 {"latency_pred_ms", chosen ? json(chosen->latency_pred_ms) : json()},
-                 {"latency_measured_ms", latency.latency_ms},
-                 {"latency_median_ms", latency.median_ms},
-                 {"latency_mad_ms", latency.mad_ms},
-                 {"latency_speed_factor", latency.speed},
-                 {"latency_db_measured_ms",
-                  chosen && chosen->latency_measured_ms ? json(*chosen->latency_measured_ms) : json()},
-                 {"environment", to_json(env)},
-                 {"size_bytes", task.checkpoint.net->space().size(source.arch).size_bytes},
-                 {"file_bytes", std::filesystem::file_size(out)}};
-  if (!finetuned.is_null()) report["finetune"] = finetuned;
-  if (chosen) report["accuracy_db_fidelity"] = chosen->accuracy_full ? "full validation" : "validation subset";
+  if (finetuned) std::filesystem::remove(finetuned->checkpoint);
+  const SavedModelCheck check = check_saved_model(source, out, vm);
+  const nlohmann::json report = export_report(source, out, check, finetuned);
   if (vm["json"].as<bool>()) {
     std::cout << report.dump(2) << "\n";
-    return 0;
+  } else {
+    print_report(source, report, check, finetuned);
   }
-  std::cout << fmt::format("exported {} to {} ({:.2f} MB)\n  {}\n",
-                           chosen ? fmt::format("candidate {}", chosen->id) : std::string("the arch"), out,
-                           double(report["file_bytes"].get<uint64_t>()) / 1e6, to_string(source.arch));
-  if (evaluated) {
-    std::cout << fmt::format("  accuracy   {}validation {:.2f}%, test {:.2f}%\n",
-                             chosen ? fmt::format("database {:.2f}% ({}), export on the same split: ",
-                                                  100 * chosen->best_accuracy(), report["accuracy_db_fidelity"].get<std::string>())
-                                    : std::string(),
-                             100 * accuracy_val, 100 * accuracy_test);
-  }
-  if (!finetuned.is_null() && evaluated) {
-    std::cout << fmt::format("  fine-tune  {} steps in {}: test {:.2f}% with the inherited weights, {:.2f}% after\n",
-                             finetuned["steps"].get<int64_t>(), format_duration(finetuned["seconds"].get<double>()),
-                             100 * finetuned["accuracy_inherited"].get<double>(), 100 * accuracy_test);
-  }
-  std::cout << fmt::format("  latency    {}measured now {:.3f} ms{} (batch {}, seq {}, {} threads; {})\n",
-                           chosen ? fmt::format("predicted {:.3f} ms, ", chosen->latency_pred_ms) : std::string(),
-                           latency.latency_ms,
-                           chosen && chosen->latency_measured_ms ? fmt::format(", measured in the run {:.3f} ms", chosen->latency_measured_ms.value()) : std::string(),
-                           env.batch, env.seq, env.threads,
-                           references.empty() ? std::string("uncorrected for the machine's speed")
-                                              : fmt::format("machine speed factor {:.3f}, divided out", latency.speed));
   return 0;
 }
 
