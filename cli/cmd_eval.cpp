@@ -8,13 +8,14 @@
 
 #include "cli/command.h"
 #include "cli/common_options.h"
-#include "supernet/task.h"
 #include "data/baseline.h"
+#include "export/module_accuracy.h"
+#include "export/subnet_module.h"
 #include "space/error.h"
 #include "space/hash.h"
 #include "supernet/checkpoint.h"
-#include "export/subnet_module.h"
 #include "supernet/evaluate.h"
+#include "supernet/task.h"
 
 namespace qtnas::cli {
 namespace {
@@ -42,18 +43,8 @@ int run_eval(const po::variables_map& vm) {
   if (vm["compare-deployed"].as<bool>()) {
     // The deployable module on the very batches the supernet was evaluated on.
     torch::jit::Module module = build_subnet_module(ckpt.net, arch);
-    ckpt.net->eval();
-    torch::InferenceMode inference;
-    int64_t correct = 0, total = 0;
-    double max_diff = 0;
-    for (const auto& indices : eval_batches(split, batch_size, limit)) {
-      const Batch batch = make_batch(split, indices);
-      const torch::Tensor logits = module.forward({batch.ids, batch.pad}).toTensor();
-      max_diff = std::max(max_diff, (logits - ckpt.net->forward(batch.ids, batch.pad, arch)).abs().max().item<double>());
-      correct += logits.argmax(1).eq(batch.labels).sum().item<int64_t>();
-      total += batch.labels.size(0);
-    }
-    deployed = {{"accuracy", double(correct) / total}, {"max_logit_diff", max_diff}};
+    const ModuleAgreement a = compare_with_supernet(module, ckpt.net, arch, split, batch_size, limit);
+    deployed = {{"accuracy", a.accuracy}, {"max_logit_diff", a.max_logit_diff}};
   }
   // The baseline beside the accuracy, when the whole split was evaluated (it is cached beside the supernet).
   std::optional<BaselineResult> baseline;

@@ -11,24 +11,25 @@
 #include "cli/command.h"
 #include "cli/common_options.h"
 #include "cli/progress.h"
-#include "supernet/task.h"
+#include "export/finetune.h"
+#include "export/module_accuracy.h"
 #include "export/package.h"
 #include "export/subnet_module.h"
 #include "latency_models/latency_model.h"
 #include "latency_models/measure.h"
 #include "latency_models/profiler.h"
+#include "runs/final_choice.h"
 #include "runs/run_store.h"
 #include "space/error.h"
 #include "space/hash.h"
-#include "space/json_text.h"
-#include "supernet/evaluate.h"
 #include "supernet/machine.h"
+#include "supernet/task.h"
 #include "supernet/trainer.h"
 
 namespace qtnas::cli {
 namespace {
 
-// --id N, or the most accurate front member whose latency (measured if the run measured it) is within X ms.
+// --id N, or the run's final choice (runs/final_choice.h) under its budget (--best) or X ms (--best-under-ms X).
 CandidateRecord choose(RunStore& store, const po::variables_map& vm) {
   QTNAS_CHECK(vm.count("id") + vm.count("best-under-ms") + vm["best"].as<bool>() == 1,
               "give exactly one of --id N, --best-under-ms X and --best");
@@ -38,29 +39,8 @@ CandidateRecord choose(RunStore& store, const po::variables_map& vm) {
     QTNAS_CHECK(c && c->ok, "run '{}' has no evaluated candidate with id {}", store.path(), id);
     return *c;
   }
-  const double budget = vm.count("best-under-ms")
-                            ? vm["best-under-ms"].as<double>()
-                            : store.run_info().config.at("search").at("latency_budget_ms").get<double>();
-  std::optional<CandidateRecord> best;
-  double fastest = std::numeric_limits<double>::infinity();
-  for (const auto& c : store.front()) {
-    fastest = std::min(fastest, c.best_latency_ms());
-    if (c.best_latency_ms() <= budget && (!best || c.best_accuracy() > best->best_accuracy())) best = c;
-  }
-  QTNAS_CHECK(best, "no front member of run '{}' is within {} ms (the fastest takes {:.3f} ms)", store.path(), budget,
-              fastest);
-  return *best;
-}
-
-double accuracy_of(torch::jit::Module& module, const EncodedSplit& split) {
-  torch::InferenceMode inference;
-  int64_t correct = 0, total = 0;
-  for (const auto& indices : eval_batches(split, 64)) {
-    const Batch b = make_batch(split, indices);
-    correct += module.forward({b.ids, b.pad}).toTensor().argmax(1).eq(b.labels).sum().item<int64_t>();
-    total += b.labels.size(0);
-  }
-  return double(correct) / double(total);
+  return final_choice(store, vm.count("best-under-ms") ? std::optional<double>(vm["best-under-ms"].as<double>())
+                                                       : std::nullopt);
 }
 
 // What is exported: a run's candidate (--db), or any arch of a supernet (--supernet --arch).
@@ -116,54 +96,104 @@ ExportSource from_supernet(const po::variables_map& vm) {
           std::nullopt};
 }
 
-// --finetune-steps N: trains the exported arch's weights alone for N more steps, on the labels and distilled from
-// the supernet's largest FP32 subnet (a frozen copy), with the exact export numerics (fake INT8, bf16 rounding,
-// magnitude masks). Inherited weights are what the search ranks archs by; a short fine-tune is what a user
-// deploys. A checkpoint beside the output (named after the supernet's hash) lets an interrupted fine-tune resume
-// with the same command; it is removed once the model is written.
-nlohmann::json finetune(ExportSource& source, const po::variables_map& vm, const std::string& out) {
+// --finetune-steps N (export/finetune.h), with its progress on stderr.
+FinetuneReport finetune(ExportSource& source, const po::variables_map& vm, const std::string& out) {
+  const FinetuneConfig config{vm["finetune-steps"].as<int64_t>(), vm["finetune-lr"].as<double>(),
+                              source.supernet_path, file_hash(source.supernet_path), out};
   SupernetTask& task = source.task;
-  Supernet net = task.checkpoint.net;
-  TrainConfig config;
-  config.steps = vm["finetune-steps"].as<int64_t>();
-  config.lr = vm["finetune-lr"].as<double>();
-  config.sandwich_start = 0;  // a fixed arch: no phase of the largest alone, no reorder
-  config.random_subnets = 0;
-  config.fixed_arch = to_string(source.arch);
-  config.teacher_arch = to_string(net->space().largest());
-  config.checkpoint_every = std::max<int64_t>(50, config.steps / 4);
-  const std::string checkpoint = fmt::format("{}.finetune-{}.pt", out, file_hash(source.supernet_path).substr(0, 12));
-  const double inherited_test = evaluate(net, task.test, source.arch).accuracy;
+  std::optional<Progress> progress;
+  FinetuneCallbacks callbacks;
+  callbacks.on_note = [](const std::string& note) { std::cerr << note << "\n"; };
+  callbacks.on_start = [&](int64_t first_step, int64_t steps) { progress.emplace("finetune", steps, first_step); };
+  callbacks.on_step = [&](const TrainStatus& s) { progress->update(s.step, fmt::format("loss {:.3f}", s.loss)); };
+  const FinetuneReport report =
+      finetune_arch(task.checkpoint, source.arch, {task.data.train, task.tokenizer, task.val, task.test}, config,
+                    callbacks);
+  if (progress) progress->finish();
+  return report;
+}
 
-  std::unique_ptr<Trainer> trainer;
-  if (std::filesystem::exists(checkpoint)) {
-    const LoadedCheckpoint ckpt = load_checkpoint(checkpoint);
-    const TrainConfig saved = train_config_from_json(ckpt.meta.training.at("config"));
-    QTNAS_CHECK(saved.fixed_arch == config.fixed_arch && saved.steps == config.steps && saved.lr == config.lr,
-                "'{}' holds another fine-tune (of {} for {} steps); delete it or choose another --out", checkpoint,
-                saved.fixed_arch, saved.steps);
-    trainer = std::make_unique<Trainer>(ckpt);
-    std::cerr << fmt::format("resuming the fine-tune '{}' at step {}/{}\n", checkpoint, trainer->step(), config.steps);
-  } else {
-    trainer = std::make_unique<Trainer>(net, config, task.checkpoint.meta);
+// The saved file run as a user will run it: its accuracy on validation and test (unless --no-evaluate), and its
+// latency in the source's environment.
+struct SavedModelCheck {
+  bool evaluated = false;
+  double accuracy_val = 0, accuracy_test = 0;
+  LatencyStats latency;
+  bool speed_corrected = false;  // measured against speed references
+};
+
+SavedModelCheck check_saved_model(ExportSource& source, const std::string& out, const po::variables_map& vm) {
+  LoadedModel loaded = load_model(out);
+  SavedModelCheck check;
+  check.evaluated = !vm["no-evaluate"].as<bool>();
+  if (check.evaluated) {
+    check.accuracy_test = module_accuracy(loaded.module, source.task.test);
+    check.accuracy_val = module_accuracy(loaded.module, source.task.val);
   }
-  trainer->set_teacher(load_checkpoint(source.supernet_path).net);
-  const EncodedSplit train = encode_split(task.data.train, task.tokenizer, net->space().config().max_seq_len);
-  std::cerr << fmt::format("fine-tuning {} for {} steps of {} (distilled from the largest subnet), {} threads\n",
-                           config.fixed_arch, config.steps, config.batch_size, at::get_num_threads());
-  Progress progress("finetune", config.steps, trainer->step());
-  TrainCallbacks callbacks;
-  callbacks.on_step = [&](const TrainStatus& s) { progress.update(s.step, fmt::format("loss {:.3f}", s.loss)); };
-  trainer->run(train, task.val, checkpoint, callbacks);
-  progress.finish();
-  task.checkpoint.net = trainer->net();  // the fine-tuned weights (the same module when not resumed)
-  return {{"steps", config.steps},
-          {"lr", config.lr},
-          {"batch_size", config.batch_size},
-          {"teacher", config.teacher_arch},
-          {"seconds", progress.elapsed_seconds()},
-          {"accuracy_inherited", inherited_test},
-          {"checkpoint", checkpoint}};
+  const std::vector<SpeedReference> references =
+      build_speed_references(source.task.checkpoint.net, source.references);
+  check.speed_corrected = !references.empty();
+  check.latency = measure_in_environment(loaded.module, source.env, loaded.meta.space.vocab_size,
+                                         vm["rounds"].as<int>(), references, source.arch);
+  return check;
+}
+
+nlohmann::json export_report(const ExportSource& source, const std::string& out, const SavedModelCheck& check,
+                             const std::optional<FinetuneReport>& finetuned) {
+  const std::optional<CandidateRecord>& chosen = source.chosen;
+  const LatencyStats& latency = check.latency;
+  using nlohmann::json;  // null where there is no run candidate, or no evaluation
+  json report = {{"out", out},
+                 {"id", chosen ? json(chosen->id) : json()},
+                 {"arch", to_string(source.arch)},
+                 {"accuracy_db", chosen ? json(chosen->best_accuracy()) : json()},
+                 {"accuracy_export_val", check.evaluated ? json(check.accuracy_val) : json()},
+                 {"accuracy_export", check.evaluated ? json(check.accuracy_test) : json()},
+                 {"latency_pred_ms", chosen ? json(chosen->latency_pred_ms) : json()},
+                 {"latency_measured_ms", latency.latency_ms},
+                 {"latency_median_ms", latency.median_ms},
+                 {"latency_mad_ms", latency.mad_ms},
+                 {"latency_speed_factor", latency.speed},
+                 {"latency_db_measured_ms",
+                  chosen && chosen->latency_measured_ms ? json(*chosen->latency_measured_ms) : json()},
+                 {"environment", to_json(source.env)},
+                 {"size_bytes", source.task.checkpoint.net->space().size(source.arch).size_bytes},
+                 {"file_bytes", std::filesystem::file_size(out)}};
+  if (finetuned) report["finetune"] = to_json(*finetuned);
+  if (chosen) report["accuracy_db_fidelity"] = chosen->accuracy_full ? "full validation" : "validation subset";
+  return report;
+}
+
+void print_report(const ExportSource& source, const nlohmann::json& report, const SavedModelCheck& check,
+                  const std::optional<FinetuneReport>& finetuned) {
+  const std::optional<CandidateRecord>& chosen = source.chosen;
+  const Environment& env = source.env;
+  std::cout << fmt::format("exported {} to {} ({:.2f} MB)\n  {}\n",
+                           chosen ? fmt::format("candidate {}", chosen->id) : std::string("the arch"),
+                           report["out"].get<std::string>(), double(report["file_bytes"].get<uint64_t>()) / 1e6,
+                           to_string(source.arch));
+  if (check.evaluated) {
+    std::cout << fmt::format("  accuracy   {}validation {:.2f}%, test {:.2f}%\n",
+                             chosen ? fmt::format("database {:.2f}% ({}), export on the same split: ",
+                                                  100 * chosen->best_accuracy(),
+                                                  report["accuracy_db_fidelity"].get<std::string>())
+                                    : std::string(),
+                             100 * check.accuracy_val, 100 * check.accuracy_test);
+  }
+  if (finetuned && check.evaluated) {
+    std::cout << fmt::format("  fine-tune  {} steps in {}: test {:.2f}% with the inherited weights, {:.2f}% after\n",
+                             finetuned->steps, format_duration(finetuned->seconds),
+                             100 * finetuned->accuracy_inherited, 100 * check.accuracy_test);
+  }
+  std::cout << fmt::format(
+      "  latency    {}measured now {:.3f} ms{} (batch {}, seq {}, {} threads; {})\n",
+      chosen ? fmt::format("predicted {:.3f} ms, ", chosen->latency_pred_ms) : std::string(), check.latency.latency_ms,
+      chosen && chosen->latency_measured_ms
+          ? fmt::format(", measured in the run {:.3f} ms", chosen->latency_measured_ms.value())
+          : std::string(),
+      env.batch, env.seq, env.threads,
+      check.speed_corrected ? fmt::format("machine speed factor {:.3f}, divided out", check.latency.speed)
+                            : std::string("uncorrected for the machine's speed"));
 }
 
 int run_export(const po::variables_map& vm) {
@@ -172,78 +202,28 @@ int run_export(const po::variables_map& vm) {
   QTNAS_CHECK(vm.count("db") + vm.count("arch") == 1, "give a run (--db RUN.sqlite) or an arch (--supernet CKPT --arch A)");
   ExportSource source = vm.count("db") ? from_run(vm) : from_supernet(vm);
   SupernetTask& task = source.task;
-  const Environment& env = source.env;
   const std::string out = vm["out"].as<std::string>();
   QTNAS_CHECK(vm["finetune-steps"].as<int64_t>() >= 0, "--finetune-steps must be >= 0");
-  nlohmann::json finetuned;
+  std::optional<FinetuneReport> finetuned;
   if (vm["finetune-steps"].as<int64_t>() > 0) {
     finetuned = finetune(source, vm, out);
-    source.provenance["finetune"] = finetuned;
+    source.provenance["finetune"] = to_json(*finetuned);
     source.provenance["finetune"].erase("checkpoint");
   }
-  ModelMeta meta{source.arch, task.checkpoint.net->space().config(), task.checkpoint.meta.label_names,
-                 source.provenance};
   {
+    ModelMeta meta{source.arch, task.checkpoint.net->space().config(), task.checkpoint.meta.label_names,
+                   source.provenance};
     torch::jit::Module module = build_subnet_module(task.checkpoint.net, source.arch);
     save_model(out, module, meta, task.tokenizer_bytes);
   }
-  if (!finetuned.is_null()) std::filesystem::remove(finetuned["checkpoint"].get<std::string>());
-  // Everything below runs the saved file, as a user will.
-  LoadedModel loaded = load_model(out);
-  const bool evaluated = !vm["no-evaluate"].as<bool>();
-  const double accuracy_test = evaluated ? accuracy_of(loaded.module, task.test) : 0;
-  const double accuracy_val = evaluated ? accuracy_of(loaded.module, task.val) : 0;
-  const std::vector<SpeedReference> references = build_speed_references(task.checkpoint.net, source.references);
-  const LatencyStats latency =
-      measure_in_environment(loaded.module, env, meta.space.vocab_size, vm["rounds"].as<int>(), references,
-                             source.arch);
-
-  const std::optional<CandidateRecord>& chosen = source.chosen;
-  using nlohmann::json;  // null where there is no run candidate, or no evaluation
-  json report = {{"out", out},
-                 {"id", chosen ? json(chosen->id) : json()},
-                 {"arch", to_string(source.arch)},
-                 {"accuracy_db", chosen ? json(chosen->best_accuracy()) : json()},
-                 {"accuracy_export_val", evaluated ? json(accuracy_val) : json()},
-                 {"accuracy_export", evaluated ? json(accuracy_test) : json()},
-                 {"latency_pred_ms", chosen ? json(chosen->latency_pred_ms) : json()},
-                 {"latency_measured_ms", latency.latency_ms},
-                 {"latency_median_ms", latency.median_ms},
-                 {"latency_mad_ms", latency.mad_ms},
-                 {"latency_speed_factor", latency.speed},
-                 {"latency_db_measured_ms",
-                  chosen && chosen->latency_measured_ms ? json(*chosen->latency_measured_ms) : json()},
-                 {"environment", to_json(env)},
-                 {"size_bytes", task.checkpoint.net->space().size(source.arch).size_bytes},
-                 {"file_bytes", std::filesystem::file_size(out)}};
-  if (!finetuned.is_null()) report["finetune"] = finetuned;
-  if (chosen) report["accuracy_db_fidelity"] = chosen->accuracy_full ? "full validation" : "validation subset";
+  if (finetuned) std::filesystem::remove(finetuned->checkpoint);
+  const SavedModelCheck check = check_saved_model(source, out, vm);
+  const nlohmann::json report = export_report(source, out, check, finetuned);
   if (vm["json"].as<bool>()) {
     std::cout << report.dump(2) << "\n";
-    return 0;
+  } else {
+    print_report(source, report, check, finetuned);
   }
-  std::cout << fmt::format("exported {} to {} ({:.2f} MB)\n  {}\n",
-                           chosen ? fmt::format("candidate {}", chosen->id) : std::string("the arch"), out,
-                           double(report["file_bytes"].get<uint64_t>()) / 1e6, to_string(source.arch));
-  if (evaluated) {
-    std::cout << fmt::format("  accuracy   {}validation {:.2f}%, test {:.2f}%\n",
-                             chosen ? fmt::format("database {:.2f}% ({}), export on the same split: ",
-                                                  100 * chosen->best_accuracy(), report["accuracy_db_fidelity"].get<std::string>())
-                                    : std::string(),
-                             100 * accuracy_val, 100 * accuracy_test);
-  }
-  if (!finetuned.is_null() && evaluated) {
-    std::cout << fmt::format("  fine-tune  {} steps in {}: test {:.2f}% with the inherited weights, {:.2f}% after\n",
-                             finetuned["steps"].get<int64_t>(), format_duration(finetuned["seconds"].get<double>()),
-                             100 * finetuned["accuracy_inherited"].get<double>(), 100 * accuracy_test);
-  }
-  std::cout << fmt::format("  latency    {}measured now {:.3f} ms{} (batch {}, seq {}, {} threads; {})\n",
-                           chosen ? fmt::format("predicted {:.3f} ms, ", chosen->latency_pred_ms) : std::string(),
-                           latency.latency_ms,
-                           chosen && chosen->latency_measured_ms ? fmt::format(", measured in the run {:.3f} ms", chosen->latency_measured_ms.value()) : std::string(),
-                           env.batch, env.seq, env.threads,
-                           references.empty() ? std::string("uncorrected for the machine's speed")
-                                              : fmt::format("machine speed factor {:.3f}, divided out", latency.speed));
   return 0;
 }
 
@@ -289,7 +269,7 @@ Command export_command() {
                 ("seq", po::value<int>(), "with --arch: tokens per example of the latency measurement (default: the "
                  "supernet's sequence length)")
                 ("id", po::value<int64_t>(), "candidate id (see qtnas front)")
-                ("best-under-ms", po::value<double>(), "the most accurate front member within this latency")
+                ("best-under-ms", po::value<double>(), "the final choice within this latency instead of the run's budget")
                 ("best", po::bool_switch(), "the most accurate front member within the run's budget")
                 ("out", po::value<std::string>()->required(), "model file to write")
                 ("rounds", po::value<int>()->default_value(MeasureConfig{}.rounds), "timed repetitions of the latency re-measurement (at most)")

@@ -13,6 +13,7 @@
 #include "distributed/remote_evaluation.h"
 #include "evaluators/proxy_evaluator.h"
 #include "latency_models/measurement_store.h"
+#include "runs/budgets.h"
 #include "runs/search_run.h"
 #include "space/error.h"
 #include "space/hash.h"
@@ -20,19 +21,6 @@
 
 namespace qtnas::cli {
 namespace {
-
-// A budget below the fastest arch's predicted latency has no solution: say so before anything is written.
-void check_budget_feasible(const SearchSpace& space, const LatencyModel& model, double budget_ms) {
-  QTNAS_CHECK(budget_ms > 0, "--latency-budget-ms must be positive, got {}", budget_ms);
-  Arch fastest = space.smallest(space.config().precisions.front());
-  for (Precision p : space.config().precisions) {
-    if (model.predict_ms(space.smallest(p)) < model.predict_ms(fastest)) fastest = space.smallest(p);
-  }
-  const double fastest_ms = model.predict_ms(fastest);
-  QTNAS_CHECK(budget_ms >= fastest_ms,
-              "no arch can meet a latency budget of {} ms: the fastest arch ({}) is predicted at {:.3f} ms",
-              budget_ms, to_string(fastest), fastest_ms);
-}
 
 // Runs (or continues) the search of the run in `store` and prints its progress and front.
 int search_and_report(RunStore& store, const po::variables_map& vm) {
@@ -143,13 +131,7 @@ int run_search(const po::variables_map& vm) {
   QTNAS_CHECK(config.population >= 2, "--population must be at least 2, got {}", config.population);
   QTNAS_CHECK(config.generations >= 1, "--generations must be at least 1, got {}", config.generations);
   QTNAS_CHECK(config.size_budget_mb >= 0, "--size-budget-mb must not be negative");
-  check_budget_feasible(space, model, config.latency_budget_ms);
-  if (config.size_budget_mb > 0) {
-    const double smallest_mb = double(space.size(space.smallest(Precision::INT8)).size_bytes) / 1e6;
-    QTNAS_CHECK(config.size_budget_mb >= smallest_mb * 0.5,
-                "no arch can meet a size budget of {} MB: the embeddings alone take about {:.2f} MB",
-                config.size_budget_mb, smallest_mb);
-  }
+  check_budgets_feasible(space, model, config);
   std::string latency_db =
       vm.count("latency-db") ? vm["latency-db"].as<std::string>() : model.fit_record().measurement_db;
   if (!latency_db.empty() && !std::filesystem::exists(latency_db)) latency_db.clear();

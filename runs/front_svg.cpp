@@ -195,13 +195,27 @@ std::pair<double, double> legend_origin(const Legend& legend, const std::vector<
   return best;
 }
 
-}  // namespace
+constexpr double kPlotLeft = kLeft;
+constexpr double kPlotRight = kWidth - kRight;
+constexpr double kPlotTop = kTop;
+constexpr double kPlotBottom = kHeight - kBottom;
 
-std::string front_svg(const PlotSpec& spec) {
-  check_input(spec);
+// The document as it is written, element by element.
+struct SvgText {
+  std::string text;
+  template <typename... Args>
+  void put(const Args&... args) {
+    fmt::format_to(std::back_inserter(text), args...);
+  }
+};
+
+struct PlotAxes {
+  Axis x, y;
+};
+
+// Latency (budget included) on x, log when it spans more than a decade; accuracy in percent on y.
+PlotAxes plot_axes(const PlotSpec& spec) {
   const auto& points = spec.points;
-  const double budget = spec.latency_budget_ms;
-
   double lat_min = points[0].latency_ms;
   double lat_max = lat_min;
   double acc_min = points[0].accuracy * 100;
@@ -212,85 +226,94 @@ std::string front_svg(const PlotSpec& spec) {
     acc_min = std::min(acc_min, p.accuracy * 100);
     acc_max = std::max(acc_max, p.accuracy * 100);
   }
-  if (budget > 0) {
-    lat_min = std::min(lat_min, budget);
-    lat_max = std::max(lat_max, budget);
+  if (spec.latency_budget_ms > 0) {
+    lat_min = std::min(lat_min, spec.latency_budget_ms);
+    lat_max = std::max(lat_max, spec.latency_budget_ms);
   }
   Axis x = lat_max > 10 * lat_min ? log_axis(lat_min, lat_max)
                                   : linear_axis(lat_min, lat_max, std::numeric_limits<double>::infinity());
-  x.px_lo = kLeft;
-  x.px_hi = kWidth - kRight;
+  x.px_lo = kPlotLeft;
+  x.px_hi = kPlotRight;
   Axis y = linear_axis(acc_min, acc_max, 100);
-  y.px_lo = kHeight - kBottom;
-  y.px_hi = kTop;
-  const double plot_left = kLeft;
-  const double plot_right = kWidth - kRight;
-  const double plot_top = kTop;
-  const double plot_bottom = kHeight - kBottom;
+  y.px_lo = kPlotBottom;
+  y.px_hi = kPlotTop;
+  return {x, y};
+}
 
-  std::string out;
-  auto put = [&out](auto&&... args) { fmt::format_to(std::back_inserter(out), args...); };
-
-  put("<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"{0}\" height=\"{1}\" viewBox=\"0 0 {0} {1}\" "
-      "font-family=\"DejaVu Sans, Helvetica, Arial, sans-serif\" font-size=\"12\">\n",
-      kWidth, kHeight);
-  if (!spec.title.empty()) put("<title>{}</title>\n", escape(spec.title));
-  put("<rect width=\"{}\" height=\"{}\" fill=\"#ffffff\"/>\n", kWidth, kHeight);
-  if (!spec.title.empty()) {
-    put("<text x=\"{:.1f}\" y=\"24\" text-anchor=\"middle\" font-size=\"16\" font-weight=\"bold\">{}</text>\n",
-        (plot_left + plot_right) / 2, escape(spec.title));
+// The opening tag, the tooltip title, the background and the visible title.
+void put_header(SvgText& svg, const std::string& title) {
+  svg.put("<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"{0}\" height=\"{1}\" viewBox=\"0 0 {0} {1}\" "
+          "font-family=\"DejaVu Sans, Helvetica, Arial, sans-serif\" font-size=\"12\">\n",
+          kWidth, kHeight);
+  if (!title.empty()) svg.put("<title>{}</title>\n", escape(title));
+  svg.put("<rect width=\"{}\" height=\"{}\" fill=\"#ffffff\"/>\n", kWidth, kHeight);
+  if (!title.empty()) {
+    svg.put("<text x=\"{:.1f}\" y=\"24\" text-anchor=\"middle\" font-size=\"16\" font-weight=\"bold\">{}</text>\n",
+            (kPlotLeft + kPlotRight) / 2, escape(title));
   }
+}
 
-  put("<g class=\"grid\" stroke=\"#e8e8e8\" stroke-width=\"1\">\n");
-  for (double t : x.ticks) {
-    put("<line x1=\"{0:.1f}\" y1=\"{1:.1f}\" x2=\"{0:.1f}\" y2=\"{2:.1f}\"/>\n", x.to_px(t), plot_top, plot_bottom);
+void put_grid_and_frame(SvgText& svg, const PlotAxes& axes) {
+  svg.put("<g class=\"grid\" stroke=\"#e8e8e8\" stroke-width=\"1\">\n");
+  for (double t : axes.x.ticks) {
+    svg.put("<line x1=\"{0:.1f}\" y1=\"{1:.1f}\" x2=\"{0:.1f}\" y2=\"{2:.1f}\"/>\n", axes.x.to_px(t), kPlotTop,
+            kPlotBottom);
   }
-  for (double t : y.ticks) {
-    put("<line x1=\"{1:.1f}\" y1=\"{0:.1f}\" x2=\"{2:.1f}\" y2=\"{0:.1f}\"/>\n", y.to_px(t), plot_left, plot_right);
+  for (double t : axes.y.ticks) {
+    svg.put("<line x1=\"{1:.1f}\" y1=\"{0:.1f}\" x2=\"{2:.1f}\" y2=\"{0:.1f}\"/>\n", axes.y.to_px(t), kPlotLeft,
+            kPlotRight);
   }
-  put("</g>\n");
-  put("<rect class=\"frame\" x=\"{:.1f}\" y=\"{:.1f}\" width=\"{:.1f}\" height=\"{:.1f}\" fill=\"none\" "
-      "stroke=\"#555555\"/>\n",
-      plot_left, plot_top, plot_right - plot_left, plot_bottom - plot_top);
+  svg.put("</g>\n");
+  svg.put("<rect class=\"frame\" x=\"{:.1f}\" y=\"{:.1f}\" width=\"{:.1f}\" height=\"{:.1f}\" fill=\"none\" "
+          "stroke=\"#555555\"/>\n",
+          kPlotLeft, kPlotTop, kPlotRight - kPlotLeft, kPlotBottom - kPlotTop);
+}
 
-  put("<g class=\"x-axis\" data-scale=\"{}\" text-anchor=\"middle\" fill=\"#333333\">\n", x.log ? "log" : "linear");
+// Ticks, tick labels and titles of both axes.
+void put_axes(SvgText& svg, const PlotAxes& axes) {
+  const Axis& x = axes.x;
+  svg.put("<g class=\"x-axis\" data-scale=\"{}\" text-anchor=\"middle\" fill=\"#333333\">\n", x.log ? "log" : "linear");
   for (double t : x.ticks) {
     const double px = x.to_px(t);
-    put("<line x1=\"{0:.1f}\" y1=\"{1:.1f}\" x2=\"{0:.1f}\" y2=\"{2:.1f}\" stroke=\"#555555\"/>\n", px, plot_bottom,
-        plot_bottom + 5);
-    put("<text x=\"{:.1f}\" y=\"{:.1f}\">{}</text>\n", px, plot_bottom + 19, x.tick_label(t));
+    svg.put("<line x1=\"{0:.1f}\" y1=\"{1:.1f}\" x2=\"{0:.1f}\" y2=\"{2:.1f}\" stroke=\"#555555\"/>\n", px,
+            kPlotBottom, kPlotBottom + 5);
+    svg.put("<text x=\"{:.1f}\" y=\"{:.1f}\">{}</text>\n", px, kPlotBottom + 19, x.tick_label(t));
   }
-  put("<text x=\"{:.1f}\" y=\"{:.1f}\" font-size=\"13\">{}</text>\n", (plot_left + plot_right) / 2, kHeight - 14,
-      x.log ? "latency (ms, log scale)" : "latency (ms)");
-  put("</g>\n");
+  svg.put("<text x=\"{:.1f}\" y=\"{:.1f}\" font-size=\"13\">{}</text>\n", (kPlotLeft + kPlotRight) / 2,
+          kHeight - 14, x.log ? "latency (ms, log scale)" : "latency (ms)");
+  svg.put("</g>\n");
 
-  put("<g class=\"y-axis\" text-anchor=\"end\" fill=\"#333333\">\n");
+  const Axis& y = axes.y;
+  svg.put("<g class=\"y-axis\" text-anchor=\"end\" fill=\"#333333\">\n");
   for (double t : y.ticks) {
     const double py = y.to_px(t);
-    put("<line x1=\"{1:.1f}\" y1=\"{0:.1f}\" x2=\"{2:.1f}\" y2=\"{0:.1f}\" stroke=\"#555555\"/>\n", py,
-        plot_left - 5, plot_left);
-    put("<text x=\"{:.1f}\" y=\"{:.1f}\">{}</text>\n", plot_left - 8, py + 4, y.tick_label(t));
+    svg.put("<line x1=\"{1:.1f}\" y1=\"{0:.1f}\" x2=\"{2:.1f}\" y2=\"{0:.1f}\" stroke=\"#555555\"/>\n", py,
+            kPlotLeft - 5, kPlotLeft);
+    svg.put("<text x=\"{:.1f}\" y=\"{:.1f}\">{}</text>\n", kPlotLeft - 8, py + 4, y.tick_label(t));
   }
-  put("<text transform=\"translate(18 {:.1f}) rotate(-90)\" text-anchor=\"middle\" font-size=\"13\">"
-      "accuracy (%)</text>\n",
-      (plot_top + plot_bottom) / 2);
-  put("</g>\n");
+  svg.put("<text transform=\"translate(18 {:.1f}) rotate(-90)\" text-anchor=\"middle\" font-size=\"13\">"
+          "accuracy (%)</text>\n",
+          (kPlotTop + kPlotBottom) / 2);
+  svg.put("</g>\n");
+}
 
-  if (budget > 0) {
-    const double bx = x.to_px(budget);
-    put("<g class=\"budget-marker\">\n");
-    put("<line class=\"budget\" x1=\"{0:.1f}\" y1=\"{1:.1f}\" x2=\"{0:.1f}\" y2=\"{2:.1f}\" stroke=\"{3}\" "
-        "stroke-width=\"1.5\" stroke-dasharray=\"6 4\"/>\n",
-        bx, plot_top, plot_bottom, kBudgetColour);
-    // Above the plot area, so that it never covers points or the legend; kept inside the picture near its edges.
-    const std::string label = fmt::format("budget {:g} ms", budget);
-    const double half_width = kCharWidth * static_cast<double>(label.size()) / 2;
-    const char* anchor = bx + half_width > kWidth - 4 ? "end" : bx - half_width < 4 ? "start" : "middle";
-    put("<text x=\"{:.1f}\" y=\"{:.1f}\" text-anchor=\"{}\" fill=\"{}\">{}</text>\n", bx, plot_top - 6, anchor,
-        kBudgetColour, label);
-    put("</g>\n");
-  }
+void put_budget(SvgText& svg, const Axis& x, double budget_ms) {
+  const double bx = x.to_px(budget_ms);
+  svg.put("<g class=\"budget-marker\">\n");
+  svg.put("<line class=\"budget\" x1=\"{0:.1f}\" y1=\"{1:.1f}\" x2=\"{0:.1f}\" y2=\"{2:.1f}\" stroke=\"{3}\" "
+          "stroke-width=\"1.5\" stroke-dasharray=\"6 4\"/>\n",
+          bx, kPlotTop, kPlotBottom, kBudgetColour);
+  // Above the plot area, so that it never covers points or the legend; kept inside the picture near its edges.
+  const std::string label = fmt::format("budget {:g} ms", budget_ms);
+  const double half_width = kCharWidth * static_cast<double>(label.size()) / 2;
+  const char* anchor = bx + half_width > kWidth - 4 ? "end" : bx - half_width < 4 ? "start" : "middle";
+  svg.put("<text x=\"{:.1f}\" y=\"{:.1f}\" text-anchor=\"{}\" fill=\"{}\">{}</text>\n", bx, kPlotTop - 6, anchor,
+          kBudgetColour, label);
+  svg.put("</g>\n");
+}
 
+// The front's members by latency (then accuracy): the order of the step line.
+std::vector<const PlotPoint*> front_members(const std::vector<PlotPoint>& points) {
   std::vector<const PlotPoint*> front;
   for (const auto& p : points) {
     if (p.on_front) front.push_back(&p);
@@ -298,85 +321,126 @@ std::string front_svg(const PlotSpec& spec) {
   std::sort(front.begin(), front.end(), [](const PlotPoint* a, const PlotPoint* b) {
     return a->latency_ms != b->latency_ms ? a->latency_ms < b->latency_ms : a->accuracy < b->accuracy;
   });
-  if (front.size() >= 2) {
-    // A step: the accuracy reachable within a latency holds until the next front member's latency.
-    put("<path class=\"front-line\" fill=\"none\" stroke=\"{}\" stroke-width=\"1.5\" d=\"M{:.1f},{:.1f}",
-        kFrontColour, x.to_px(front[0]->latency_ms), y.to_px(front[0]->accuracy * 100));
-    for (size_t i = 1; i < front.size(); ++i) {
-      put(" H{:.1f} V{:.1f}", x.to_px(front[i]->latency_ms), y.to_px(front[i]->accuracy * 100));
-    }
-    put("\"/>\n");
-  }
+  return front;
+}
 
-  std::vector<std::pair<double, double>> px;
-  bool any_feasible = false;
-  bool any_infeasible = false;
-  auto circle = [&](const PlotPoint& p) {
-    const double cx = x.to_px(p.latency_ms);
-    const double cy = y.to_px(p.accuracy * 100);
-    px.emplace_back(cx, cy);
-    const char* colour = p.on_front ? kFrontColour : kCandidateColour;
-    const double r = p.on_front ? 4.5 : 3.5;
-    // A zero-opacity fill still takes the mouse, so hollow points show their tooltip too.
-    const std::string paint =
-        p.feasible ? fmt::format("fill=\"{}\" fill-opacity=\"{}\" stroke=\"{}\" stroke-width=\"{}\"", colour,
-                                 p.on_front ? 1.0 : 0.6, p.on_front ? "#ffffff" : "none", p.on_front ? 0.8 : 0)
-                   : fmt::format("fill=\"#ffffff\" fill-opacity=\"0\" stroke=\"{}\" stroke-width=\"1.2\"", colour);
-    put("<circle cx=\"{:.1f}\" cy=\"{:.1f}\" r=\"{}\" {}><title>{}\n{:.4g} ms, {:.2f}% accuracy{}{}</title></circle>\n",
-        cx, cy, r, paint, escape(p.label), p.latency_ms, p.accuracy * 100, p.feasible ? "" : ", infeasible",
-        p.on_front ? ", on the front" : "");
-  };
-  put("<g class=\"points\">\n");
+void put_front_line(SvgText& svg, const PlotAxes& axes, const std::vector<const PlotPoint*>& front) {
+  if (front.size() < 2) return;
+  // A step: the accuracy reachable within a latency holds until the next front member's latency.
+  svg.put("<path class=\"front-line\" fill=\"none\" stroke=\"{}\" stroke-width=\"1.5\" d=\"M{:.1f},{:.1f}",
+          kFrontColour, axes.x.to_px(front[0]->latency_ms), axes.y.to_px(front[0]->accuracy * 100));
+  for (size_t i = 1; i < front.size(); ++i) {
+    svg.put(" H{:.1f} V{:.1f}", axes.x.to_px(front[i]->latency_ms), axes.y.to_px(front[i]->accuracy * 100));
+  }
+  svg.put("\"/>\n");
+}
+
+// What the legend needs to know of the drawn points.
+struct DrawnPoints {
+  std::vector<std::pair<double, double>> px;  // centres, in drawing order
+  bool any_feasible = false;                   // off the front
+  bool any_infeasible = false;                 // off the front
+};
+
+void put_point(SvgText& svg, const PlotAxes& axes, const PlotPoint& p, DrawnPoints& drawn) {
+  const double cx = axes.x.to_px(p.latency_ms);
+  const double cy = axes.y.to_px(p.accuracy * 100);
+  drawn.px.emplace_back(cx, cy);
+  const char* colour = p.on_front ? kFrontColour : kCandidateColour;
+  const double r = p.on_front ? 4.5 : 3.5;
+  // A zero-opacity fill still takes the mouse, so hollow points show their tooltip too.
+  const std::string paint =
+      p.feasible ? fmt::format("fill=\"{}\" fill-opacity=\"{}\" stroke=\"{}\" stroke-width=\"{}\"", colour,
+                               p.on_front ? 1.0 : 0.6, p.on_front ? "#ffffff" : "none", p.on_front ? 0.8 : 0)
+                 : fmt::format("fill=\"#ffffff\" fill-opacity=\"0\" stroke=\"{}\" stroke-width=\"1.2\"", colour);
+  svg.put("<circle cx=\"{:.1f}\" cy=\"{:.1f}\" r=\"{}\" {}><title>{}\n{:.4g} ms, {:.2f}% accuracy{}{}</title>"
+          "</circle>\n",
+          cx, cy, r, paint, escape(p.label), p.latency_ms, p.accuracy * 100, p.feasible ? "" : ", infeasible",
+          p.on_front ? ", on the front" : "");
+}
+
+DrawnPoints put_points(SvgText& svg, const PlotAxes& axes, const std::vector<PlotPoint>& points,
+                       const std::vector<const PlotPoint*>& front) {
+  DrawnPoints drawn;
+  svg.put("<g class=\"points\">\n");
   for (const auto& p : points) {
     if (p.on_front) continue;
-    (p.feasible ? any_feasible : any_infeasible) = true;
-    circle(p);
+    (p.feasible ? drawn.any_feasible : drawn.any_infeasible) = true;
+    put_point(svg, axes, p, drawn);
   }
-  for (const PlotPoint* p : front) circle(*p);  // on top of the others
-  put("</g>\n");
+  for (const PlotPoint* p : front) put_point(svg, axes, *p, drawn);  // on top of the others
+  svg.put("</g>\n");
+  return drawn;
+}
 
+constexpr double kLegendRow = 18;
+
+Legend make_legend(bool any_front, const DrawnPoints& drawn, bool any_budget) {
   Legend legend;
-  if (!front.empty()) legend.entries.push_back(LegendEntry::Front);
-  if (any_feasible) legend.entries.push_back(LegendEntry::Feasible);
-  if (any_infeasible) legend.entries.push_back(LegendEntry::Infeasible);
-  if (budget > 0) legend.entries.push_back(LegendEntry::Budget);
-  if (!legend.entries.empty()) {
-    size_t longest = 0;
-    for (LegendEntry e : legend.entries) longest = std::max(longest, legend_text(e).size());
-    const double row = 18;
-    legend.width = 42 + kCharWidth * static_cast<double>(longest);
-    legend.height = 8 + row * static_cast<double>(legend.entries.size());
-    const auto [lx, ly] = legend_origin(legend, px);
-    put("<g class=\"legend\">\n");
-    put("<rect x=\"{:.1f}\" y=\"{:.1f}\" width=\"{:.1f}\" height=\"{:.1f}\" fill=\"#ffffff\" "
-        "fill-opacity=\"0.9\" stroke=\"#cccccc\"/>\n",
-        lx, ly, legend.width, legend.height);
-    for (size_t i = 0; i < legend.entries.size(); ++i) {
-      const LegendEntry e = legend.entries[i];
-      const double cy = ly + 4 + row * (static_cast<double>(i) + 0.5);
-      const double cx = lx + 18;
-      if (e == LegendEntry::Front) {
-        put("<line x1=\"{:.1f}\" y1=\"{:.1f}\" x2=\"{:.1f}\" y2=\"{:.1f}\" stroke=\"{}\" stroke-width=\"1.5\"/>\n",
+  if (any_front) legend.entries.push_back(LegendEntry::Front);
+  if (drawn.any_feasible) legend.entries.push_back(LegendEntry::Feasible);
+  if (drawn.any_infeasible) legend.entries.push_back(LegendEntry::Infeasible);
+  if (any_budget) legend.entries.push_back(LegendEntry::Budget);
+  size_t longest = 0;
+  for (LegendEntry e : legend.entries) longest = std::max(longest, legend_text(e).size());
+  legend.width = 42 + kCharWidth * static_cast<double>(longest);
+  legend.height = 8 + kLegendRow * static_cast<double>(legend.entries.size());
+  return legend;
+}
+
+// An entry's symbol centred at (cx, cy).
+void put_legend_symbol(SvgText& svg, LegendEntry e, double cx, double cy) {
+  if (e == LegendEntry::Front) {
+    svg.put("<line x1=\"{:.1f}\" y1=\"{:.1f}\" x2=\"{:.1f}\" y2=\"{:.1f}\" stroke=\"{}\" stroke-width=\"1.5\"/>\n",
             cx - 11, cy, cx + 11, cy, kFrontColour);
-        put("<circle cx=\"{:.1f}\" cy=\"{:.1f}\" r=\"4.5\" fill=\"{}\" stroke=\"#ffffff\" stroke-width=\"0.8\"/>\n",
+    svg.put("<circle cx=\"{:.1f}\" cy=\"{:.1f}\" r=\"4.5\" fill=\"{}\" stroke=\"#ffffff\" stroke-width=\"0.8\"/>\n",
             cx, cy, kFrontColour);
-      } else if (e == LegendEntry::Feasible) {
-        put("<circle cx=\"{:.1f}\" cy=\"{:.1f}\" r=\"3.5\" fill=\"{}\" fill-opacity=\"0.6\"/>\n", cx, cy,
+  } else if (e == LegendEntry::Feasible) {
+    svg.put("<circle cx=\"{:.1f}\" cy=\"{:.1f}\" r=\"3.5\" fill=\"{}\" fill-opacity=\"0.6\"/>\n", cx, cy,
             kCandidateColour);
-      } else if (e == LegendEntry::Infeasible) {
-        put("<circle cx=\"{:.1f}\" cy=\"{:.1f}\" r=\"3.5\" fill=\"none\" stroke=\"{}\" stroke-width=\"1.2\"/>\n",
+  } else if (e == LegendEntry::Infeasible) {
+    svg.put("<circle cx=\"{:.1f}\" cy=\"{:.1f}\" r=\"3.5\" fill=\"none\" stroke=\"{}\" stroke-width=\"1.2\"/>\n",
             cx, cy, kCandidateColour);
-      } else {
-        put("<line x1=\"{0:.1f}\" y1=\"{1:.1f}\" x2=\"{0:.1f}\" y2=\"{2:.1f}\" stroke=\"{3}\" stroke-width=\"1.5\" "
+  } else {
+    svg.put("<line x1=\"{0:.1f}\" y1=\"{1:.1f}\" x2=\"{0:.1f}\" y2=\"{2:.1f}\" stroke=\"{3}\" stroke-width=\"1.5\" "
             "stroke-dasharray=\"4 3\"/>\n",
             cx, cy - 7, cy + 7, kBudgetColour);
-      }
-      put("<text x=\"{:.1f}\" y=\"{:.1f}\">{}</text>\n", lx + 36, cy + 4, legend_text(e));
-    }
-    put("</g>\n");
   }
-  put("</svg>\n");
-  return out;
+}
+
+void put_legend(SvgText& svg, const Legend& legend, const std::vector<std::pair<double, double>>& px) {
+  if (legend.entries.empty()) return;
+  const auto [lx, ly] = legend_origin(legend, px);
+  svg.put("<g class=\"legend\">\n");
+  svg.put("<rect x=\"{:.1f}\" y=\"{:.1f}\" width=\"{:.1f}\" height=\"{:.1f}\" fill=\"#ffffff\" "
+          "fill-opacity=\"0.9\" stroke=\"#cccccc\"/>\n",
+          lx, ly, legend.width, legend.height);
+  for (size_t i = 0; i < legend.entries.size(); ++i) {
+    const LegendEntry e = legend.entries[i];
+    const double cy = ly + 4 + kLegendRow * (static_cast<double>(i) + 0.5);
+    put_legend_symbol(svg, e, lx + 18, cy);
+    svg.put("<text x=\"{:.1f}\" y=\"{:.1f}\">{}</text>\n", lx + 36, cy + 4, legend_text(e));
+  }
+  svg.put("</g>\n");
+}
+
+}  // namespace
+
+std::string front_svg(const PlotSpec& spec) {
+  check_input(spec);
+  const PlotAxes axes = plot_axes(spec);
+  const bool any_budget = spec.latency_budget_ms > 0;
+  SvgText svg;
+  put_header(svg, spec.title);
+  put_grid_and_frame(svg, axes);
+  put_axes(svg, axes);
+  if (any_budget) put_budget(svg, axes.x, spec.latency_budget_ms);
+  const std::vector<const PlotPoint*> front = front_members(spec.points);
+  put_front_line(svg, axes, front);
+  const DrawnPoints drawn = put_points(svg, axes, spec.points, front);
+  put_legend(svg, make_legend(!front.empty(), drawn, any_budget), drawn.px);
+  svg.put("</svg>\n");
+  return std::move(svg.text);
 }
 
 }  // namespace qtnas

@@ -6,6 +6,7 @@
 #include <thread>
 
 #include "export/subnet_module.h"
+#include "runs/final_choice.h"
 #include "latency_models/profiler.h"
 #include "search/hypervolume.h"
 #include "search/nsga2.h"
@@ -228,16 +229,19 @@ void SearchRun::finish(const std::function<void(const std::string&)>& on_note) {
     store_.add_full_evaluations(records);
   }
   if (!config_.closed_loop) return;
-  // The final choice: the most accurate feasible front member whose measured latency is within the budget.
-  std::vector<CandidateRecord> ranked = store_.front();
-  std::sort(ranked.begin(), ranked.end(), [](const CandidateRecord& a, const CandidateRecord& b) {
-    return a.best_accuracy() > b.best_accuracy();
-  });
+  // The final choice (runs/final_choice.h), verified: while the rule picks a member the run has not measured,
+  // measure it, which keeps it or rules it out; a member measured over the budget makes the rule pick the next.
   on_note("measuring the final choice under the budget on its deployable module");
-  int tries = 0;
-  for (const auto& c : ranked) {
-    if (!c.feasible || tries++ >= 8) continue;
-    if (measured_or_measure(c.arch, c.generation) <= config_.latency_budget_ms) break;
+  for (int measured = 0;; ++measured) {
+    const std::optional<CandidateRecord> choice = final_choice(store_.front(), config_.latency_budget_ms);
+    if (!choice || choice->latency_measured_ms) return;
+    if (measured == kFinalChoiceMeasurements) {
+      on_note(fmt::format("the final choice {} is within the budget by prediction only: the {} more accurate "
+                          "members measured now were over it",
+                          choice->arch, measured));
+      return;
+    }
+    measured_or_measure(choice->arch, choice->generation);
   }
 }
 

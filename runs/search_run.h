@@ -2,7 +2,7 @@
 // score them (in parallel), each generation is committed to the run store, and the run resumes exactly from
 // the store. With the closed loop on, the feasible front members closest to the budget are measured on their
 // deployable modules each generation, and the predictor is refitted with those measurements; the final choice
-// under the budget is measured, not only predicted.
+// (runs/final_choice.h) is measured, not only predicted.
 #pragma once
 
 #include <functional>
@@ -65,6 +65,9 @@ struct GenerationReport {
 // (latency_models/measure.h); tests give deterministic fake latencies instead.
 using MeasureLatency = std::function<LatencyStats(const Arch&)>;
 
+// The most measurements a closed-loop run spends at its end on verifying the final choice.
+inline constexpr int kFinalChoiceMeasurements = 8;
+
 class SearchRun {
  public:
   // `model` is refitted in place by the closed loop when `latency_db` is given (its measurements plus this
@@ -76,6 +79,10 @@ class SearchRun {
 
   // Runs until `config.generations` generations are committed, starting after the store's last one (so a
   // killed run resumes where its last committed generation ended). `on_generation` reports each one.
+  // At the end, the front is evaluated on the whole validation split (full_fidelity) and, with the closed loop,
+  // the final choice under the budget (runs/final_choice.h) is measured: each member the rule picks unmeasured
+  // is measured, until it picks a measured one, or none, or kFinalChoiceMeasurements have been spent, so that
+  // `qtnas export --best` afterwards picks a member measured within the budget whenever that limit allowed.
   // `on_note` tells about the final stages (full-fidelity evaluation, measuring the final choice).
   void run(const std::function<void(const GenerationReport&)>& on_generation = {},
            const std::function<void(const std::string&)>& on_note = {});

@@ -6,6 +6,7 @@
 
 #include <fmt/format.h>
 
+#include "export/module_accuracy.h"
 #include "export/subnet_module.h"
 #include "supernet/evaluate.h"
 #include "tests/files.h"
@@ -23,25 +24,13 @@ Supernet trained_net() {
 }
 
 struct Agreement {
-  double supernet_accuracy, module_accuracy, max_logit_diff, max_logit;
+  double supernet_accuracy;
+  ModuleAgreement module;
 };
 
 Agreement compare(Supernet& net, torch::jit::Module& module, const EncodedSplit& val, const Arch& arch) {
-  const double supernet_accuracy = evaluate(net, val, arch, 64).accuracy;
-  net->eval();
-  torch::InferenceMode inference;
-  int64_t correct = 0, total = 0;
-  double max_diff = 0, max_logit = 0;
-  for (const auto& indices : eval_batches(val, 64)) {  // the very batches evaluate() used
-    const Batch batch = make_batch(val, indices);
-    const torch::Tensor expected = net->forward(batch.ids, batch.pad, arch);
-    const torch::Tensor logits = module.forward({batch.ids, batch.pad}).toTensor();
-    correct += logits.argmax(1).eq(batch.labels).sum().item<int64_t>();
-    total += batch.labels.size(0);
-    max_diff = std::max(max_diff, (logits - expected).abs().max().item<double>());
-    max_logit = std::max(max_logit, expected.abs().max().item<double>());
-  }
-  return {supernet_accuracy, double(correct) / total, max_diff, max_logit};
+  // The very batches evaluate() uses.
+  return {evaluate(net, val, arch, 64).accuracy, compare_with_supernet(module, net, arch, val, 64)};
 }
 
 }  // namespace
@@ -66,8 +55,10 @@ TEST_P(ExportAgreement, ModuleAgreesWithTheSupernet) {
   torch::jit::Module module = build_subnet_module(net, arch);
   const Agreement a = compare(net, module, val, arch);
   EXPECT_GT(a.supernet_accuracy, 0.45);  // trained: far from chance (1/3)
-  EXPECT_LE(std::fabs(a.module_accuracy - a.supernet_accuracy), 0.002);
-  EXPECT_LE(a.max_logit_diff, GetParam().tolerance * a.max_logit) << a.max_logit_diff << " of " << a.max_logit;
+  EXPECT_LE(std::fabs(a.module.accuracy - a.supernet_accuracy), 0.002);
+  EXPECT_DOUBLE_EQ(module_accuracy(module, val), a.module.accuracy);
+  EXPECT_LE(a.module.max_logit_diff, GetParam().tolerance * a.module.max_logit)
+      << a.module.max_logit_diff << " of " << a.module.max_logit;
 }
 
 INSTANTIATE_TEST_SUITE_P(EveryPrecisionAndSparsity, ExportAgreement,

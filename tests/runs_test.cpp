@@ -1,16 +1,21 @@
-// Tests of runs/: the run store (round trip, refusals, a second writer refused, readers not) and the search
-// loop resumed in process. Resume after kill -9 and the exported model: search_cli_test.cpp.
+// Tests of runs/: the run store (round trip, refusals, a second writer refused, readers not), the rule of the
+// final choice, and the search loop resumed in process. Resume after kill -9 and the exported model:
+// search_cli_test.cpp.
 #include <gtest/gtest.h>
 #include <sqlite3.h>
 
 #include <filesystem>
 
+#include <fmt/format.h>
 #include <nlohmann/json.hpp>
 
 #include "evaluators/proxy_evaluator.h"
+#include "runs/budgets.h"
+#include "runs/final_choice.h"
 #include "runs/run_store.h"
 #include "runs/search_run.h"
 #include "space/error.h"
+#include "tests/expect_error.h"
 #include "tests/files.h"
 #include "tests/fixtures.h"
 #include "tests/toy_latency.h"
@@ -114,6 +119,80 @@ TEST(RunStore, MigratesVersion1Measurements) {
   ASSERT_TRUE(m.has_value());
   EXPECT_DOUBLE_EQ(m->latency_ms, 1.25);
   EXPECT_EQ(m->generation, 3);
+}
+
+// The final choice (runs/final_choice.h) on a front written by hand, under the run's budget of 1 ms: the most
+// accurate member is infeasible; the next is within the budget by prediction but measured over it; so the third,
+// within by prediction and never measured, is chosen. A budget given instead (--best-under-ms) applies on top of
+// feasibility; nothing within it is refused with the fastest feasible member's latency.
+TEST(FinalChoice, MostAccurateFeasibleMemberWithinTheBudgetByMeasurementElsePrediction) {
+  const SearchSpace space(qtnas::testing::tiny_space());
+  const fs::path path = scratch("final_choice.sqlite");
+  RunStore store(path.string(), RunStore::Mode::Write);
+  RunInfo info = toy_info(space);
+  SearchConfig config;
+  config.latency_budget_ms = 1.0;
+  info.config = {{"search", to_json(config)}};
+  store.create_run(info);
+  auto member = [](const char* arch, double accuracy, double latency_pred_ms, bool feasible) {
+    CandidateRecord c;
+    c.arch = arch;
+    c.accuracy = accuracy;
+    c.latency_pred_ms = latency_pred_ms;
+    c.feasible = feasible;
+    return c;
+  };
+  const std::vector<CandidateRecord> members = {
+      member("h2-f64-s0-fp32,h2-f64-s0-fp32", 0.90, 1.30, false),  // infeasible
+      member("h2-f64-s0-int8,h2-f64-s0-int8", 0.80, 0.95, true),   // measured at 1.2 ms below
+      member("h2-f32-s0-int8,h1-f32-s0-int8", 0.70, 0.80, true),   // never measured
+      member("h1-f32-s0-int8,skip", 0.60, 0.50, true)};            // measured at 0.45 ms below
+  std::vector<std::string> archs;
+  for (const auto& c : members) archs.push_back(c.arch);
+  store.commit_generation({0, 4, 0.5, 0.8, 1.0, {}}, members, archs, archs);
+  store.add_measurement({members[1].arch, 1.2, 0.01, 5, 0, nlohmann::json::object()});
+  store.add_measurement({members[3].arch, 0.45, 0.01, 5, 0, nlohmann::json::object()});
+
+  // By prediction alone the second member would win; its measurement rules it out.
+  EXPECT_EQ(final_choice(members, 1.0)->arch, members[1].arch);
+  EXPECT_EQ(final_choice(store).arch, members[2].arch);
+  EXPECT_EQ(final_choice(store, 1.0).arch, members[2].arch);
+  EXPECT_EQ(final_choice(store, 0.6).arch, members[3].arch);
+  // A looser budget admits the member measured between the two budgets, never the infeasible one.
+  EXPECT_EQ(final_choice(store, 1.25).arch, members[1].arch);
+  EXPECT_EQ(final_choice(store, 5.0).arch, members[1].arch);
+  EXPECT_FALSE(final_choice(store.front(), 0.4).has_value());
+  qtnas::testing::expect_error(
+      [&] { final_choice(store, 0.4); },
+      {fmt::format("no front member of run '{}' is within 0.4 ms (the fastest takes 0.450 ms)", path.string())});
+
+  // A front with no feasible member has no final choice under any budget.
+  const fs::path none_path = scratch("final_choice_infeasible.sqlite");
+  RunStore none(none_path.string(), RunStore::Mode::Write);
+  none.create_run(info);
+  none.commit_generation({0, 1, 0.0, std::nullopt, 1.0, {}}, {members[0]}, {archs[0]}, {archs[0]});
+  qtnas::testing::expect_error([&] { final_choice(none, 5.0); },
+                               {fmt::format("no front member of run '{}' is feasible", none_path.string())});
+}
+
+// Budgets without solution are refused, naming what the fastest or smallest arch needs; others pass.
+TEST(Budgets, WithoutSolutionAreRefusedBeforeARunStarts) {
+  const SearchSpace space(qtnas::testing::tiny_space());
+  const AdditiveLatencyModel model = qtnas::testing::toy_latency_model(space, 1);
+  SearchConfig config;
+  config.latency_budget_ms = 10;
+  check_budgets_feasible(space, model, config);
+  config.size_budget_mb = 1;
+  check_budgets_feasible(space, model, config);
+  config.latency_budget_ms = 0;
+  qtnas::testing::expect_error([&] { check_budgets_feasible(space, model, config); }, {"must be positive"});
+  config.latency_budget_ms = 0.01;
+  qtnas::testing::expect_error([&] { check_budgets_feasible(space, model, config); },
+                               {"no arch can meet a latency budget of 0.01 ms", "fastest arch"});
+  config.latency_budget_ms = 10;
+  config.size_budget_mb = 1e-4;
+  qtnas::testing::expect_error([&] { check_budgets_feasible(space, model, config); },
+                               {"no arch can meet a size budget of 0.0001 MB", "embeddings alone"});
 }
 
 TEST(SearchRun, ResumedInProcessGivesTheUninterruptedFront) {
@@ -247,4 +326,9 @@ TEST(SearchRun, ClosedLoopMeasuresTheFrontRefitsAndChoosesAMeasuredArchWithinThe
     }
   }
   EXPECT_TRUE(chosen) << "no front member measured within the budget";
+  // The rule that `qtnas export --best` applies picks a member the run measured within the budget.
+  const std::optional<CandidateRecord> choice = final_choice(store.front(), config.latency_budget_ms);
+  ASSERT_TRUE(choice.has_value());
+  ASSERT_TRUE(choice->latency_measured_ms.has_value()) << choice->arch;
+  EXPECT_LE(*choice->latency_measured_ms, config.latency_budget_ms) << choice->arch;
 }
