@@ -19,6 +19,7 @@
 #include "latency_models/measure.h"
 #include "latency_models/profiler.h"
 #include "runs/final_choice.h"
+#include "runs/run_inputs.h"
 #include "runs/run_store.h"
 #include "space/error.h"
 #include "space/hash.h"
@@ -58,13 +59,10 @@ ExportSource from_run(const po::variables_map& vm) {
   RunStore store(vm["db"].as<std::string>(), RunStore::Mode::Read);
   const RunInfo info = store.run_info();
   const CandidateRecord chosen = choose(store, vm);
-  QTNAS_CHECK(file_hash(info.supernet_path) == info.supernet_hash,
-              "supernet '{}' changed since the run; its candidates' weights are gone", info.supernet_path);
-  QTNAS_CHECK(std::filesystem::exists(info.predictor_path), "latency model '{}' of the run is gone",
-              info.predictor_path);
-  const AdditiveLatencyModel model = load_latency_model(info.predictor_path);
+  RunInputs inputs = reload_run_inputs(store.path(), info, /*same_model=*/false);
+  const AdditiveLatencyModel& model = inputs.model;
   const Environment env = model.environment();
-  return {load_supernet_task(info.supernet_path, info.config.at("task")),
+  return {std::move(inputs.task),
           info.supernet_path,
           parse_arch(chosen.arch),
           env,

@@ -14,6 +14,7 @@
 #include "evaluators/proxy_evaluator.h"
 #include "latency_models/measurement_store.h"
 #include "runs/budgets.h"
+#include "runs/run_inputs.h"
 #include "runs/search_run.h"
 #include "space/error.h"
 #include "space/hash.h"
@@ -27,15 +28,9 @@ int search_and_report(RunStore& store, const po::variables_map& vm) {
   const RunInfo info = store.run_info();
   SearchConfig config = search_config_from_json(info.config.at("search"));
   if (vm.count("generations") && !vm["generations"].defaulted()) config.generations = vm["generations"].as<int>();
-  QTNAS_CHECK(file_hash(info.supernet_path) == info.supernet_hash,
-              "supernet '{}' changed since the run started; the run cannot continue with other weights",
-              info.supernet_path);
-  QTNAS_CHECK(file_hash(info.predictor_path) == info.predictor_hash,
-              "latency model '{}' changed since the run started", info.predictor_path);
-  SupernetTask task = load_supernet_task(info.supernet_path, info.config.at("task"));
-  QTNAS_CHECK(task.checkpoint.net->space().hash_hex() == info.space_hash,
-              "run '{}' searched another space than supernet '{}' has", store.path(), info.supernet_path);
-  AdditiveLatencyModel model = load_latency_model(info.predictor_path);
+  RunInputs inputs = reload_run_inputs(store.path(), info, /*same_model=*/true);
+  SupernetTask& task = inputs.task;
+  AdditiveLatencyModel& model = inputs.model;  // refitted as the run measures (closed loop)
   std::optional<MeasurementStore> latency_db;
   const std::string latency_db_path = info.config.value("latency_db", std::string());
   if (!latency_db_path.empty() && std::filesystem::exists(latency_db_path)) latency_db.emplace(latency_db_path);

@@ -16,10 +16,9 @@ struct Environment {
   int threads = 1;
   int batch = 1;
   int seq = 64;
-  // Which statistic of the timed forwards a latency is (see measure.h): "p10-ref" now, the 10th percentile
-  // divided by the arch's speed factor from the reference modules measured with it (measure.h); "p10" without that correction (models
-  // and databases before it, and a measurement with no latency model to take references from); "median" for
-  // those before the 10th percentile (read from files that lack the field).
+  // Which statistic of the timed forwards a latency is (measure.h): "p10-ref", the 10th percentile divided by
+  // the arch's speed factor from the reference modules measured with it; "p10", the 10th percentile alone (a
+  // measurement with no latency model to take references from); "median", in files that lack the field.
   std::string statistic = kLatencyStatistic;
 
   static constexpr const char* kLatencyStatistic = "p10-ref";

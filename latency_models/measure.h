@@ -1,30 +1,25 @@
 // Latency measurement that holds on a noisy shared machine: warm-up, repetitions interleaved across the
 // modules being compared (so a burst of noise hits all alike), and a low percentile as the latency.
 //
-// Why the 10th percentile and not the median: on this 2-vCPU VM, with 2 LibTorch threads, forwards come in
-// spells of 0.1-0.5 s, several times a second, during which every forward takes ~7 ms longer (a thread waits
-// at a barrier for a vCPU that is not running). Measured on one INT8 subnet (1.1 ms), the median of 15 rounds
-// varied by 100% (cv) between repeated passes, the 10th percentile of 31 rounds by 1.7%. The noise only ever
-// adds time, so the low percentile is the latency of the module itself; the median is still recorded.
+// Why the 10th percentile and not the median: on shared VMs, forwards come in spells during which a LibTorch
+// thread waits at a barrier for a vCPU that is not running. The noise only ever adds time, so the low
+// percentile is the latency of the module itself, and it varies far less between passes than the median
+// (which is still recorded). The measurements behind these choices are in the README ("Deployable subnets and
+// latency").
 //
 // Each timed forward of a light module directly follows an untimed forward of the same module: a deployed
 // module runs again and again, and without this a light module timed right after a heavy one pays for the
-// heavy one's state (measured here: 13.7 ms instead of 1.1 ms after a bf16 model).
+// heavy one's state.
 //
-// Why speed references: the whole machine drifts, and not alike for every kernel. Measured here on 12 subnets
-// over 25 passes of 31 rounds (3 minutes), one pass's 10th percentiles were all 0.85x to 1.20x of their means
-// together; in a 9-minute profile, a mid-sized INT8 subnet ranged over 3.7-6.5 ms while its FP32 twin ranged
-// over 5.3-8.0 ms, not in step, and BF16 subnets hardly moved at all. So every group of modules measured
-// together also runs one fixed speed reference subnet per precision (profiler.h), and a latency is divided by
-// the arch's speed factor: the references' latencies over their typical ones, each layer weighing by its
-// precision's typical cost (measure.cpp). What is predicted and reported is then the latency at the machine's
-// typical speed; the factor is recorded too.
+// Why speed references: the whole machine drifts, and not alike for every kernel (INT8, FP32 and BF16 kernels
+// drift apart). So every group of modules measured together also runs one fixed speed reference subnet per
+// precision (profiler.h), and a latency is divided by the arch's speed factor: the references' latencies over
+// their typical ones, each layer weighing by its precision's typical cost (measure.cpp). What is predicted and
+// reported is then the latency at the machine's typical speed; the factor is recorded too.
 //
-// Why passes are repeated: in the disturbed spells of this VM (minutes long, references 1.2-1.6x their typical
-// latency) the kernels do not slow alike even within one precision, and no factor corrects them. In a 120-subnet
-// profile measured twice, every subnet whose two corrected latencies disagreed by more than 10% had one of them
-// from such a spell. So a group whose references run more than `disturbed_above` over their baselines is measured
-// again (measure_referenced below).
+// Why passes are repeated: in disturbed spells (references well over their typical latency) kernels do not slow
+// alike even within one precision, and no factor corrects them. So a group whose references run more than
+// `disturbed_above` over their baselines is measured again (measure_referenced below).
 #pragma once
 
 #include <torch/script.h>

@@ -182,8 +182,37 @@ TEST(SearchCli, BadInputIsRefusedWithOneLineAndNoDataLost) {
     EXPECT_EQ(std::count(r.err.begin(), r.err.end(), '\n'), 1) << r.err;
   }
   EXPECT_EQ(read_file(foreign), before);
-  // Resume of a run whose supernet changed is refused.
   EXPECT_EQ(run("front --db " + (dir() / "absent.sqlite").string()).code, 2);
+}
+
+TEST(SearchCli, ARunWhoseSupernetChangedIsNeitherResumedNorExported) {
+  const Artifacts& a = artifacts();
+  // The run's own copies of the supernet (with the tokenizer beside it) and of the latency model.
+  const fs::path own = dir() / "changed";
+  fs::create_directories(own);
+  for (const fs::path& f : {a.supernet, a.supernet.parent_path() / "tokenizer.model", a.model}) {
+    fs::copy_file(f, own / f.filename(), fs::copy_options::overwrite_existing);
+  }
+  const fs::path supernet = own / a.supernet.filename(), model = own / a.model.filename();
+  const fs::path db = own / "run.sqlite";
+  fs::remove(db);
+  const Result searched = run(fmt::format(
+      "search --supernet {} --latency-model {} --latency-budget-ms 1.0 --population 4 --generations 1 --seed 3 "
+      "--val-subset 30 --no-closed-loop --no-full-fidelity --threads 1 --db {} {}",
+      supernet.string(), model.string(), db.string(), a.task));
+  ASSERT_EQ(searched.code, 0) << searched.err;
+  std::ofstream(supernet, std::ios::binary | std::ios::app) << "x";  // other bytes: other weights
+  const std::string before = read_file(db);
+  for (const std::string& cmd : {"resume --generations 2 --threads 1 --db " + db.string(),
+                                 "export --best-under-ms 1000 --no-evaluate --out " + (own / "m.pt").string() +
+                                     " --db " + db.string()}) {
+    const Result r = run(cmd);
+    EXPECT_EQ(r.code, 2) << cmd << "\n" << r.err;
+    EXPECT_NE(r.err.find("changed since run"), std::string::npos) << r.err;
+    EXPECT_EQ(std::count(r.err.begin(), r.err.end(), '\n'), 1) << r.err;
+  }
+  EXPECT_EQ(read_file(db), before);
+  EXPECT_FALSE(fs::exists(own / "m.pt"));
 }
 
 TEST(SearchCli, ExportedModelRunsInCppAndPythonWithTheSameLogits) {
