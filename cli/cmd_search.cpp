@@ -36,7 +36,7 @@ int search_and_report(RunStore& store, const po::variables_map& vm) {
   if (!latency_db_path.empty() && std::filesystem::exists(latency_db_path)) latency_db.emplace(latency_db_path);
 
   const bool json = vm["json"].as<bool>();
-  ProxyEvaluation local(task.checkpoint.net, task.val, config.val_subset, search_parallelism(config));
+  ProxyFidelities local(task.checkpoint.net, task.val, config.val_subset, search_parallelism(config));
   // --distributed: the candidates go to `qtnas worker` processes; this process stays the only writer.
   std::unique_ptr<RemoteEvaluation> remote;
   if (vm["distributed"].as<bool>()) {

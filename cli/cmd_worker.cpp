@@ -32,7 +32,7 @@ int run_worker_command(const po::variables_map& vm) {
     note(fmt::format("loading {} ({} validation examples per candidate, {} thread{})", supernet, c.val_subset,
                      threads, threads > 1 ? "s" : ""));
     const SupernetTask task = load_supernet_task(supernet, c.task);
-    return std::make_unique<ProxyEvaluation>(task.checkpoint.net, task.val, c.val_subset, Parallelism{1, threads});
+    return std::make_unique<ProxyFidelities>(task.checkpoint.net, task.val, c.val_subset, Parallelism{1, threads});
   };
   WorkerOptions options;
   options.crash_after_jobs = vm["crash-after-jobs"].as<int>();

@@ -30,14 +30,16 @@ class ProxyEvaluator : public Evaluator {
   int64_t examples_ = 0;
 };
 
-// A search's two fidelities of the proxy on one validation split (a fixed subset of `subset` examples, and the
-// whole split), evaluated on this process's cores: what `qtnas search` and `qtnas worker` evaluate with.
-class ProxyEvaluation : public CandidateEvaluation {
+// The proxy at a search's two fidelities on one validation split (a ProxyEvaluator on a fixed subset of `subset`
+// examples, one on the whole split), evaluated on this process's cores: the CandidateEvaluation that `qtnas
+// search` and `qtnas worker` use. (ProxyEvaluator scores one arch; ProxyFidelities serves batches of candidates
+// at either fidelity.)
+class ProxyFidelities : public CandidateEvaluation {
  public:
-  ProxyEvaluation(Supernet net, const EncodedSplit& split, size_t subset, Parallelism subset_parallelism)
+  ProxyFidelities(Supernet net, const EncodedSplit& split, size_t subset, Parallelism subset_parallelism)
       : subset_(net, split, subset), full_(net, split, 0), local_(subset_, &full_, subset_parallelism) {}
-  ProxyEvaluation(const ProxyEvaluation&) = delete;  // local_ refers to the members
-  ProxyEvaluation& operator=(const ProxyEvaluation&) = delete;
+  ProxyFidelities(const ProxyFidelities&) = delete;  // local_ refers to the members
+  ProxyFidelities& operator=(const ProxyFidelities&) = delete;
 
   std::vector<Evaluation> evaluate(const std::vector<Arch>& archs, Fidelity f) override {
     return local_.evaluate(archs, f);

@@ -213,7 +213,7 @@ TEST(SearchRun, ResumedInProcessGivesTheUninterruptedFront) {
     for (const auto& c : s.front()) out.emplace_back(c.arch, c.accuracy);
     return out;
   };
-  ProxyEvaluation evaluation(net, val, 100, search_parallelism(config));
+  ProxyFidelities evaluation(net, val, 100, search_parallelism(config));
   const fs::path straight = scratch("straight.sqlite"), resumed = scratch("resumed.sqlite");
   RunStore a(straight.string(), RunStore::Mode::Write);
   a.create_run(toy_info(net->space()));
@@ -267,7 +267,7 @@ TEST(SearchRun, ClosedLoopMeasuresTheFrontRefitsAndChoosesAMeasuredArchWithinThe
   config.seed = 4;
   config.measure_per_generation = 2;
   config.threads = 1;
-  ProxyEvaluation evaluation(net, val, 100, search_parallelism(config));
+  ProxyFidelities evaluation(net, val, 100, search_parallelism(config));
   RunStore store(scratch("closed_loop.sqlite").string(), RunStore::Mode::Write);
   store.create_run(toy_info(net->space()));
   SearchRun run(store, config, net, evaluation, model, &latency_db, fake_measure);
