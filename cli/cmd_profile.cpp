@@ -18,103 +18,91 @@
 namespace qtnas::cli {
 namespace {
 
+// The measuring settings from the options, checked against the supernet's space.
+ProfileConfig profile_config_from(const po::variables_map& vm, const SpaceConfig& space) {
+  ProfileConfig config;
+  config.measure.batch = vm["batch"].as<int>();
+  // Latency is measured at the length the supernet was trained for, unless asked otherwise.
+  config.measure.seq = vm.count("seq") ? vm["seq"].as<int>() : space.max_seq_len;
+  config.measure.rounds = vm["rounds"].as<int>();
+  config.measure.min_rounds = vm["min-rounds"].as<int>();
+  config.subnets = vm["samples"].as<int>();
+  config.seed = vm["seed"].as<uint64_t>();
+  QTNAS_CHECK(config.measure.batch >= 1, "--batch must be positive, got {}", config.measure.batch);
+  QTNAS_CHECK(config.measure.seq >= 1 && config.measure.seq <= space.max_seq_len, "--seq must be in 1..{}, got {}",
+              space.max_seq_len, config.measure.seq);
+  QTNAS_CHECK(config.measure.rounds >= 3, "--rounds must be at least 3, got {}", config.measure.rounds);
+  QTNAS_CHECK(config.measure.min_rounds >= 1, "--min-rounds must be positive, got {}", config.measure.min_rounds);
+  return config;
+}
+
+// Measures with a progress bar, or (--refit) fits from what the database holds for this environment.
+ProfileResult measure_or_refit(const po::variables_map& vm, Supernet& net, const ProfileConfig& config,
+                               MeasurementStore& store) {
+  if (vm["refit"].as<bool>()) {
+    return fit_from_store(net->space(), current_environment(config.measure.batch, config.measure.seq), store);
+  }
+  std::optional<Progress> progress;  // the number of groups is known at the first report
+  ProfileResult measured = profile(net, config, store, [&](int done, int total) {
+    if (!progress) progress.emplace("profile (module groups)", total);
+    progress->update(done);
+  });
+  if (progress) progress->finish();
+  return measured;
+}
+
+void print_profile(const nlohmann::json& report, const ProfileConfig& config, const std::string& out) {
+  const auto& holdout = report["holdout"];
+  std::cout << fmt::format("batch {} seq {} threads {}: {} subnets and {} layer kinds in the database; {:.0f} s\n",
+                           config.measure.batch, config.measure.seq, at::get_num_threads(),
+                           report["subnets_measured"].get<size_t>(), report["layer_kinds_measured"].get<int>(),
+                           report["seconds"].get<double>());
+  if (report["groups"].get<int>() > 0) {
+    std::cout << fmt::format("{} groups of modules measured in {} passes (a group is measured again while its speed "
+                             "references show the machine disturbed)\n", report["groups"].get<int>(),
+                             report["passes"].get<int>());
+  }
+  std::cout << fmt::format("holdout ({} subnets never fitted): {:.1f}% within +-10%, MAPE {:.2f}%, Kendall tau {:.3f}\n",
+                           holdout["n"].get<int>(), 100 * holdout["within_10pct"].get<double>(),
+                           100 * holdout["mape"].get<double>(), holdout["kendall_tau"].get<double>());
+  for (const auto& a : report["anchors"]) {
+    std::cout << fmt::format("  measured {:9.3f} ms  predicted {:9.3f} ms  {}\n", a["measured_ms"].get<double>(),
+                             a["predicted_ms"].get<double>(), a["arch"].get<std::string>());
+  }
+  const auto& misses = report["held_out"];
+  for (size_t k = 0; k < std::min<size_t>(3, misses.size()); ++k) {
+    std::cout << fmt::format("  worst held-out miss {:+6.1f}%: measured {:.3f} ms  {}\n",
+                             100 * misses[k]["error"].get<double>(), misses[k]["measured_ms"].get<double>(),
+                             misses[k]["arch"].get<std::string>());
+  }
+  std::cout << "latency model: " << out << "\n";
+}
+
 int run_profile(const po::variables_map& vm) {
   set_threads(vm);
   // Measured modules run with LibTorch's OpenMP threads only (supernet/machine.h says why). Training keeps
   // OpenBLAS's own threads: its speed was measured that way.
   set_openblas_single_threaded();
   LoadedCheckpoint ckpt = load_checkpoint(vm["supernet"].as<std::string>());
-  ProfileConfig config;
-  config.measure.batch = vm["batch"].as<int>();
-  // Latency is measured at the length the supernet was trained for, unless asked otherwise.
-  config.measure.seq = vm.count("seq") ? vm["seq"].as<int>() : ckpt.net->space().config().max_seq_len;
-  config.measure.rounds = vm["rounds"].as<int>();
-  config.measure.min_rounds = vm["min-rounds"].as<int>();
-  config.subnets = vm["samples"].as<int>();
-  config.seed = vm["seed"].as<uint64_t>();
-  QTNAS_CHECK(config.measure.batch >= 1, "--batch must be positive, got {}", config.measure.batch);
-  QTNAS_CHECK(config.measure.seq >= 1 && config.measure.seq <= ckpt.net->space().config().max_seq_len,
-              "--seq must be in 1..{}, got {}", ckpt.net->space().config().max_seq_len, config.measure.seq);
-  QTNAS_CHECK(config.measure.rounds >= 3, "--rounds must be at least 3, got {}", config.measure.rounds);
-  QTNAS_CHECK(config.measure.min_rounds >= 1, "--min-rounds must be positive, got {}", config.measure.min_rounds);
+  const ProfileConfig config = profile_config_from(vm, ckpt.net->space().config());
   const std::string db_path = vm["db"].as<std::string>();
   MeasurementStore store(db_path);
   const std::string out = vm.count("out") ? vm["out"].as<std::string>()
                                           : fmt::format("{}.b{}.s{}.t{}.json", db_path, config.measure.batch,
                                                         config.measure.seq, at::get_num_threads());
-
-  ProfileResult r = [&] {
-    if (vm["refit"].as<bool>()) {  // no measuring: fit from what the database holds for this environment
-      return fit_from_store(ckpt.net->space(), current_environment(config.measure.batch, config.measure.seq), store);
-    }
-    std::optional<Progress> progress;  // the number of groups is known at the first report
-    ProfileResult measured = profile(ckpt.net, config, store, [&](int done, int total) {
-      if (!progress) progress.emplace("profile (module groups)", total);
-      progress->update(done);
-    });
-    if (progress) progress->finish();
-    return measured;
-  }();
-
+  ProfileResult r = measure_or_refit(vm, ckpt.net, config, store);
   FitRecord record = r.model.fit_record();
   record.measured->seconds = r.seconds;  // this run's measuring time, 0 for --refit
   r.model.set_fit_record(std::move(record));
   save_latency_model(out, r.model);
 
-  nlohmann::json anchors = nlohmann::json::array();
-  for (const auto& a : r.anchors) {
-    anchors.push_back({{"arch", to_string(a.arch)}, {"measured_ms", a.latency_ms},
-                       {"predicted_ms", r.model.predict_ms(a.arch)}});
-  }
-  // The held-out subnets, worst first: where the model misses, and by how much.
-  struct Miss {
-    SubnetMeasurement measured;
-    double predicted_ms, error;
-  };
-  std::vector<Miss> misses;
-  for (const auto& m : r.held_out) {
-    const double predicted = r.model.predict_ms(m.arch);
-    misses.push_back({m, predicted, predicted / m.latency_ms - 1});
-  }
-  std::sort(misses.begin(), misses.end(), [](const Miss& a, const Miss& b) { return std::abs(a.error) > std::abs(b.error); });
-  nlohmann::json held_out = nlohmann::json::array();
-  for (const Miss& m : misses) {
-    held_out.push_back({{"arch", to_string(m.measured.arch)}, {"measured_ms", m.measured.latency_ms},
-                        {"predicted_ms", m.predicted_ms}, {"error", m.error}});
-  }
-  const nlohmann::json report = {{"model", out},
-                                 {"db", db_path},
-                                 {"environment", to_json(r.model.environment())},
-                                 {"holdout", to_json(r.holdout)},
-                                 {"subnets_measured", r.train.size() + r.held_out.size()},
-                                 {"layer_kinds_measured", r.layer_kinds},
-                                 {"seconds", r.seconds},
-                                 {"groups", r.groups},
-                                 {"passes", r.passes},
-                                 {"anchors", anchors},
-                                 {"held_out", held_out}};
+  nlohmann::json report = {{"model", out}, {"db", db_path}};
+  report.update(profile_report(r));
   if (vm["json"].as<bool>()) {
     std::cout << report.dump(2) << "\n";
-    return 0;
+  } else {
+    print_profile(report, config, out);
   }
-  std::cout << fmt::format("batch {} seq {} threads {}: {} subnets and {} layer kinds in the database; {:.0f} s\n",
-                           config.measure.batch, config.measure.seq, at::get_num_threads(),
-                           r.train.size() + r.held_out.size(), r.layer_kinds, r.seconds);
-  if (r.groups > 0) {
-    std::cout << fmt::format("{} groups of modules measured in {} passes (a group is measured again while its speed "
-                             "references show the machine disturbed)\n", r.groups, r.passes);
-  }
-  std::cout << fmt::format("holdout ({} subnets never fitted): {:.1f}% within +-10%, MAPE {:.2f}%, Kendall tau {:.3f}\n",
-                           r.holdout.n, 100 * r.holdout.within_10pct, 100 * r.holdout.mape, r.holdout.kendall_tau);
-  for (const auto& a : anchors) {
-    std::cout << fmt::format("  measured {:9.3f} ms  predicted {:9.3f} ms  {}\n", a["measured_ms"].get<double>(),
-                             a["predicted_ms"].get<double>(), a["arch"].get<std::string>());
-  }
-  for (size_t k = 0; k < std::min<size_t>(3, misses.size()); ++k) {
-    std::cout << fmt::format("  worst held-out miss {:+6.1f}%: measured {:.3f} ms  {}\n", 100 * misses[k].error,
-                             misses[k].measured.latency_ms, to_string(misses[k].measured.arch));
-  }
-  std::cout << "latency model: " << out << "\n";
   return 0;
 }
 

@@ -1,6 +1,7 @@
 #include "latency_models/profiler.h"
 
 #include <algorithm>
+#include <cmath>
 #include <chrono>
 #include <filesystem>
 #include <map>
@@ -277,6 +278,32 @@ ProfileResult profile(Supernet& net, const ProfileConfig& c, MeasurementStore& s
   result.passes = passes;
   result.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   return result;
+}
+
+nlohmann::json profile_report(const ProfileResult& r) {
+  nlohmann::json anchors = nlohmann::json::array();
+  for (const auto& a : r.anchors) {
+    anchors.push_back({{"arch", to_string(a.arch)}, {"measured_ms", a.latency_ms},
+                       {"predicted_ms", r.model.predict_ms(a.arch)}});
+  }
+  nlohmann::json held_out = nlohmann::json::array();
+  for (const auto& m : r.held_out) {
+    const double predicted = r.model.predict_ms(m.arch);
+    held_out.push_back({{"arch", to_string(m.arch)}, {"measured_ms", m.latency_ms}, {"predicted_ms", predicted},
+                        {"error", predicted / m.latency_ms - 1}});
+  }
+  std::sort(held_out.begin(), held_out.end(), [](const nlohmann::json& a, const nlohmann::json& b) {
+    return std::abs(a["error"].get<double>()) > std::abs(b["error"].get<double>());
+  });
+  return {{"environment", to_json(r.model.environment())},
+          {"holdout", to_json(r.holdout)},
+          {"subnets_measured", r.train.size() + r.held_out.size()},
+          {"layer_kinds_measured", r.layer_kinds},
+          {"seconds", r.seconds},
+          {"groups", r.groups},
+          {"passes", r.passes},
+          {"anchors", anchors},
+          {"held_out", held_out}};
 }
 
 }  // namespace qtnas

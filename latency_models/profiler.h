@@ -41,6 +41,10 @@ struct ProfileResult {
   double seconds = 0;
 };
 
+// The report of a profile (`qtnas profile --json`): environment, holdout, counts, time, groups and passes; the
+// anchors measured against predicted; the held-out subnets worst first ("error": predicted / measured - 1).
+nlohmann::json profile_report(const ProfileResult& r);
+
 // `progress(done, total)` is called after each measured group.
 ProfileResult profile(Supernet& net, const ProfileConfig& config, MeasurementStore& store,
                       const std::function<void(int, int)>& progress = {});

@@ -422,3 +422,25 @@ INSTANTIATE_TEST_SUITE_P(EveryReader, CorruptJson,
                                            CorruptJsonCase{"model_metadata", model_metadata},
                                            CorruptJsonCase{"checkpoint_metadata", checkpoint_metadata}),
                          [](const ::testing::TestParamInfo<CorruptJsonCase>& info) { return info.param.name; });
+
+TEST(SearchCli, ProfileWritesAModelAndReportsItsHeldOutSubnetsWorstFirst) {
+  const Artifacts& a = artifacts();
+  const fs::path db = dir() / "profile.sqlite", out = dir() / "profile.json";
+  for (const fs::path& f : {db, out}) fs::remove(f);
+  const Result bad = run(fmt::format("profile --supernet {} --db {} --rounds 2 --threads 1", a.supernet.string(), db.string()));
+  EXPECT_EQ(bad.code, 2);
+  EXPECT_NE(bad.err.find("--rounds"), std::string::npos) << bad.err;
+  const Result r = run(fmt::format("profile --supernet {} --db {} --out {} --samples 12 --rounds 3 --min-rounds 1 "
+                                   "--threads 1 --json", a.supernet.string(), db.string(), out.string()));
+  ASSERT_EQ(r.code, 0) << r.err;
+  const nlohmann::json report = nlohmann::json::parse(r.out);
+  EXPECT_EQ(report.at("model").get<std::string>(), out.string());
+  EXPECT_EQ(report.at("subnets_measured").get<int>(), 12);
+  const auto& held_out = report.at("held_out");
+  ASSERT_FALSE(held_out.empty());
+  for (size_t i = 1; i < held_out.size(); ++i) {
+    EXPECT_GE(std::abs(held_out[i - 1]["error"].get<double>()), std::abs(held_out[i]["error"].get<double>()));
+  }
+  EXPECT_EQ(report.at("holdout").at("n").get<size_t>(), held_out.size());
+  EXPECT_EQ(load_latency_model(out.string()).fit_record().measurement_db, fs::absolute(db).string());
+}
