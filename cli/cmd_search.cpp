@@ -23,43 +23,62 @@
 namespace qtnas::cli {
 namespace {
 
+// --distributed: the candidates go to `qtnas worker` processes (rank 0 stays the only writer), with `local` for
+// what no worker takes. Null without --distributed.
+std::unique_ptr<RemoteEvaluation> remote_evaluation(const po::variables_map& vm, const RunInfo& info,
+                                                    const SearchConfig& config, ProxyFidelities& local) {
+  if (!vm["distributed"].as<bool>()) return nullptr;
+  const DistributedOptions dist = distributed_options_from(vm);
+  QTNAS_CHECK(dist.rank == 0, "qtnas search --distributed is rank 0; rank {} runs qtnas worker", dist.rank);
+  RemoteEvaluationOptions ro;
+  ro.expected_workers = std::max(1, dist.world_size - 1);
+  ro.worker_timeout = std::chrono::milliseconds(int64_t(1000 * vm["worker-timeout"].as<double>()));
+  ro.join_timeout = dist.timeout;
+  WorkerConfig worker_config;
+  worker_config.supernet_path = info.supernet_path;
+  worker_config.supernet_hash = info.supernet_hash;
+  worker_config.space_hash = info.space_hash;
+  worker_config.task = info.config.at("task");
+  worker_config.val_subset = config.val_subset;
+  worker_config.threads_per_candidate = search_parallelism(config).intra;
+  return std::make_unique<RemoteEvaluation>(dist, worker_config, &local, ro,
+                                            [](const std::string& note) { std::cerr << "\nsearch: " << note << "\n"; });
+}
+
+void print_summary(const nlohmann::json& out, const RunStore& store) {
+  const nlohmann::json& tau = out["subset_vs_full_kendall_tau"];
+  std::cout << fmt::format("{} generations, {} candidates; front of {} (subset vs full accuracy: Kendall tau {})\n",
+                           out["generations"].get<size_t>(), out["candidates"].get<size_t>(),
+                           out["front_size"].get<size_t>(),
+                           tau.is_null() ? std::string("n/a") : fmt::format("{:.3f}", tau.get<double>()));
+  if (out.contains("distributed")) {
+    const nlohmann::json& d = out["distributed"];
+    std::cout << fmt::format("distributed: {} jobs answered by {} workers ({} lost, {} jobs reassigned, {} evaluated "
+                             "on rank 0); overhead {:.1f} ms per job\n",
+                             d["jobs"].get<int64_t>(), d["workers_joined"].get<int64_t>(),
+                             d["workers_lost"].get<int64_t>(), d["reassigned"].get<int64_t>(),
+                             d["local"].get<int64_t>(), d["overhead_ms_per_job"].get<double>());
+  }
+  std::cout << "see it with: qtnas front --db " << store.path() << "\n";
+}
+
 // Runs (or continues) the search of the run in `store` and prints its progress and front.
 int search_and_report(RunStore& store, const po::variables_map& vm) {
   const RunInfo info = store.run_info();
   SearchConfig config = search_config_from_json(info.config.at("search"));
   if (vm.count("generations") && !vm["generations"].defaulted()) config.generations = vm["generations"].as<int>();
   RunInputs inputs = reload_run_inputs(store.path(), info, /*same_model=*/true);
-  SupernetTask& task = inputs.task;
-  AdditiveLatencyModel& model = inputs.model;  // refitted as the run measures (closed loop)
   std::optional<MeasurementStore> latency_db;
   const std::string latency_db_path = info.config.value("latency_db", std::string());
   if (!latency_db_path.empty() && std::filesystem::exists(latency_db_path)) latency_db.emplace(latency_db_path);
 
-  const bool json = vm["json"].as<bool>();
-  ProxyFidelities local(task.checkpoint.net, task.val, config.val_subset, search_parallelism(config));
-  // --distributed: the candidates go to `qtnas worker` processes; this process stays the only writer.
-  std::unique_ptr<RemoteEvaluation> remote;
-  if (vm["distributed"].as<bool>()) {
-    const DistributedOptions dist = distributed_options_from(vm);
-    QTNAS_CHECK(dist.rank == 0, "qtnas search --distributed is rank 0; rank {} runs qtnas worker", dist.rank);
-    RemoteEvaluationOptions ro;
-    ro.expected_workers = std::max(1, dist.world_size - 1);
-    ro.worker_timeout = std::chrono::milliseconds(int64_t(1000 * vm["worker-timeout"].as<double>()));
-    ro.join_timeout = dist.timeout;
-    WorkerConfig worker_config;
-    worker_config.supernet_path = info.supernet_path;
-    worker_config.supernet_hash = info.supernet_hash;
-    worker_config.space_hash = info.space_hash;
-    worker_config.task = info.config.at("task");
-    worker_config.val_subset = config.val_subset;
-    worker_config.threads_per_candidate = search_parallelism(config).intra;
-    remote = std::make_unique<RemoteEvaluation>(dist, worker_config, &local, ro,
-                                                [](const std::string& note) { std::cerr << "\nsearch: " << note << "\n"; });
-  }
+  const Supernet& net = inputs.task.checkpoint.net;
+  ProxyFidelities local(net, inputs.task.val, config.val_subset, search_parallelism(config));
+  const std::unique_ptr<RemoteEvaluation> remote = remote_evaluation(vm, info, config, local);
   CandidateEvaluation& evaluation = remote ? static_cast<CandidateEvaluation&>(*remote) : local;
-  SearchRun run(store, config, task.checkpoint.net, evaluation, model, latency_db ? &*latency_db : nullptr);
-  const int done = store.last_generation_number().value_or(-1) + 1;
-  Progress progress("search (generations)", config.generations, done);
+  // The model is refitted as the run measures (closed loop).
+  SearchRun run(store, config, net, evaluation, inputs.model, latency_db ? &*latency_db : nullptr);
+  Progress progress("search (generations)", config.generations, store.last_generation_number().value_or(-1) + 1);
   run.run([&](const GenerationReport& r) {
     progress.update(r.generation + 1,
                     fmt::format("evals {}{} best feasible acc {} HV {:.4f}", r.evaluations,
@@ -70,29 +89,18 @@ int search_and_report(RunStore& store, const po::variables_map& vm) {
   }, [&](const std::string& note) { std::cerr << "search: " << note << "\n"; });
   progress.finish();
 
-  const auto front = store.front();
   const double tau = run.fidelity_tau();
   nlohmann::json out = {{"db", store.path()},
                         {"generations", store.generations().size()},
                         {"candidates", store.candidates().size()},
-                        {"front_size", front.size()},
+                        {"front_size", store.front().size()},
                         {"subset_vs_full_kendall_tau", std::isnan(tau) ? nlohmann::json() : nlohmann::json(tau)}};
   if (remote) out["distributed"] = remote->stats().to_json();
-  if (json) {
+  if (vm["json"].as<bool>()) {
     std::cout << out.dump(2) << "\n";
-    return 0;
+  } else {
+    print_summary(out, store);
   }
-  std::cout << fmt::format("{} generations, {} candidates; front of {} (subset vs full accuracy: Kendall tau {})\n",
-                           out["generations"].get<size_t>(), out["candidates"].get<size_t>(), front.size(),
-                           std::isnan(tau) ? std::string("n/a") : fmt::format("{:.3f}", tau));
-  if (remote) {
-    const RemoteEvaluationStats s = remote->stats();
-    std::cout << fmt::format("distributed: {} jobs answered by {} workers ({} lost, {} jobs reassigned, {} evaluated "
-                             "on rank 0); overhead {:.1f} ms per job\n",
-                             s.jobs, s.workers_joined, s.workers_lost, s.reassigned, s.local,
-                             out["distributed"]["overhead_ms_per_job"].get<double>());
-  }
-  std::cout << "see it with: qtnas front --db " << store.path() << "\n";
   return 0;
 }
 
