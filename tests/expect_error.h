@@ -20,7 +20,9 @@ void expect_throw_of(Fn fn, const std::vector<std::string>& parts, const char* t
     ADD_FAILURE() << "no " << type_name << " thrown; expected one mentioning '" << (parts.empty() ? "" : parts[0]) << "'";
   } catch (const E& e) {
     const std::string message = e.what();
-    if (one_line) EXPECT_EQ(message.find('\n'), std::string::npos) << message;
+    if (one_line) {
+      EXPECT_EQ(message.find('\n'), std::string::npos) << message;
+    }
     for (const std::string& part : parts) {
       EXPECT_NE(message.find(part), std::string::npos) << "'" << part << "' not in: " << message;
     }
