@@ -97,7 +97,7 @@ ExportSource from_supernet(const po::variables_map& vm) {
 // --finetune-steps N (export/finetune.h), with its progress on stderr.
 FinetuneReport finetune(ExportSource& source, const po::variables_map& vm, const std::string& out) {
   const FinetuneConfig config{vm["finetune-steps"].as<int64_t>(), vm["finetune-lr"].as<double>(),
-                              source.supernet_path, file_hash(source.supernet_path), out};
+                              source.supernet_path, source.provenance.at("supernet_hash").get<std::string>(), out};
   SupernetTask& task = source.task;
   std::optional<Progress> progress;
   FinetuneCallbacks callbacks;

@@ -97,11 +97,7 @@ void open_session(const po::variables_map& vm, Session& s) {
     std::cerr << fmt::format("rank {} of {}: joining rank 0 at {}:{}\n", dist.rank, dist.world_size, dist.master_addr,
                              dist.master_port);
     s.group = std::make_unique<DataParallelGroup>(dist);
-    DataParallelGroup* g = s.group.get();
-    s.ranks.collectives = {g->rank(), g->world_size(),
-                           [g](std::vector<torch::Tensor>& t) { g->all_reduce_sum(t); },
-                           [g](std::vector<torch::Tensor>& t) { g->broadcast(t); }};
-    s.ranks.share = [g](const std::string& key, const std::string& value) { return g->share(key, value); };
+    s.ranks = rank_group(*s.group);
   }
   // Rank 0 prepares the task first (it may train the tokenizer into a shared workdir); the other ranks then
   // must arrive at the very same tokenizer.

@@ -135,4 +135,13 @@ std::string DataParallelGroup::share(const std::string& key, const std::string& 
   return {v.begin(), v.end()};
 }
 
+RankGroup rank_group(DataParallelGroup& group) {
+  DataParallelGroup* g = &group;
+  RankGroup ranks;
+  ranks.collectives = {g->rank(), g->world_size(), [g](std::vector<torch::Tensor>& t) { g->all_reduce_sum(t); },
+                       [g](std::vector<torch::Tensor>& t) { g->broadcast(t); }};
+  ranks.share = [g](const std::string& key, const std::string& value) { return g->share(key, value); };
+  return ranks;
+}
+
 }  // namespace qtnas

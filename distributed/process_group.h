@@ -11,6 +11,8 @@
 
 #include <c10/util/intrusive_ptr.h>
 
+#include "supernet/training_phase.h"
+
 namespace c10d {
 class Store;
 class ProcessGroup;
@@ -58,5 +60,9 @@ class DataParallelGroup {
   c10::intrusive_ptr<c10d::Store> store_;
   c10::intrusive_ptr<c10d::ProcessGroup> group_;
 };
+
+// `group` as the trainer's ranks see it (supernet/training_phase.h): its collectives and its share. The
+// group must outlive the result.
+RankGroup rank_group(DataParallelGroup& group);
 
 }  // namespace qtnas
