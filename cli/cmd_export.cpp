@@ -210,7 +210,7 @@ int run_export(const po::variables_map& vm) {
   }
   {
     ModelMeta meta{source.arch, task.checkpoint.net->space().config(), task.checkpoint.meta.label_names,
-                   source.provenance};
+                   source.provenance, task.data.pairs};
     torch::jit::Module module = build_subnet_module(task.checkpoint.net, source.arch);
     save_model(out, module, meta, task.tokenizer_bytes);
   }
@@ -225,31 +225,56 @@ int run_export(const po::variables_map& vm) {
   return 0;
 }
 
-int run_predict(const po::variables_map& vm) {
-  set_threads(vm);
-  LoadedModel model = load_model(vm["model"].as<std::string>());
-  std::vector<std::string> texts;
-  if (vm.count("text")) texts = vm["text"].as<std::vector<std::string>>();
+// Texts from the arguments and from --input (one a line); for a pair model, arguments go two by two and each
+// line of --input is "first<TAB>second".
+std::vector<Example> predict_inputs(const po::variables_map& vm, bool pairs) {
+  std::vector<Example> inputs;
+  if (vm.count("text")) {
+    const auto texts = vm["text"].as<std::vector<std::string>>();
+    QTNAS_CHECK(!pairs || texts.size() % 2 == 0, "this model classifies pairs of texts: give texts two by two, got {}",
+                texts.size());
+    for (size_t i = 0; i < texts.size(); i += pairs ? 2 : 1) inputs.push_back({texts[i], 0, pairs ? texts[i + 1] : ""});
+  }
   if (vm.count("input")) {
     const std::string path = vm["input"].as<std::string>();
     std::ifstream in(path);
     QTNAS_CHECK(in, "input file '{}' does not exist", path);
+    int line_no = 0;
     for (std::string line; std::getline(in, line);) {
-      if (!line.empty()) texts.push_back(line);
+      ++line_no;
+      if (line.empty()) continue;
+      if (!pairs) {
+        inputs.push_back({line, 0, ""});
+        continue;
+      }
+      const size_t tab = line.find('\t');
+      QTNAS_CHECK(tab != std::string::npos && tab > 0 && tab + 1 < line.size(),
+                  "{}:{}: this model classifies pairs of texts: expected 'first<TAB>second'", path, line_no);
+      inputs.push_back({line.substr(0, tab), 0, line.substr(tab + 1)});
     }
   }
-  QTNAS_CHECK(!texts.empty(), "nothing to predict: give texts as arguments or --input FILE (one text per line)");
-  const std::vector<Prediction> predictions = predict(model, texts);
+  QTNAS_CHECK(!inputs.empty(), "nothing to predict: give texts as arguments or --input FILE (one text per line)");
+  return inputs;
+}
+
+int run_predict(const po::variables_map& vm) {
+  set_threads(vm);
+  LoadedModel model = load_model(vm["model"].as<std::string>());
+  const std::vector<Example> inputs = predict_inputs(vm, model.meta.pairs);
+  const std::vector<Prediction> predictions = predict(model, inputs);
   if (vm["json"].as<bool>()) {
     nlohmann::json out = nlohmann::json::array();
-    for (size_t i = 0; i < texts.size(); ++i) {
-      out.push_back({{"text", texts[i]}, {"label", predictions[i].label}, {"score", predictions[i].score}});
+    for (size_t i = 0; i < inputs.size(); ++i) {
+      nlohmann::json row = {{"text", inputs[i].text}, {"label", predictions[i].label}, {"score", predictions[i].score}};
+      if (model.meta.pairs) row["text_pair"] = inputs[i].text_pair;
+      out.push_back(std::move(row));
     }
     std::cout << out.dump(2) << "\n";
     return 0;
   }
-  for (size_t i = 0; i < texts.size(); ++i) {
-    std::cout << fmt::format("{}\t{:.3f}\t{}\n", predictions[i].label, predictions[i].score, texts[i]);
+  for (size_t i = 0; i < inputs.size(); ++i) {
+    std::cout << fmt::format("{}\t{:.3f}\t{}{}\n", predictions[i].label, predictions[i].score, inputs[i].text,
+                             model.meta.pairs ? "\t" + inputs[i].text_pair : "");
   }
   return 0;
 }
@@ -286,8 +311,9 @@ Command predict_command() {
           [](po::options_description& desc) {
             desc.add_options()
                 ("model", po::value<std::string>()->required(), "exported model (qtnas export)")
-                ("text", po::value<std::vector<std::string>>(), "texts to label (also as bare arguments)")
-                ("input", po::value<std::string>(), "file with one text per line")
+                ("text", po::value<std::vector<std::string>>(), "texts to label (also as bare arguments; two by two "
+                 "for a pair model)")
+                ("input", po::value<std::string>(), "file with one text per line ('first<TAB>second' for a pair model)")
                 ("threads", po::value<int>()->default_value(0), "LibTorch threads (0: all cores)")
                 ("json", po::bool_switch(), "machine-readable output");
           },

@@ -59,21 +59,29 @@ SpaceConfig space_config_from(const po::variables_map& vm, int num_classes, int 
 void add_task_options(po::options_description& desc) {
   desc.add_options()
       ("task", po::value<std::string>()->default_value("wordnet"),
-       "wordnet (the embedded default: WordNet glosses -> 45 lexicographer classes), tsv or jsonl")
+       "wordnet (the embedded default: WordNet glosses -> 45 lexicographer classes), or files (implied by --data or "
+       "--train)")
       ("wordnet-dir", po::value<std::string>()->default_value("/usr/share/wordnet"), "WordNet 3.0 data files")
-      ("data", po::value<std::string>(), "one tsv/jsonl file, split 80/10/10 by a hash of each text")
+      ("data", po::value<std::string>(), "one tsv/csv/json(l) file, split 80/10/10 by a hash of each example")
       ("train", po::value<std::string>(), "training file (with --val and --test instead of --data)")
       ("val", po::value<std::string>(), "validation file")
       ("test", po::value<std::string>(), "test file")
+      ("format", po::value<std::string>(), "tsv, csv, json or jsonl (default: by each file's extension)")
+      ("text-column", po::value<std::string>(), "the column (or JSON key) of the text (default: text)")
+      ("label-column", po::value<std::string>(), "the column (or JSON key) of the label (default: label)")
+      ("text-pair-column", po::value<std::string>(), "the column of a second text: a sentence-pair task")
       ("workdir", po::value<std::string>()->default_value("qtnas_work"),
        "directory for the tokenizer, checkpoints and databases of this task");
 }
 
 nlohmann::json task_options_json(const po::variables_map& vm) {
   nlohmann::json j = nlohmann::json::object();
-  for (const char* key : {"task", "wordnet-dir", "data", "train", "val", "test"}) {
+  for (const char* key : {"task", "wordnet-dir", "data", "train", "val", "test", "format", "text-column",
+                          "label-column", "text-pair-column"}) {
     if (vm.count(key)) j[key] = vm[key].as<std::string>();
   }
+  const bool has_files = vm.count("data") || vm.count("train") || vm.count("val") || vm.count("test");
+  if (has_files && vm["task"].defaulted()) j["task"] = "files";
   return j;
 }
 

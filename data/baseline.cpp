@@ -33,14 +33,21 @@ std::string splits_key(const Dataset& data) {
   std::string bytes((std::istreambuf_iterator<char>(script)), std::istreambuf_iterator<char>());
   for (const auto* split : {&data.train, &data.val, &data.test}) {
     bytes += fmt::format("split {}\n", split->size());
-    for (const Example& e : *split) bytes += fmt::format("{}\t{}\n", e.label, e.text);
+    for (const Example& e : *split) {
+      bytes += fmt::format("{}\t{}\n", e.label, e.text);
+      if (!e.text_pair.empty()) bytes += fmt::format("\t{}\n", e.text_pair);
+    }
   }
   return hash_hex(stable_hash(bytes));
 }
 
 void write_split(const fs::path& path, const std::vector<Example>& examples) {
   std::ofstream out(path);
-  for (const Example& e : examples) out << nlohmann::json{{"text", e.text}, {"label", e.label}}.dump() << "\n";
+  for (const Example& e : examples) {
+    nlohmann::json row = {{"text", e.text}, {"label", e.label}};
+    if (!e.text_pair.empty()) row["text_pair"] = e.text_pair;
+    out << row.dump() << "\n";
+  }
   QTNAS_CHECK(out.good(), "cannot write '{}' for the baseline", path.string());
 }
 

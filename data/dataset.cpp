@@ -18,6 +18,10 @@ Split split_of(std::string_view key) {
   return Split::Test;
 }
 
+Split split_of(const Example& example) {
+  return example.text_pair.empty() ? split_of(example.text) : split_of(example.text + '\x1f' + example.text_pair);
+}
+
 const char* split_name(Split split) {
   switch (split) {
     case Split::Train: return "train";
@@ -50,7 +54,10 @@ void write_split_jsonl(const Dataset& data, const std::string& dir) {
     const std::string path = dir + "/" + split_name(split) + ".jsonl";
     std::ofstream out(path);
     for (const Example& e : *examples) {
-      out << nlohmann::json{{"text", e.text}, {"label", data.label_names.at(e.label)}}.dump() << "\n";
+      nlohmann::json row = {{"text", e.text}};
+      if (data.pairs) row["text_pair"] = e.text_pair;
+      row["label"] = data.label_names.at(e.label);
+      out << row.dump() << "\n";
     }
     QTNAS_CHECK(out.good(), "cannot write '{}'", path);
   }

@@ -11,13 +11,15 @@ namespace qtnas {
 
 struct Example {
   std::string text;
-  int label = 0;  // index into Dataset::label_names
+  int label = 0;          // index into Dataset::label_names
+  std::string text_pair{};  // the second text of a sentence-pair task; empty otherwise
 };
 
 struct Dataset {
   std::string name;                      // "wordnet" or a file name
   std::vector<std::string> label_names;  // label id -> name
   std::vector<Example> train, val, test;
+  bool pairs = false;                    // a sentence-pair task: every example has a text_pair
   int num_classes() const { return static_cast<int>(label_names.size()); }
 };
 
@@ -26,12 +28,14 @@ enum class Split { Train, Val, Test };
 // Deterministic 80/10/10 split: bucket = stable_hash(key) % 100; < 80 train, < 90 val, else test.
 // The same key lands in the same split on every machine and in every version.
 Split split_of(std::string_view key);
+// The split of an example: keyed by its text, or for a pair by both texts ("a\x1fb").
+Split split_of(const Example& example);
 
 // "train", "val" or "test".
 const char* split_name(Split split);
 
 // Writes `dir`/train.jsonl, val.jsonl and test.jsonl: one {"text": ..., "label": "<label name>"} line per
-// example, in split order (what `qtnas data --write-split` gives, and a jsonl task reads back as the same split).
+// example ("text_pair" too for a pair task), in split order (what `qtnas data --write-split` gives, and a jsonl task reads back as the same split).
 // Creates `dir`; throws Error if a file cannot be written.
 void write_split_jsonl(const Dataset& data, const std::string& dir);
 

@@ -5,6 +5,8 @@
 #include <filesystem>
 #include <map>
 
+#include <csv.h>
+#include <fmt/format.h>
 #include <nlohmann/json.hpp>
 
 #include "data/text.h"
@@ -16,6 +18,7 @@ namespace {
 
 struct RawExample {
   std::string text;
+  std::string text_pair;
   std::string label;
   int line_no = 0;
 };
@@ -24,20 +27,38 @@ bool is_blank(std::string_view s) { return std::all_of(s.begin(), s.end(), is_sp
 
 std::string trimmed(std::string_view s) { return std::string(trim(s)); }
 
-// Reads the non-blank lines of a file with their 1-based line numbers. Drops a UTF-8 byte order mark and
-// the '\r' of Windows line ends, which spreadsheet exports often carry.
+const char* kBom = "\xEF\xBB\xBF";
+
+// Reads the lines of a file with their 1-based line numbers, blank ones included. Drops a UTF-8 byte order mark
+// and the '\r' of Windows line ends, which spreadsheet exports often carry.
 std::vector<std::pair<int, std::string>> read_lines(const std::string& path) {
   std::ifstream in = open_input_file(path);
   std::vector<std::pair<int, std::string>> lines;
   std::string line;
   for (int line_no = 1; std::getline(in, line); ++line_no) {
-    if (line_no == 1 && line.rfind("\xEF\xBB\xBF", 0) == 0) line.erase(0, 3);
+    if (line_no == 1 && line.rfind(kBom, 0) == 0) line.erase(0, 3);
     if (!line.empty() && line.back() == '\r') line.pop_back();
-    if (!is_blank(line)) lines.emplace_back(line_no, std::move(line));
+    lines.emplace_back(line_no, std::move(line));
   }
   QTNAS_CHECK(!in.bad(), "'{}': read error", path);
   return lines;
 }
+
+std::string listed(const std::vector<std::string>& names) {
+  std::string out;
+  for (const auto& n : names) out += (out.empty() ? "'" : ", '") + n + "'";
+  return out;
+}
+
+// TSV and CSV: a header and rows of fields, each with the line it starts on.
+struct Record {
+  int line_no = 0;
+  std::vector<std::string> fields;
+};
+struct Table {
+  std::vector<Record> records;  // the header first
+  const char* layout = "";      // how fields are separated, for messages
+};
 
 std::vector<std::string> split_tabs(const std::string& line) {
   std::vector<std::string> fields;
@@ -48,77 +69,200 @@ std::vector<std::string> split_tabs(const std::string& line) {
   return fields;
 }
 
-void check_example(const std::string& path, const RawExample& ex) {
-  QTNAS_CHECK(!is_blank(ex.text), "{}:{}: empty text", path, ex.line_no);
-  QTNAS_CHECK(!ex.label.empty(), "{}:{}: empty label", path, ex.line_no);
+Table read_tsv_table(const std::string& path) {
+  Table table{{}, "fields are separated by tabs"};
+  for (auto& [line_no, line] : read_lines(path)) {
+    if (!is_blank(line)) table.records.push_back({line_no, split_tabs(line)});
+  }
+  return table;
 }
 
-std::vector<RawExample> read_tsv(const std::string& path) {
-  const auto lines = read_lines(path);
-  QTNAS_CHECK(!lines.empty(), "'{}': empty file (expected a header line with 'text' and 'label' columns)", path);
-  const int header_line = lines[0].first;
-  const std::vector<std::string> columns = split_tabs(lines[0].second);
+// libcsv calls back once per field and once per record end. Lines are fed one at a time, so that each record
+// knows the line it starts on.
+struct CsvReader {
+  Table table{{}, "a CSV file (RFC 4180)"};
+  std::vector<std::string> fields;
+  int line_no = 0;
+  int record_line = 0;  // where the record being read started; 0 between records
+
+  static void on_field(void* data, size_t size, void* self) {
+    static_cast<CsvReader*>(self)->fields.emplace_back(static_cast<const char*>(data), data ? size : 0);
+  }
+  static void on_record(int /*terminator*/, void* self) {
+    auto* r = static_cast<CsvReader*>(self);
+    // A line of spaces alone is one empty field: blank, like the blank lines libcsv skips itself.
+    const bool blank = r->fields.size() == 1 && r->fields[0].empty();
+    if (!blank) r->table.records.push_back({r->record_line, std::move(r->fields)});
+    r->fields.clear();
+    r->record_line = 0;
+  }
+};
+
+Table read_csv_table(const std::string& path) {
+  std::ifstream in = open_input_file(path);
+  csv_parser parser;
+  // Not CSV_STRICT: a quote inside an unquoted field (`5" screen`) stays a character, as spreadsheets write it.
+  // CSV_STRICT_FINI: a quoted field still open at the end of the file is an error, not a silent last record.
+  QTNAS_CHECK(csv_init(&parser, CSV_STRICT_FINI) == 0, "'{}': cannot start the CSV parser", path);
+  CsvReader reader;
+  std::string line;
+  auto fail = [&](const char* where) {
+    const std::string why = csv_strerror(csv_error(&parser));
+    csv_free(&parser);
+    QTNAS_FAIL("{}:{}: malformed CSV {} ({})", path, reader.record_line ? reader.record_line : reader.line_no, where,
+               why);
+  };
+  while (std::getline(in, line)) {
+    ++reader.line_no;
+    if (reader.line_no == 1 && line.rfind(kBom, 0) == 0) line.erase(0, 3);
+    if (reader.record_line == 0 && !line.empty() && line != "\r") reader.record_line = reader.line_no;
+    line += '\n';
+    if (csv_parse(&parser, line.data(), line.size(), CsvReader::on_field, CsvReader::on_record, &reader) !=
+        line.size())
+      fail("record");
+  }
+  if (in.bad()) {
+    csv_free(&parser);
+    QTNAS_FAIL("'{}': read error", path);
+  }
+  if (csv_fini(&parser, CsvReader::on_field, CsvReader::on_record, &reader) != 0)
+    fail("record: a quoted field is never closed");
+  csv_free(&parser);
+  return std::move(reader.table);
+}
+
+std::vector<RawExample> examples_from_table(const std::string& path, const Table& table, const Columns& columns) {
+  QTNAS_CHECK(!table.records.empty(), "'{}': empty file (expected a header line naming the columns '{}' and '{}')",
+              path, columns.text, columns.label);
+  const Record& header = table.records[0];
+  std::vector<std::string> names;
+  for (const auto& c : header.fields) names.push_back(trimmed(c));
   auto column_index = [&](const std::string& name) {
     int found = -1;
-    for (size_t i = 0; i < columns.size(); ++i) {
-      if (trim(columns[i]) != name) continue;
-      QTNAS_CHECK(found < 0, "{}:{}: the header names the column '{}' twice", path, header_line, name);
+    for (size_t i = 0; i < names.size(); ++i) {
+      if (names[i] != name) continue;
+      QTNAS_CHECK(found < 0, "{}:{}: the header names the column '{}' twice", path, header.line_no, name);
       found = static_cast<int>(i);
     }
-    if (found < 0) {
-      std::string listed;
-      for (const auto& c : columns) listed += (listed.empty() ? "'" : ", '") + trimmed(c) + "'";
-      QTNAS_FAIL("{}:{}: the header has no '{}' column (columns found: {}; fields are separated by tabs)", path,
-                 header_line, name, listed);
-    }
+    QTNAS_CHECK(found >= 0, "{}:{}: the header has no '{}' column (columns found: {}; {})", path, header.line_no, name,
+                listed(names), table.layout);
     return found;
   };
-  const int text_col = column_index("text");
-  const int label_col = column_index("label");
+  const int text_col = column_index(columns.text);
+  const int label_col = column_index(columns.label);
+  const int pair_col = columns.text_pair.empty() ? -1 : column_index(columns.text_pair);
 
   std::vector<RawExample> examples;
-  for (size_t i = 1; i < lines.size(); ++i) {
-    const auto& [line_no, line] = lines[i];
-    std::vector<std::string> fields = split_tabs(line);
-    QTNAS_CHECK(fields.size() == columns.size(), "{}:{}: expected {} tab-separated fields as in the header, found {}",
-                path, line_no, columns.size(), fields.size());
-    RawExample ex{std::move(fields[text_col]), trimmed(fields[label_col]), line_no};
-    check_example(path, ex);
-    examples.push_back(std::move(ex));
+  for (size_t i = 1; i < table.records.size(); ++i) {
+    const Record& r = table.records[i];
+    QTNAS_CHECK(r.fields.size() == names.size(), "{}:{}: expected {} fields as in the header, found {} ({})", path,
+                r.line_no, names.size(), r.fields.size(), table.layout);
+    examples.push_back({r.fields[size_t(text_col)], pair_col < 0 ? "" : r.fields[size_t(pair_col)],
+                        trimmed(r.fields[size_t(label_col)]), r.line_no});
   }
   QTNAS_CHECK(!examples.empty(), "'{}': no examples after the header line", path);
   return examples;
 }
 
-std::vector<RawExample> read_jsonl(const std::string& path) {
-  std::vector<RawExample> examples;
-  for (const auto& [line_no, line] : read_lines(path)) {
-    const nlohmann::json obj = parse_json_text(line, fmt::format("{}:{}", path, line_no));
-    QTNAS_CHECK(obj.is_object(), "{}:{}: expected a JSON object {{\"text\": ..., \"label\": ...}}, found {}", path,
-                line_no, obj.type_name());
-    QTNAS_CHECK(obj.contains("text"), "{}:{}: missing key \"text\"", path, line_no);
-    QTNAS_CHECK(obj.contains("label"), "{}:{}: missing key \"label\"", path, line_no);
-    const nlohmann::json& text = obj["text"];
-    const nlohmann::json& label = obj["label"];
-    QTNAS_CHECK(text.is_string(), "{}:{}: \"text\" must be a string, found {}", path, line_no, text.type_name());
-    RawExample ex{text.get<std::string>(), "", line_no};
-    if (label.is_string()) {
-      ex.label = trimmed(label.get<std::string>());
-    } else if (label.is_number_integer()) {
-      ex.label = label.dump();  // decimal text, also for unsigned 64-bit values
-    } else {
-      QTNAS_FAIL("{}:{}: \"label\" must be a string or an integer, found {} {}", path, line_no, label.type_name(),
-                 label.dump());
+// The line on which each element of a top-level JSON array starts. `text` is valid JSON (already parsed).
+std::vector<int> array_element_lines(const std::string& text) {
+  std::vector<int> lines;
+  int line = 1, depth = 0;
+  bool in_string = false, escaped = false, expect_element = false;
+  for (char c : text) {
+    if (c == '\n') ++line;
+    if (in_string) {
+      if (escaped) escaped = false;
+      else if (c == '\\') escaped = true;
+      else if (c == '"') in_string = false;
+      continue;
     }
-    check_example(path, ex);
-    examples.push_back(std::move(ex));
+    if (is_space(c)) continue;
+    if (depth == 1 && expect_element) {
+      lines.push_back(line);
+      expect_element = false;
+    }
+    if (c == '"') in_string = true;
+    else if (c == '[' || c == '{') expect_element = ++depth == 1;
+    else if (c == ']' || c == '}') --depth;
+    else if (c == ',' && depth == 1) expect_element = true;
   }
-  QTNAS_CHECK(!examples.empty(), "'{}': empty file (no examples)", path);
+  return lines;
+}
+
+std::string keys_of(const nlohmann::json& obj) {
+  std::vector<std::string> keys;
+  for (const auto& item : obj.items()) keys.push_back(item.key());
+  std::string out;
+  for (const auto& k : keys) out += (out.empty() ? "\"" : ", \"") + k + "\"";
+  return out.empty() ? "none" : out;
+}
+
+RawExample example_from_object(const nlohmann::json& obj, const Columns& columns, const std::string& where,
+                               int line_no) {
+  QTNAS_CHECK(obj.is_object(), "{}: expected a JSON object {{\"{}\": ..., \"{}\": ...}}, found {}", where,
+              columns.text, columns.label, obj.type_name());
+  auto text_at = [&](const std::string& key) {
+    QTNAS_CHECK(obj.contains(key), "{}: missing key \"{}\" (keys found: {})", where, key, keys_of(obj));
+    const nlohmann::json& v = obj[key];
+    QTNAS_CHECK(v.is_string(), "{}: \"{}\" must be a string, found {}", where, key, v.type_name());
+    return v.get<std::string>();
+  };
+  RawExample ex{text_at(columns.text), columns.text_pair.empty() ? "" : text_at(columns.text_pair), "", line_no};
+  QTNAS_CHECK(obj.contains(columns.label), "{}: missing key \"{}\" (keys found: {})", where, columns.label,
+              keys_of(obj));
+  const nlohmann::json& label = obj[columns.label];
+  if (label.is_string()) {
+    ex.label = trimmed(label.get<std::string>());
+  } else if (label.is_number_integer()) {
+    ex.label = label.dump();  // decimal text, also for unsigned 64-bit values
+  } else {
+    QTNAS_FAIL("{}: \"{}\" must be a string or an integer, found {} {}", where, columns.label, label.type_name(),
+               label.dump());
+  }
+  return ex;
+}
+
+std::vector<RawExample> read_json(const std::string& path, const Columns& columns) {
+  const auto lines = read_lines(path);
+  const auto first = std::find_if(lines.begin(), lines.end(), [](const auto& l) { return !is_blank(l.second); });
+  QTNAS_CHECK(first != lines.end(), "'{}': empty file (no examples)", path);
+  std::vector<RawExample> examples;
+  if (trim(first->second).front() == '[') {  // one array of objects
+    std::string text;
+    for (const auto& l : lines) text += l.second + "\n";
+    const nlohmann::json array = parse_json_text(text, path);
+    QTNAS_CHECK(array.is_array(), "'{}': expected one JSON array of objects, found {}", path, array.type_name());
+    const std::vector<int> starts = array_element_lines(text);
+    QTNAS_ASSERT(starts.size() == array.size(), "{} JSON array elements, {} start lines", array.size(), starts.size());
+    for (size_t i = 0; i < array.size(); ++i)
+      examples.push_back(example_from_object(array[i], columns, fmt::format("{}:{}", path, starts[i]), starts[i]));
+    QTNAS_CHECK(!examples.empty(), "'{}': an empty array (no examples)", path);
+    return examples;
+  }
+  for (const auto& [line_no, line] : lines) {
+    if (is_blank(line)) continue;
+    const std::string where = fmt::format("{}:{}", path, line_no);
+    examples.push_back(example_from_object(parse_json_text(line, where), columns, where, line_no));
+  }
   return examples;
 }
 
-std::vector<RawExample> read_examples(FileFormat format, const std::string& path) {
-  return format == FileFormat::TSV ? read_tsv(path) : read_jsonl(path);
+std::vector<RawExample> read_examples(std::optional<FileFormat> format, const std::string& path,
+                                      const Columns& columns) {
+  std::vector<RawExample> examples;
+  switch (format ? *format : format_from_extension(path)) {
+    case FileFormat::TSV: examples = examples_from_table(path, read_tsv_table(path), columns); break;
+    case FileFormat::CSV: examples = examples_from_table(path, read_csv_table(path), columns); break;
+    case FileFormat::JSON: examples = read_json(path, columns); break;
+  }
+  for (const RawExample& ex : examples) {
+    QTNAS_CHECK(!is_blank(ex.text), "{}:{}: empty text", path, ex.line_no);
+    QTNAS_CHECK(columns.text_pair.empty() || !is_blank(ex.text_pair), "{}:{}: empty second text ('{}')", path,
+                ex.line_no, columns.text_pair);
+    QTNAS_CHECK(!ex.label.empty(), "{}:{}: empty label", path, ex.line_no);
+  }
+  return examples;
 }
 
 bool parse_integer(const std::string& s, long long* value) {
@@ -157,7 +301,7 @@ std::vector<Example> to_examples(const std::vector<RawExample>& raw, const std::
     const auto it = ids.find(ex.label);
     QTNAS_CHECK(it != ids.end(), "{}:{}: label '{}' (in the {} split) does not occur in the training split", path,
                 ex.line_no, ex.label, split);
-    examples.push_back({ex.text, it->second});
+    examples.push_back({ex.text, it->second, ex.text_pair});
   }
   return examples;
 }
@@ -174,29 +318,52 @@ std::string file_name(const std::string& path) { return std::filesystem::path(pa
 
 FileFormat parse_file_format(const std::string& name) {
   if (name == "tsv") return FileFormat::TSV;
-  if (name == "jsonl") return FileFormat::JSONL;
-  QTNAS_FAIL("unknown data file format '{}' (allowed: tsv, jsonl)", name);
+  if (name == "csv") return FileFormat::CSV;
+  if (name == "json" || name == "jsonl") return FileFormat::JSON;
+  QTNAS_FAIL("unknown data file format '{}' (allowed: tsv, csv, json, jsonl)", name);
 }
 
-Dataset load_labeled_files(FileFormat format, const std::string& train, const std::string& val,
-                           const std::string& test) {
-  const std::vector<RawExample> raw_train = read_examples(format, train);
-  const std::vector<RawExample> raw_val = read_examples(format, val);
-  const std::vector<RawExample> raw_test = read_examples(format, test);
+FileFormat format_from_extension(const std::string& path) {
+  std::string ext = std::filesystem::path(path).extension().string();
+  std::transform(ext.begin(), ext.end(), ext.begin(), [](unsigned char c) { return std::tolower(c); });
+  if (ext == ".tsv") return FileFormat::TSV;
+  if (ext == ".csv") return FileFormat::CSV;
+  if (ext == ".json" || ext == ".jsonl") return FileFormat::JSON;
+  QTNAS_FAIL("'{}': cannot tell its format from the extension '{}' (known: .tsv, .csv, .json, .jsonl); give --format",
+             path, ext);
+}
+
+namespace {
+
+Dataset make_dataset(const std::string& train_path, std::vector<RawExample> parts[3], const std::string paths[3],
+                     const Columns& columns) {
   Dataset dataset;
-  dataset.name = file_name(train);
-  dataset.label_names = sorted_label_names(train, raw_train);
+  dataset.name = file_name(train_path);
+  dataset.pairs = !columns.text_pair.empty();
+  dataset.label_names = sorted_label_names(train_path, parts[0]);
   const auto ids = label_ids(dataset.label_names);
-  dataset.train = to_examples(raw_train, ids, train, "train");
-  dataset.val = to_examples(raw_val, ids, val, "val");
-  dataset.test = to_examples(raw_test, ids, test, "test");
+  dataset.train = to_examples(parts[0], ids, paths[0], "train");
+  dataset.val = to_examples(parts[1], ids, paths[1], "val");
+  dataset.test = to_examples(parts[2], ids, paths[2], "test");
   return dataset;
 }
 
-Dataset load_labeled_file_split(FileFormat format, const std::string& path) {
+}  // namespace
+
+Dataset load_labeled_files(std::optional<FileFormat> format, const std::string& train, const std::string& val,
+                           const std::string& test, const Columns& columns) {
+  const std::string paths[3] = {train, val, test};
   std::vector<RawExample> parts[3];
-  for (RawExample& ex : read_examples(format, path))
-    parts[static_cast<int>(split_of(ex.text))].push_back(std::move(ex));
+  for (int s = 0; s < 3; ++s) parts[s] = read_examples(format, paths[s], columns);
+  return make_dataset(train, parts, paths, columns);
+}
+
+Dataset load_labeled_file_split(std::optional<FileFormat> format, const std::string& path, const Columns& columns) {
+  std::vector<RawExample> parts[3];
+  for (RawExample& ex : read_examples(format, path, columns)) {
+    const Split split = split_of(Example{ex.text, 0, ex.text_pair});
+    parts[static_cast<int>(split)].push_back(std::move(ex));
+  }
   const Split splits[3] = {Split::Train, Split::Val, Split::Test};
   for (int s = 0; s < 3; ++s) {
     QTNAS_CHECK(!parts[s].empty(),
@@ -204,14 +371,8 @@ Dataset load_labeled_file_split(FileFormat format, const std::string& path) {
                 "separate train/val/test files",
                 path, parts[0].size() + parts[1].size() + parts[2].size(), split_name(splits[s]));
   }
-  Dataset dataset;
-  dataset.name = file_name(path);
-  dataset.label_names = sorted_label_names(path, parts[0]);
-  const auto ids = label_ids(dataset.label_names);
-  dataset.train = to_examples(parts[0], ids, path, "train");
-  dataset.val = to_examples(parts[1], ids, path, "val");
-  dataset.test = to_examples(parts[2], ids, path, "test");
-  return dataset;
+  const std::string paths[3] = {path, path, path};
+  return make_dataset(path, parts, paths, columns);
 }
 
 }  // namespace qtnas

@@ -28,7 +28,7 @@ SplitStats split_stats(const char* name, const std::vector<Example>& examples, i
     QTNAS_CHECK(ex.label >= 0 && ex.label < num_classes, "{} example has label {} outside [0, {})", name, ex.label,
                 num_classes);
     ++stats.class_counts[ex.label];
-    lengths.push_back(tokenizer.length(ex.text));
+    lengths.push_back(tokenizer.length(ex));
   }
   if (lengths.empty()) return stats;
   std::sort(lengths.begin(), lengths.end());
@@ -49,7 +49,7 @@ int covering_seq_len(const std::vector<Example>& train, const Tokenizer& tokeniz
   QTNAS_CHECK(!train.empty(), "no training texts to measure the sequence length on");
   std::vector<int> lengths;
   lengths.reserve(train.size());
-  for (const Example& ex : train) lengths.push_back(tokenizer.length(ex.text));
+  for (const Example& ex : train) lengths.push_back(tokenizer.length(ex));
   std::sort(lengths.begin(), lengths.end());
   const int covered = nearest_rank(lengths, percent);
   return std::max(16, (covered + 7) / 8 * 8);

@@ -17,22 +17,49 @@
 namespace qtnas {
 
 Dataset load_task(const nlohmann::json& options) {
-  const std::string task = options.value("task", "wordnet");
+  const bool has_files = options.contains("data") || options.contains("train") || options.contains("val") ||
+                         options.contains("test");
+  const std::string task = options.value("task", has_files ? "files" : "wordnet");
   if (task == "wordnet") {
-    QTNAS_CHECK(!options.contains("data") && !options.contains("train"), "--task wordnet takes no --data/--train files");
+    QTNAS_CHECK(!has_files, "--task wordnet takes no --data/--train files");
     return load_wordnet(options.value("wordnet-dir", "/usr/share/wordnet"));
   }
-  QTNAS_CHECK(task == "tsv" || task == "jsonl", "unknown task '{}' (allowed: wordnet, tsv, jsonl)", task);
-  const FileFormat format = parse_file_format(task);
+  QTNAS_CHECK(task == "files" || task == "tsv" || task == "csv" || task == "json" || task == "jsonl",
+              "unknown task '{}' (allowed: wordnet, files, tsv, csv, json, jsonl)", task);
+  // "files" takes each file's format from --format or its extension; the older task names fix the format.
+  std::optional<FileFormat> format;
+  if (task != "files") format = parse_file_format(task);
+  if (options.contains("format")) {
+    const FileFormat given = parse_file_format(options["format"].get<std::string>());
+    QTNAS_CHECK(!format || *format == given, "--task {} contradicts --format {}", task,
+                options["format"].get<std::string>());
+    format = given;
+  }
+  Columns columns;
+  columns.text = options.value("text-column", columns.text);
+  columns.label = options.value("label-column", columns.label);
+  columns.text_pair = options.value("text-pair-column", columns.text_pair);
+  QTNAS_CHECK(!columns.text.empty() && !columns.label.empty(), "--text-column and --label-column cannot be empty");
+  QTNAS_CHECK(columns.text != columns.label && columns.text_pair != columns.text && columns.text_pair != columns.label,
+              "--text-column, --label-column and --text-pair-column must name different columns");
   const bool split_files = options.contains("train") || options.contains("val") || options.contains("test");
   if (options.contains("data")) {
     QTNAS_CHECK(!split_files, "give either --data or --train/--val/--test, not both");
-    return load_labeled_file_split(format, options["data"].get<std::string>());
+    return load_labeled_file_split(format, options["data"].get<std::string>(), columns);
   }
   QTNAS_CHECK(options.contains("train") && options.contains("val") && options.contains("test"),
-              "--task {} needs --data FILE, or all of --train, --val and --test", task);
+              "a task of files needs --data FILE, or all of --train, --val and --test");
   return load_labeled_files(format, options["train"].get<std::string>(), options["val"].get<std::string>(),
-                            options["test"].get<std::string>());
+                            options["test"].get<std::string>(), columns);
+}
+
+std::vector<std::string> training_texts(const Dataset& data) {
+  std::vector<std::string> texts;
+  texts.reserve(data.train.size() * (data.pairs ? 2 : 1));
+  for (const auto& e : data.train) texts.push_back(e.text);
+  if (data.pairs)
+    for (const auto& e : data.train) texts.push_back(e.text_pair);
+  return texts;
 }
 
 std::vector<std::string> read_unlabeled_texts(const std::vector<std::string>& paths) {
@@ -52,9 +79,7 @@ TaskContext prepare_task(const nlohmann::json& options, int vocab_size, const st
   Dataset data = load_task(options);
   QTNAS_CHECK(vocab_size >= 8, "--vocab-size must be at least 8, got {}", vocab_size);
   const std::string path = workdir + "/tokenizer.model";
-  std::vector<std::string> texts;
-  texts.reserve(data.train.size());
-  for (const auto& e : data.train) texts.push_back(e.text);
+  const std::vector<std::string> texts = training_texts(data);
   const auto start = std::chrono::steady_clock::now();
   bool reused = false;
   Tokenizer tokenizer = Tokenizer::train_or_load(texts, vocab_size, path, &reused, unlabeled);

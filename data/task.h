@@ -3,10 +3,13 @@
 // them, so that `resume` and `export` reload the very same data.
 //
 // Task options (every key optional):
-//   "task"         "wordnet" (default) | "tsv" | "jsonl"
+//   "task"         "wordnet" (the default without files) | "files" (the default with files) | "tsv" | "csv" |
+//                  "json" | "jsonl" (files of that format, as older runs stored it)
 //   "wordnet-dir"  WordNet 3.0's dict folder (default /usr/share/wordnet)
-//   "data"         one file, split 80/10/10 by a hash of each text; or
+//   "data"         one file, split 80/10/10 by a hash of each example; or
 //   "train", "val", "test"  three files
+//   "format"       "tsv" | "csv" | "json" | "jsonl" (default: by each file's extension)
+//   "text-column", "label-column"  (default "text", "label"); "text-pair-column": a sentence-pair task
 #pragma once
 
 #include <functional>
@@ -23,6 +26,9 @@ namespace qtnas {
 // The task the options name. Throws qtnas::Error on an unknown task, a contradictory or incomplete set of
 // files, or an unreadable or malformed file.
 Dataset load_task(const nlohmann::json& options);
+
+// The texts a tokenizer of the task learns from: the training texts, and the second texts of a pair task.
+std::vector<std::string> training_texts(const Dataset& data);
 
 // The non-blank lines of each file, in order: unlabeled texts, one a line. Throws qtnas::Error naming an
 // unreadable file.

@@ -162,7 +162,36 @@ std::vector<int> Tokenizer::encode(std::string_view text, int max_len) const {
   return out;
 }
 
+std::vector<int> Tokenizer::assemble_pair(const std::vector<int>& a, const std::vector<int>& b, int max_len) {
+  QTNAS_CHECK(max_len >= 3, "a sentence pair needs max_len of at least 3, got {}", max_len);
+  const size_t budget = static_cast<size_t>(max_len) - 2;
+  const size_t half_a = (budget + 1) / 2;
+  const size_t keep_a = std::min(a.size(), std::max(half_a, budget - std::min(budget, b.size())));
+  const size_t keep_b = std::min(b.size(), budget - keep_a);
+  std::vector<int> out;
+  out.reserve(keep_a + keep_b + 2);
+  out.push_back(2);  // cls_id()
+  out.insert(out.end(), a.begin(), a.begin() + static_cast<std::ptrdiff_t>(keep_a));
+  out.push_back(3);  // eos_id(), the separator
+  out.insert(out.end(), b.begin(), b.begin() + static_cast<std::ptrdiff_t>(keep_b));
+  return out;
+}
+
+std::vector<int> Tokenizer::encode_pair(std::string_view a, std::string_view b, int max_len) const {
+  return assemble_pair(pieces(a), pieces(b), max_len);
+}
+
+std::vector<int> Tokenizer::encode(const Example& example, int max_len) const {
+  return example.text_pair.empty() ? encode(example.text, max_len)
+                                   : encode_pair(example.text, example.text_pair, max_len);
+}
+
 int Tokenizer::length(std::string_view text) const { return static_cast<int>(pieces(text).size()) + 1; }
+
+int Tokenizer::length(const Example& example) const {
+  return example.text_pair.empty() ? length(example.text)
+                                   : static_cast<int>(pieces(example.text).size() + pieces(example.text_pair).size()) + 2;
+}
 
 std::string Tokenizer::piece(int id) const {
   QTNAS_CHECK(id >= 0 && id < vocab_size(), "token id {} out of range [0, {})", id, vocab_size());

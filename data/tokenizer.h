@@ -1,11 +1,15 @@
 // Text -> token ids: a SentencePiece unigram model trained on the task's texts, with fixed special ids
 // (0 pad, 1 unk, 2 [CLS], 3 eos). The model is stored as SentencePiece's serialized model proto.
+// A sentence pair is one sequence, [CLS] a [SEP] b, with eos as [SEP] and no segment embedding: the separator
+// and the positions tell the two texts apart, as in RoBERTa, so that a pair task needs no other model.
 #pragma once
 
 #include <memory>
 #include <string>
 #include <string_view>
 #include <vector>
+
+#include "data/dataset.h"
 
 namespace qtnas {
 
@@ -50,8 +54,24 @@ class Tokenizer {
   // No padding.
   std::vector<int> encode(std::string_view text, int max_len) const;
 
+  // [CLS] a [SEP] b, cut to at most max_len ids (max_len >= 3, else Error) by assemble_pair's rule.
+  std::vector<int> encode_pair(std::string_view a, std::string_view b, int max_len) const;
+
+  // encode(text) or, for a pair task's example, encode_pair(text, text_pair).
+  std::vector<int> encode(const Example& example, int max_len) const;
+
   // Number of ids encode() would give without truncation ([CLS] included).
   int length(std::string_view text) const;
+  int length(const Example& example) const;
+
+  // The truncation rule of a pair, on the pieces of each text: longest first. While the pair is too long for
+  // max_len - 2 pieces, the longer text loses its last piece (on a tie, b does). So a short text is kept whole,
+  // and two long ones share the budget, a getting the odd piece. Exported modules apply the same rule
+  // (export/subnet_module.h); a test holds the two together.
+  static std::vector<int> assemble_pair(const std::vector<int>& a, const std::vector<int>& b, int max_len);
+
+  // The SentencePiece ids of a text, without [CLS] or any cut: what an exported module's classify methods take.
+  std::vector<int> pieces(std::string_view text) const;
 
   // The piece of an id (e.g. "▁the"), for debugging and tests.
   std::string piece(int id) const;
@@ -61,7 +81,6 @@ class Tokenizer {
 
  private:
   explicit Tokenizer(std::shared_ptr<const SentencePieceModel> processor);
-  std::vector<int> pieces(std::string_view text) const;
 
   std::shared_ptr<const SentencePieceModel> processor_;
 };

@@ -21,6 +21,7 @@ void save_model(const std::string& path, torch::jit::Module& module, const Model
                             {"space_hash", space.hash_hex()},
                             {"space", to_json(meta.space)},
                             {"label_names", meta.label_names},
+                            {"pairs", meta.pairs},
                             {"provenance", meta.provenance}};
   torch::jit::ExtraFilesMap extra = {{"qtnas_meta.json", j.dump(2)}, {"tokenizer.model", tokenizer_bytes}};
   const std::string tmp = path + ".tmp";
@@ -52,7 +53,7 @@ LoadedModel load_model(const std::string& path) {
     QTNAS_CHECK(version <= kModelFormatVersion, "model '{}' has format version {}, newer than this qtnas ({})", path,
                 version, kModelFormatVersion);
     ModelMeta meta{parse_arch(j.at("arch").get<std::string>()), space_config_from_json(j.at("space")),
-                   j.at("label_names").get<std::vector<std::string>>(), j.at("provenance")};
+                   j.at("label_names").get<std::vector<std::string>>(), j.at("provenance"), j.value("pairs", false)};
     QTNAS_CHECK(SearchSpace(meta.space).hash_hex() == j.at("space_hash").get<std::string>(),
                 "model '{}': its space does not match its space hash", path);
     module.eval();
@@ -62,32 +63,54 @@ LoadedModel load_model(const std::string& path) {
   }
 }
 
-torch::Tensor logits(LoadedModel& model, const std::vector<std::string>& texts, int batch_size) {
+torch::Tensor logits(LoadedModel& model, const std::vector<Example>& inputs, int batch_size) {
   EncodedSplit split;
-  for (const auto& t : texts) {
-    split.ids.push_back(model.tokenizer.encode(t, model.meta.space.max_seq_len));
+  for (const Example& input : inputs) {
+    QTNAS_CHECK(model.meta.pairs == !input.text_pair.empty(),
+                model.meta.pairs ? "this model classifies pairs of texts: give each input as two texts"
+                                 : "this model classifies single texts, not pairs");
+    split.ids.push_back(model.tokenizer.encode(input, model.meta.space.max_seq_len));
     split.labels.push_back(0);
   }
   torch::InferenceMode inference;
-  std::vector<torch::Tensor> rows(texts.size());
-  for (size_t begin = 0; begin < texts.size(); begin += size_t(batch_size)) {
+  std::vector<torch::Tensor> rows(inputs.size());
+  for (size_t begin = 0; begin < inputs.size(); begin += size_t(batch_size)) {
     std::vector<size_t> indices;
-    for (size_t i = begin; i < std::min(texts.size(), begin + size_t(batch_size)); ++i) indices.push_back(i);
+    for (size_t i = begin; i < std::min(inputs.size(), begin + size_t(batch_size)); ++i) indices.push_back(i);
     const Batch b = make_batch(split, indices);
     const torch::Tensor out = model.module.forward({b.ids, b.pad}).toTensor();
     for (size_t k = 0; k < indices.size(); ++k) rows[indices[k]] = out[int64_t(k)];
   }
-  return texts.empty() ? torch::empty({0, int64_t(model.meta.label_names.size())}) : torch::stack(rows);
+  return inputs.empty() ? torch::empty({0, int64_t(model.meta.label_names.size())}) : torch::stack(rows);
 }
 
-std::vector<Prediction> predict(LoadedModel& model, const std::vector<std::string>& texts, int batch_size) {
-  const torch::Tensor probs = torch::softmax(logits(model, texts, batch_size), 1);
+namespace {
+
+std::vector<Example> as_inputs(const std::vector<std::string>& texts) {
+  std::vector<Example> inputs;
+  inputs.reserve(texts.size());
+  for (const auto& t : texts) inputs.push_back({t, 0, ""});
+  return inputs;
+}
+
+}  // namespace
+
+torch::Tensor logits(LoadedModel& model, const std::vector<std::string>& texts, int batch_size) {
+  return logits(model, as_inputs(texts), batch_size);
+}
+
+std::vector<Prediction> predict(LoadedModel& model, const std::vector<Example>& inputs, int batch_size) {
+  const torch::Tensor probs = torch::softmax(logits(model, inputs, batch_size), 1);
   std::vector<Prediction> out;
   for (int64_t i = 0; i < probs.size(0); ++i) {
     const int64_t k = probs[i].argmax().item<int64_t>();
     out.push_back({model.meta.label_names.at(size_t(k)), probs[i][k].item<double>()});
   }
   return out;
+}
+
+std::vector<Prediction> predict(LoadedModel& model, const std::vector<std::string>& texts, int batch_size) {
+  return predict(model, as_inputs(texts), batch_size);
 }
 
 }  // namespace qtnas

@@ -1,7 +1,9 @@
 // The deployable checkpoint a user ships: the TorchScript module of export/subnet_module.h saved with extra
 // files that make it self-contained and checkable:
-//   "qtnas_meta.json"  {"format": "qtnas-model", "version": 1, "arch": ..., "arch_id": ..., "space_hash": ...,
-//                       "space": {...}, "label_names": [...], "provenance": {...}}
+//   "qtnas_meta.json"  {"format": "qtnas-model", "version": 2, "arch": ..., "arch_id": ..., "space_hash": ...,
+//                       "space": {...}, "label_names": [...], "pairs": false, "provenance": {...}}
+//                      Version 2 added "pairs" (a sentence-pair model) and the module's classify methods;
+//                      a version-1 model reads as pairs = false.
 //   "tokenizer.model"  the SentencePiece model the supernet was trained with (serialized proto)
 // Loadable by torch::jit::load and by Python's torch.jit.load (extra files through _extra_files).
 #pragma once
@@ -18,13 +20,14 @@
 
 namespace qtnas {
 
-inline constexpr int kModelFormatVersion = 1;
+inline constexpr int kModelFormatVersion = 2;
 
 struct ModelMeta {
   Arch arch;
   SpaceConfig space;
   std::vector<std::string> label_names;
   nlohmann::json provenance = nlohmann::json::object();  // run database, candidate id, accuracies, latencies
+  bool pairs = false;  // classifies pairs of texts ([CLS] a [SEP] b, data/tokenizer.h)
 };
 
 // Written to a temporary file renamed into place. Throws qtnas::Error if it cannot be written.
@@ -43,9 +46,12 @@ struct Prediction {
   std::string label;
   double score = 0;  // softmax probability of the label
 };
-// Tokenizes, batches and runs the module under inference mode.
+// Tokenizes (as training did), batches and runs the module's forward under inference mode. The inputs are texts
+// (Example::text), or pairs (text and text_pair) for a pair model; throws qtnas::Error on the other kind.
+std::vector<Prediction> predict(LoadedModel& model, const std::vector<Example>& inputs, int batch_size = 64);
 std::vector<Prediction> predict(LoadedModel& model, const std::vector<std::string>& texts, int batch_size = 64);
-// The logits of `texts` (rows in order), for agreement checks.
+// The logits of the inputs (rows in order), for agreement checks.
+torch::Tensor logits(LoadedModel& model, const std::vector<Example>& inputs, int batch_size = 64);
 torch::Tensor logits(LoadedModel& model, const std::vector<std::string>& texts, int batch_size = 64);
 
 }  // namespace qtnas

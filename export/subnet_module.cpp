@@ -248,6 +248,43 @@ std::string assemble(torch::jit::Module& m, ModuleState& state, Supernet& net, c
   return src;
 }
 
+// Entry points on SentencePiece ids, so that a user of the exported file (Python or C++) classifies texts with the
+// shipped tokenizer and nothing else: the module adds [CLS], the [SEP] of a pair, truncation and padding as
+// training did (data/tokenizer.h; classify_pairs applies Tokenizer::assemble_pair's rule).
+std::string classify_methods(int max_len) {
+  return fmt::format(R"(
+def classify(self, pieces: List[List[int]]) -> Tensor:
+    rows: List[List[int]] = []
+    for p in pieces:
+        rows.append([2] + p[:{max_len} - 1])
+    return self.classify_ids(rows)
+def classify_pairs(self, first: List[List[int]], second: List[List[int]]) -> Tensor:
+    assert len(first) == len(second), "classify_pairs: as many second texts as first ones"
+    budget = {max_len} - 2
+    half_a = (budget + 1) // 2
+    rows: List[List[int]] = []
+    for i in range(len(first)):
+        a = first[i]
+        b = second[i]
+        keep_a = min(len(a), max(half_a, budget - min(budget, len(b))))
+        keep_b = min(len(b), budget - keep_a)
+        rows.append([2] + a[:keep_a] + [3] + b[:keep_b])
+    return self.classify_ids(rows)
+def classify_ids(self, rows: List[List[int]]) -> Tensor:
+    assert len(rows) > 0, "classify: no texts"
+    length = 1
+    for r in rows:
+        length = max(length, len(r))
+    ids: List[List[int]] = []
+    pad: List[List[bool]] = []
+    for r in rows:
+        ids.append(r + [0] * (length - len(r)))
+        pad.append([False] * len(r) + [True] * (length - len(r)))
+    return self.forward(torch.tensor(ids, dtype=4), torch.tensor(pad, dtype=11))
+)",
+                     fmt::arg("max_len", max_len));
+}
+
 }  // namespace
 
 void select_quantized_engine() {
@@ -266,7 +303,8 @@ torch::jit::Module build_subnet_module(Supernet& net, const Arch& arch, bool all
   module.register_attribute("training", c10::BoolType::get(), false);  // as every Python module has
   ModuleState state;
   const std::string forward = assemble(module, state, net, arch);
-  module.define(forward + kFp32LinearMethod + state_methods(state), std::make_shared<QuantizedOpsResolver>());
+  module.define(forward + kFp32LinearMethod + state_methods(state) + classify_methods(net->space().config().max_seq_len),
+                std::make_shared<QuantizedOpsResolver>());
   // Build the run-time weights exactly as torch.jit.load will: from the saved state.
   module.run_method("__setstate__", module.run_method("__getstate__"));
   module.eval();

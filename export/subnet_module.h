@@ -5,6 +5,9 @@
 // weights by the module's __setstate__ when loaded, in C++ and Python alike. It computes what the supernet computes for that arch (supernet/numerics.h); the very
 // module that is measured for latency is the one that is exported. forward(ids [B, L] int64, pad [B, L] bool)
 // returns logits [B, num_classes]. Loadable by torch::jit::load and by Python's torch.jit.load.
+// On SentencePiece ids of the shipped tokenizer (no special ids), the module also classifies whole inputs as
+// training encoded them: classify(pieces: List[List[int]]) for texts, classify_pairs(first, second) for the
+// pairs of a pair task ([CLS] a [SEP] b cut by data/tokenizer.h's rule), both returning logits [B, classes].
 #pragma once
 
 #include <torch/script.h>

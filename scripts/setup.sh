@@ -10,9 +10,11 @@ packages=(
   libtbb-dev libboost-program-options-dev libsqlite3-dev libfmt-dev
   googletest libgtest-dev
   libsentencepiece-dev nlohmann-json3-dev
+  libcsv-dev                          # a user's CSV files (RFC 4180 quoting)
   libgloo-dev                         # the Gloo headers of LibTorch's c10d (distributed training and search)
   wordnet-base                        # the default task's data
   python3-torch                       # tests load exported models with plain PyTorch (torch.jit.load)
+  python3-sentencepiece               # examples/: the exported model in Python, tokenised as shipped
   python3-sklearn                     # the TF-IDF linear SVM baseline beside every accuracy (data/tfidf_svm.py)
   python3-optuna                      # bench/: Optuna's NSGA-II as the search-quality baseline
 )

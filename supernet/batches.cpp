@@ -30,7 +30,7 @@ EncodedSplit encode_split(const std::vector<Example>& examples, const Tokenizer&
   out.ids.resize(examples.size());
   out.labels.resize(examples.size());
   tbb::parallel_for(size_t(0), examples.size(), [&](size_t i) {
-    out.ids[i] = tokenizer.encode(examples[i].text, seq_len);
+    out.ids[i] = tokenizer.encode(examples[i], seq_len);
     out.labels[i] = examples[i].label;
   });
   return out;

@@ -172,8 +172,15 @@ TEST(WordNet, RealInstallGivesTheReadmeCounts) {
 
 TEST(LabeledFiles, ParseFileFormat) {
   EXPECT_EQ(parse_file_format("tsv"), FileFormat::TSV);
-  EXPECT_EQ(parse_file_format("jsonl"), FileFormat::JSONL);
-  expect_error([] { parse_file_format("csv"); }, {"'csv'", "tsv", "jsonl"});
+  EXPECT_EQ(parse_file_format("csv"), FileFormat::CSV);
+  EXPECT_EQ(parse_file_format("json"), FileFormat::JSON);
+  EXPECT_EQ(parse_file_format("jsonl"), FileFormat::JSON);
+  expect_error([] { parse_file_format("xlsx"); }, {"'xlsx'", "tsv", "csv", "jsonl"});
+  EXPECT_EQ(format_from_extension("dir/a.TSV"), FileFormat::TSV);
+  EXPECT_EQ(format_from_extension("a.csv"), FileFormat::CSV);
+  EXPECT_EQ(format_from_extension("a.json"), FileFormat::JSON);
+  EXPECT_EQ(format_from_extension("a.jsonl"), FileFormat::JSON);
+  expect_error([] { format_from_extension("dir/reviews.txt"); }, {"'dir/reviews.txt'", "'.txt'", "--format"});
 }
 
 TEST_F(DataTest, TsvThreeFiles) {
@@ -214,7 +221,7 @@ TEST_F(DataTest, JsonlThreeFiles) {
                            "{\"text\": \"so-so\", \"label\": 12}\n");
   const auto val = write("val.jsonl", "{\"text\": \"fine\", \"label\": \"12\"}\n");
   const auto test = write("test.jsonl", "{\"text\": \"dull\", \"label\": 0}\n");
-  const Dataset d = load_labeled_files(FileFormat::JSONL, train, val, test);
+  const Dataset d = load_labeled_files(FileFormat::JSON, train, val, test);
   EXPECT_EQ(d.label_names, (std::vector<std::string>{"0", "1", "12"}));
   EXPECT_EQ(labels_of(d.train), (std::vector<int>{1, 0, 2}));
   EXPECT_EQ(d.val[0].label, 2);  // the string "12" is the same label as the integer 12
@@ -229,7 +236,7 @@ TEST_F(DataTest, WrittenSplitReadsBackAsTheSameSplit) {
   d.val = {{"a cat", 0}};
   d.test = {{"walk slowly", 1}, {"green", 2}};
   write_split_jsonl(d, path("split"));
-  const Dataset back = load_labeled_files(FileFormat::JSONL, path("split/train.jsonl"), path("split/val.jsonl"),
+  const Dataset back = load_labeled_files(FileFormat::JSON, path("split/train.jsonl"), path("split/val.jsonl"),
                                           path("split/test.jsonl"));
   for (const auto& [mine, theirs] : {std::pair{&d.train, &back.train}, {&d.val, &back.val}, {&d.test, &back.test}}) {
     ASSERT_EQ(theirs->size(), mine->size());
@@ -264,13 +271,13 @@ TEST_F(DataTest, MissingAndEmptyFiles) {
   expect_error([&] { load_labeled_files(FileFormat::TSV, missing, good, good); },
                {"cannot open '" + missing + "': No such file or directory"});
   expect_error([&] { load_labeled_files(FileFormat::TSV, good, missing, good); }, {"missing.tsv"});
-  expect_error([&] { load_labeled_file_split(FileFormat::JSONL, dir_.string()); }, {"cannot open", "directory"});
+  expect_error([&] { load_labeled_file_split(FileFormat::JSON, dir_.string()); }, {"cannot open", "directory"});
   const auto empty = write("empty.tsv", "");
   expect_error([&] { load_labeled_files(FileFormat::TSV, good, good, empty); }, {"empty.tsv", "empty file"});
   const auto header_only = write("header.tsv", "text\tlabel\n\n");
   expect_error([&] { load_labeled_files(FileFormat::TSV, good, header_only, good); }, {"header.tsv", "no examples"});
   const auto empty_jsonl = write("empty.jsonl", "\n  \n");
-  expect_error([&] { load_labeled_file_split(FileFormat::JSONL, empty_jsonl); }, {"empty.jsonl", "empty file"});
+  expect_error([&] { load_labeled_file_split(FileFormat::JSON, empty_jsonl); }, {"empty.jsonl", "empty file"});
 }
 
 TEST_F(DataTest, TsvMalformed) {
@@ -303,7 +310,7 @@ TEST_F(DataTest, JsonlMalformed) {
       {"{\"text\": \"b\", \"label\": \"\"}\n", "empty label"}};
   for (const auto& [line, what] : bad) {
     const auto file = write("bad.jsonl", first + "\n" + line);
-    expect_error([&] { load_labeled_files(FileFormat::JSONL, good, file, good); }, {"bad.jsonl:3:", what});
+    expect_error([&] { load_labeled_files(FileFormat::JSON, good, file, good); }, {"bad.jsonl:3:", what});
   }
 }
 
@@ -318,7 +325,7 @@ TEST_F(DataTest, LabelUnseenInTrain) {
   const auto train =
       write("train.jsonl", "{\"text\": \"a\", \"label\": \"pos\"}\n{\"text\": \"b\", \"label\": \"neg\"}\n");
   const auto val = write("val.jsonl", "{\"text\": \"c\", \"label\": \"pos\"}\n{\"text\": \"d\", \"label\": \"meh\"}\n");
-  expect_error([&] { load_labeled_files(FileFormat::JSONL, train, val, train); }, {"val.jsonl:2:", "'meh'"});
+  expect_error([&] { load_labeled_files(FileFormat::JSON, train, val, train); }, {"val.jsonl:2:", "'meh'"});
 }
 
 TEST_F(DataTest, EmptySplitInSingleFile) {
