@@ -7,12 +7,14 @@
 #include <filesystem>
 #include <fstream>
 #include <map>
+#include <numeric>
 #include <set>
 #include <thread>
 
 #include "data/dataset.h"
 #include "data/labeled_files.h"
 #include "data/stats.h"
+#include "data/task.h"
 #include "data/tokenizer.h"
 #include "data/wordnet.h"
 #include "space/error.h"
@@ -333,6 +335,125 @@ TEST_F(DataTest, EmptySplitInSingleFile) {
   expect_error([&] { load_labeled_file_split(FileFormat::TSV, tiny); }, {"tiny.tsv", "split empty"});
 }
 
+// A review export as spreadsheets write it: other column names, quoted fields holding commas, doubled quotes and
+// line breaks, markup, a Windows line end.
+TEST_F(DataTest, CsvWithQuotingAndColumnsByName) {
+  const auto train = write("reviews.csv",
+                           "product,review,score\r\n"
+                           "lamp,\"Bright, cheap, \"\"great\"\"\",5\n"
+                           "\n"
+                           "chair,\"Broke after a week.<br />\nNever again\",1\n"
+                           "desk,  Solid desk  ,5\n");
+  const auto other = write("other.csv", "review,score\nok,1\n");
+  const Columns columns{"review", "score", ""};
+  const Dataset d = load_labeled_files(std::nullopt, train, other, other, columns);
+  ASSERT_EQ(d.train.size(), 3u);
+  EXPECT_EQ(d.train[0].text, "Bright, cheap, \"great\"");
+  EXPECT_EQ(d.train[1].text, "Broke after a week.<br />\nNever again");
+  EXPECT_EQ(d.train[2].text, "Solid desk");  // spaces around an unquoted field are not part of it
+  EXPECT_EQ(d.label_names, (std::vector<std::string>{"1", "5"}));
+  EXPECT_FALSE(d.pairs);
+  // Records are named by the line they start on, after a field that spans two lines.
+  const auto bad = write("bad.csv", "product,review,score\nchair,\"two\nlines\",1\ndesk,,5\n");
+  expect_error([&] { load_labeled_files(std::nullopt, bad, other, other, columns); }, {"bad.csv:4:", "empty text"});
+  const auto short_row = write("short.csv", "product,review,score\nchair,\"a, b\"\n");
+  expect_error([&] { load_labeled_files(std::nullopt, short_row, other, other, columns); },
+               {"short.csv:2:", "expected 3 fields", "found 2"});
+  const auto open_quote = write("open.csv", "review,score\n\"never closed,1\n");
+  expect_error([&] { load_labeled_files(std::nullopt, open_quote, other, other, columns); },
+               {"open.csv:2:", "malformed CSV", "never closed"});
+  // A missing column lists the ones the file has.
+  expect_error([&] { load_labeled_files(std::nullopt, train, other, other); },
+               {"reviews.csv:1:", "no 'text' column", "'product', 'review', 'score'"});
+  expect_error([&] { load_labeled_files(FileFormat::CSV, path("reviews.xlsx"), other, other); }, {"cannot open"});
+}
+
+TEST_F(DataTest, JsonArrayWithOtherKeysAndMixedLabels) {
+  const auto train = write("export.json",
+                           "[\n  {\"text\": \"good film\", \"class\": 0},\n"
+                           "  {\"text\": \"a [bracketed] {brace} \\\"quote\\\"\",\n   \"class\": \"neutral\"},\n"
+                           "  {\"text\": \"bad film\", \"class\": 1}\n]\n");
+  const auto other = write("other.jsonl", "{\"text\": \"fine\", \"class\": \"0\"}\n");
+  const Columns columns{"text", "class", ""};
+  const Dataset d = load_labeled_files(std::nullopt, train, other, other, columns);
+  ASSERT_EQ(d.train.size(), 3u);
+  EXPECT_EQ(d.train[1].text, "a [bracketed] {brace} \"quote\"");
+  // Integers and strings in one label column: all read as strings, sorted bytewise.
+  EXPECT_EQ(d.label_names, (std::vector<std::string>{"0", "1", "neutral"}));
+  EXPECT_EQ(d.val[0].label, 0);
+  // Errors name the line where the element starts, and list the keys an element has.
+  const auto bad = write("bad.json", "[{\"text\": \"a\", \"class\": 0},\n\n {\"body\": \"b\",\n  \"class\": 1}]");
+  expect_error([&] { load_labeled_files(std::nullopt, bad, other, other, columns); },
+               {"bad.json:3:", "missing key \"text\"", "\"body\", \"class\""});
+  const auto not_objects = write("numbers.json", "[1, 2]");
+  expect_error([&] { load_labeled_files(std::nullopt, not_objects, other, other, columns); },
+               {"numbers.json:1:", "expected a JSON object"});
+  const auto empty_array = write("none.json", " [ ] ");
+  expect_error([&] { load_labeled_files(std::nullopt, empty_array, other, other, columns); }, {"none.json", "empty array"});
+}
+
+TEST_F(DataTest, SentencePairs) {
+  const auto train = write("pairs.tsv",
+                           "label\tpremise\thypothesis\n"
+                           "yes\ta dog barks\tan animal makes a sound\n"
+                           "no\ta dog barks\tthe sky is green\n");
+  const auto val = write("val.tsv", "premise\thypothesis\tlabel\nrain falls\twater drops\tyes\n");
+  const Columns columns{"premise", "label", "hypothesis"};
+  const Dataset d = load_labeled_files(std::nullopt, train, val, val, columns);
+  EXPECT_TRUE(d.pairs);
+  ASSERT_EQ(d.train.size(), 2u);
+  EXPECT_EQ(d.train[1].text, "a dog barks");
+  EXPECT_EQ(d.train[1].text_pair, "the sky is green");
+  EXPECT_EQ(d.val[0].text_pair, "water drops");
+  // Both texts train the tokenizer; the split of a pair is keyed by both texts.
+  EXPECT_EQ(training_texts(d),
+            (std::vector<std::string>{"a dog barks", "a dog barks", "an animal makes a sound", "the sky is green"}));
+  EXPECT_EQ(split_of(d.train[1]), split_of("a dog barks\x1fthe sky is green"));
+  const auto empty_second = write("empty2.tsv", "premise\thypothesis\tlabel\na\tb\tyes\nc\t \tno\n");
+  expect_error([&] { load_labeled_files(std::nullopt, train, empty_second, val, columns); },
+               {"empty2.tsv:3:", "empty second text", "'hypothesis'"});
+  expect_error([&] { load_labeled_files(std::nullopt, train, val, val, Columns{"premise", "label", "claim"}); },
+               {"pairs.tsv:1:", "no 'claim' column", "'label', 'premise', 'hypothesis'"});
+}
+
+// The same small task from a CSV, a TSV with other column names and a JSON array: the same split, the same labels,
+// the same tokenizer fingerprint, through the task options the commands pass.
+TEST_F(DataTest, TheSameTaskFromCsvTsvAndJson) {
+  const auto corpus = make_corpus(240, 11);
+  std::set<std::string> texts(corpus.begin(), corpus.end());
+  std::string csv = "text,label\n", tsv = "id\tsentence\tcategory\n", json = "[\n";
+  int i = 0;
+  for (const auto& t : texts) {
+    const std::string label = i % 3 == 0 ? "sport" : i % 3 == 1 ? "news" : "arts";
+    csv += "\"" + t + ", indeed\"," + label + "\n";
+    tsv += std::to_string(i) + "\t" + t + ", indeed\t" + label + "\n";
+    json += std::string(i ? ",\n" : "") + "{\"text\": \"" + t + ", indeed\", \"label\": \"" + label + "\"}";
+    ++i;
+  }
+  write("task.csv", csv);
+  write("task.tsv", tsv);
+  write("task.json", json + "\n]\n");
+  const Dataset from_csv = load_task({{"data", path("task.csv")}});
+  const Dataset from_tsv =
+      load_task({{"data", path("task.tsv")}, {"text-column", "sentence"}, {"label-column", "category"}});
+  const Dataset from_json = load_task({{"task", "files"}, {"format", "json"}, {"data", path("task.json")}});
+  for (const Dataset* d : {&from_tsv, &from_json}) {
+    EXPECT_EQ(d->label_names, from_csv.label_names);
+    for (const auto& [mine, theirs] : {std::pair{&from_csv.train, &d->train}, {&from_csv.val, &d->val},
+                                       {&from_csv.test, &d->test}}) {
+      ASSERT_EQ(theirs->size(), mine->size());
+      for (size_t k = 0; k < mine->size(); ++k) {
+        EXPECT_EQ((*theirs)[k].text, (*mine)[k].text);
+        EXPECT_EQ((*theirs)[k].label, (*mine)[k].label);
+      }
+    }
+    EXPECT_EQ(Tokenizer::fingerprint(training_texts(*d), 200), Tokenizer::fingerprint(training_texts(from_csv), 200));
+  }
+  expect_error([&] { load_task({{"task", "tsv"}, {"format", "csv"}, {"data", path("task.csv")}}); },
+               {"--task tsv contradicts --format csv"});
+  expect_error([&] { load_task({{"data", path("task.csv")}, {"text-column", "label"}}); }, {"different columns"});
+}
+
 // ---------------------------------------------------------------- tokenizer
 
 TEST_F(DataTest, TokenizerTrainSaveLoad) {
@@ -512,4 +633,32 @@ TEST_F(DataTest, StatsCountsAndTruncation) {
   EXPECT_NE(table.find("toy"), std::string::npos);
   EXPECT_NE(table.find("train"), std::string::npos);
   EXPECT_NE(table.find("\nc "), std::string::npos);
+}
+
+// The cut of a pair: a short text is kept whole, two long ones share the budget (a gets the odd piece).
+TEST(Tokenizer, AssemblePairLongestFirst) {
+  auto seq = [](int from, int n) {
+    std::vector<int> v(static_cast<size_t>(n));
+    std::iota(v.begin(), v.end(), from);
+    return v;
+  };
+  // Fits: [CLS] a [SEP] b.
+  EXPECT_EQ(Tokenizer::assemble_pair(seq(10, 2), seq(20, 3), 8), (std::vector<int>{2, 10, 11, 3, 20, 21, 22}));
+  // Budget 6: b short (2) is kept, a is cut to 4.
+  EXPECT_EQ(Tokenizer::assemble_pair(seq(10, 9), seq(20, 2), 8), (std::vector<int>{2, 10, 11, 12, 13, 3, 20, 21}));
+  // a short (1), b cut to 5.
+  EXPECT_EQ(Tokenizer::assemble_pair(seq(10, 1), seq(20, 9), 8), (std::vector<int>{2, 10, 3, 20, 21, 22, 23, 24}));
+  // Both long, odd budget 5: a 3, b 2.
+  EXPECT_EQ(Tokenizer::assemble_pair(seq(10, 9), seq(20, 9), 7), (std::vector<int>{2, 10, 11, 12, 3, 20, 21}));
+  // As the loop the rule describes, for every pair of lengths.
+  for (int la = 0; la < 12; ++la) {
+    for (int lb = 0; lb < 12; ++lb) {
+      int ka = la, kb = lb;
+      while (ka + kb > 6) (ka > kb ? ka : kb) -= 1;
+      const auto out = Tokenizer::assemble_pair(seq(100, la), seq(200, lb), 8);
+      EXPECT_EQ(out.size(), size_t(ka + kb + 2)) << la << " " << lb;
+      EXPECT_EQ(out[size_t(ka) + 1], 3) << la << " " << lb;
+    }
+  }
+  expect_error([&] { Tokenizer::assemble_pair({1}, {2}, 2); }, {"at least 3"});
 }

@@ -3,11 +3,13 @@
 #include <gtest/gtest.h>
 
 #include <filesystem>
+#include <numeric>
 
 #include <fmt/format.h>
 
 #include "export/module_accuracy.h"
 #include "export/subnet_module.h"
+#include "data/tokenizer.h"
 #include "supernet/evaluate.h"
 #include "tests/files.h"
 #include "tests/fixtures.h"
@@ -134,4 +136,57 @@ TEST(Export, SparseWeightsAreSavedCompressedAndExpandedWhenLoaded) {
     const auto sparse = saved_size(fmt::format("h2-f64-s75-{0},h2-f64-s75-{0}", precision));
     EXPECT_LT(sparse, dense) << precision << ": a 75% sparse module must be saved smaller than a dense one";
   }
+}
+
+namespace {
+
+c10::List<c10::List<int64_t>> id_lists(const std::vector<std::vector<int>>& rows) {
+  c10::List<c10::List<int64_t>> out;
+  for (const auto& r : rows) out.push_back(c10::List<int64_t>(std::vector<int64_t>(r.begin(), r.end())));
+  return out;
+}
+
+// The forward of the ids as C++ encodes them for training, padded as a training batch.
+torch::Tensor forward_encoded(torch::jit::Module& module, const std::vector<std::vector<int>>& encoded) {
+  EncodedSplit split;
+  split.ids = encoded;
+  split.labels.assign(encoded.size(), 0);
+  std::vector<size_t> all(encoded.size());
+  std::iota(all.begin(), all.end(), size_t{0});
+  const Batch b = make_batch(split, all);
+  return module.forward({b.ids, b.pad}).toTensor();
+}
+
+}  // namespace
+
+// A user of the exported file classifies SentencePiece ids with the module's classify methods; they must add
+// [CLS], [SEP], the cut and the padding exactly as training did (Tokenizer::encode, assemble_pair), also after
+// torch::jit::load, and at lengths on both sides of the sequence length.
+TEST(Export, ClassifyMethodsEncodeAsTraining) {
+  Supernet net = trained_net();
+  const int max_len = static_cast<int>(net->space().config().max_seq_len);
+  torch::jit::Module built = build_subnet_module(net, parse_arch("h2-f64-s0-fp32,h1-f32-s50-fp32"));
+  const std::string path = (scratch_dir("qtnas_export_classify") / "m.pt").string();
+  built.save(path);
+  torch::jit::Module module = torch::jit::load(path);
+  Rng rng(5);
+  std::vector<std::vector<int>> first, second, singles, pairs;
+  for (int i = 0; i < 24; ++i) {
+    std::vector<int> a(rng.uniform(2 * max_len)), b(1 + rng.uniform(2 * max_len));
+    for (int& t : a) t = 4 + static_cast<int>(rng.uniform(36));
+    for (int& t : b) t = 4 + static_cast<int>(rng.uniform(36));
+    first.push_back(a);
+    second.push_back(b);
+    pairs.push_back(Tokenizer::assemble_pair(a, b, max_len));
+    ASSERT_LE(pairs.back().size(), size_t(max_len));
+    std::vector<int> single = {2};
+    single.insert(single.end(), a.begin(), a.begin() + std::min<ptrdiff_t>(a.size(), max_len - 1));
+    singles.push_back(single);
+  }
+  torch::InferenceMode inference;
+  const torch::Tensor by_pairs = module.run_method("classify_pairs", id_lists(first), id_lists(second)).toTensor();
+  EXPECT_TRUE(torch::allclose(by_pairs, forward_encoded(module, pairs), 1e-5, 1e-5));
+  const torch::Tensor by_texts = module.run_method("classify", id_lists(first)).toTensor();
+  EXPECT_TRUE(torch::allclose(by_texts, forward_encoded(module, singles), 1e-5, 1e-5));
+  EXPECT_FALSE(torch::allclose(by_pairs, by_texts, 1e-3, 1e-3));  // the second text matters
 }
