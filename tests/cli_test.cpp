@@ -83,7 +83,7 @@ TEST_F(Cli, BadInputGivesOneLineAndCodeTwo) {
   expect_bad_input("arch", "exactly one of");
   expect_bad_input("arch --random 1 --config " + (dir_ / "missing.ini").string(), "missing.ini");
   expect_bad_input("data --task tsv --data " + (dir_ / "missing.tsv").string(), "missing.tsv");
-  expect_bad_input("data --task csv", "unknown task 'csv'");
+  expect_bad_input("data --task xlsx", "unknown task 'xlsx'");
   expect_bad_input("data --task tsv", "--train");
   expect_bad_input("data --wordnet-dir " + (dir_ / "nowhere").string(), "wordnet-base");
   const auto bad = write("bad.tsv", "text\tlabel\nhello\tpos\nno label here\n");
@@ -127,6 +127,36 @@ TEST_F(Cli, ConfigFileSectionsAndDumpConfig) {
   expect_bad_input("arch --config " + write("typo.ini", "[arch]\nsed = 1\n").string(), "typo.ini:2");
   expect_bad_input("arch --config " + write("global.ini", "nonsense = 1\n").string(), "nonsense");
   expect_bad_input("arch --config " + write("noeq.ini", "[arch]\nrandom\n").string(), "noeq.ini:2");
+}
+
+// A user's files, each kind of bad input: one line naming the file (and line), code 2, and the file untouched.
+TEST_F(Cli, BadUserFilesGiveOneLineAndCodeTwo) {
+  const std::string header = "product,review,score\n";
+  std::string rows;
+  for (int i = 0; i < 60; ++i) rows += fmt::format("p{},\"review {}, fine\",{}\n", i, i, i % 2 ? "good" : "bad");
+  const auto good = write("good.csv", header + rows);
+  const auto val = write("val.csv", header + "a,\"ok, fine\",good\nb,meh,awful\n");
+  const auto missing_field = write("short.csv", header + rows + "p9,\"no score\"\n");
+  const auto empty_field = write("empty.csv", header + rows + "p9,,good\n");
+  const auto open_quote = write("open.csv", header + rows + "p9,\"never closed,good\n");
+  const auto renamed = write("reviews.txt", header + rows);
+  const std::string cols = " --text-column review --label-column score --workdir " + (dir_ / "w").string();
+  const std::vector<std::pair<std::string, std::vector<std::string>>> cases = {
+      {"data --data " + good.string() + " --workdir " + (dir_ / "w").string(),
+       {"good.csv:1:", "no 'text' column", "'product', 'review', 'score'"}},
+      {"data --data " + good.string() + cols + " --text-pair-column title", {"good.csv:1:", "no 'title' column"}},
+      {"data --data " + missing_field.string() + cols, {"short.csv:62:", "expected 3 fields", "found 2"}},
+      {"data --data " + empty_field.string() + cols, {"empty.csv:62:", "empty text"}},
+      {"data --data " + open_quote.string() + cols, {"open.csv:62:", "never closed"}},
+      {"data --train " + good.string() + " --val " + val.string() + " --test " + good.string() + cols,
+       {"val.csv:3:", "label 'awful'", "val split"}},
+      {"data --data " + renamed.string() + cols, {"reviews.txt", "'.txt'", "--format"}},
+      {"data --data " + renamed.string() + cols + " --format xls", {"'xls'", "csv"}},
+  };
+  for (const auto& [args, parts] : cases) qtnas::testing::expect_bad_input(run(args), parts, args);
+  // The same file given with --format csv reads.
+  EXPECT_EQ(run("data --data " + renamed.string() + cols + " --format csv --no-baseline --vocab-size 60").code, 0);
+  EXPECT_EQ(qtnas::testing::read_file(good), header + rows);  // nothing rewrites a user's file
 }
 
 TEST_F(Cli, DataOnUserTsvPrintsStatistics) {
