@@ -164,7 +164,7 @@ void run_phase(const po::variables_map& vm, Session& s, const EncodedSplit& trai
   const int rank = s.ranks.rank();
   PhaseStart start{out, fresh,
                    CheckpointMeta{s.space, vm["dropout"].as<double>(), s.task->data.label_names,
-                                  s.task->tokenizer_fingerprint, {}},
+                                  s.task->tokenizer_fingerprint, {}, s.task->data.pairs},
                    init, vm.count("teacher") ? vm["teacher"].as<std::string>() : ""};
   std::unique_ptr<Trainer> trainer =
       start_phase(start, s.ranks, [](const std::string& line) { std::cerr << line << "\n"; });

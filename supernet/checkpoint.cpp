@@ -29,7 +29,8 @@ void save_checkpoint(const std::string& path, Supernet& net, const CheckpointMet
                             {"label_names", meta.label_names},
                             {"tokenizer_fingerprint", meta.tokenizer_fingerprint},
                             {"has_optimizer", optimizer != nullptr},
-                            {"training", meta.training}};
+                            {"training", meta.training},
+                            {"pairs", meta.pairs}};
   const std::string tmp = path + ".tmp";
   try {
     torch::serialize::OutputArchive archive;
@@ -82,6 +83,7 @@ LoadedCheckpoint load_checkpoint(const std::string& path) {
     out.meta.label_names = j.at("label_names").get<std::vector<std::string>>();
     out.meta.tokenizer_fingerprint = j.at("tokenizer_fingerprint").get<std::string>();
     out.meta.training = j.at("training");
+    out.meta.pairs = j.value("pairs", false);
     out.has_optimizer = j.at("has_optimizer").get<bool>();
     out.net = Supernet(out.meta.space, out.meta.dropout);
     out.net->load(*out.archive);

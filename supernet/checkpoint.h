@@ -1,6 +1,6 @@
 // Supernet checkpoint files. A checkpoint is a LibTorch archive (zip) holding:
 //   "qtnas_meta"  a JSON string: {"format": "qtnas-supernet", "version": 1, "space": {...}, "dropout": 0.1,
-//                 "label_names": [...], "tokenizer_fingerprint": "<hex>", "training": {...}}
+//                 "label_names": [...], "tokenizer_fingerprint": "<hex>", "training": {...}, "pairs": false}
 //   the supernet's parameters, and for a checkpoint written during training also "optimizer" (AdamW state)
 //   and "torch_rng" (LibTorch's CPU generator state, for dropout), so that training resumes exactly.
 // Writes go to a temporary file renamed into place: an interrupted save never leaves a half-written checkpoint.
@@ -25,6 +25,7 @@ struct CheckpointMeta {
   std::vector<std::string> label_names;
   std::string tokenizer_fingerprint;  // hash_hex(stable_hash(tokenizer bytes)) of the tokenizer it was trained with
   nlohmann::json training = nlohmann::json::object();  // the trainer's state and config (see supernet/trainer.h)
+  bool pairs = false;  // trained on a sentence-pair task (absent from older checkpoints: false)
 };
 
 // The archive key of the masked-language-model head that a pretraining checkpoint carries besides the supernet.

@@ -32,6 +32,9 @@ SupernetTask load_supernet_task(const std::string& path, const nlohmann::json& t
 void check_task_labels(const Dataset& data, const CheckpointMeta& meta, const std::string& supernet_path) {
   QTNAS_CHECK(data.label_names == meta.label_names,
               "the task's labels differ from those supernet '{}' was trained on (wrong --task?)", supernet_path);
+  QTNAS_CHECK(data.pairs == meta.pairs, "supernet '{}' was trained on {}, but the task gives {} (--text-pair-column)",
+              supernet_path, meta.pairs ? "pairs of texts" : "single texts",
+              data.pairs ? "pairs of texts" : "single texts");
 }
 
 }  // namespace qtnas

@@ -29,7 +29,8 @@ struct SupernetTask {
 // with, or the task's labels differ from the checkpoint's.
 SupernetTask load_supernet_task(const std::string& supernet_path, const nlohmann::json& task_options);
 
-// Throws qtnas::Error when `data`'s labels are not those supernet `supernet_path` (of `meta`) was trained on.
+// Throws qtnas::Error when `data`'s labels are not those supernet `supernet_path` (of `meta`) was trained on, or
+// it gives single texts to a supernet trained on pairs, or pairs to one trained on single texts.
 void check_task_labels(const Dataset& data, const CheckpointMeta& meta, const std::string& supernet_path);
 
 

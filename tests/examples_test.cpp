@@ -118,7 +118,12 @@ TEST(Examples, PairModelThroughTheThreeRoutes) {
   ASSERT_EQ(exported.code, 0) << exported.out;
   expect_three_routes_agree(dir, model,
                             {"the stone, seen once", "a stone here", "the river, seen twice", "a cloud here"}, 2);
-  // One text alone is refused by a pair model.
+  // The pair supernet with the task's single texts, and one text alone for the pair model: refused.
+  const CliResult single = run_qtnas(
+      dir, fmt::format("eval --supernet {} --data {} --text-column claim --label-column verdict --arch largest "
+                       "--threads 1",
+                       (dir / "work" / "supernet.pt").string(), (dir / "pairs.csv").string()));
+  expect_bad_input(single, {"trained on pairs of texts", "single texts", "--text-pair-column"}, "eval without pairs");
   const CliResult alone = run_qtnas(dir, "predict --model " + model.string() + " 'the stone'");
   expect_bad_input(alone, {"pairs of texts", "two by two"}, "predict one text with a pair model");
 }
