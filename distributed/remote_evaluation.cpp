@@ -102,6 +102,88 @@ void RemoteEvaluation::discover_workers() {
   }
 }
 
+// Answers first: a worker that answered is not lost, however late its last beat.
+size_t RemoteEvaluation::collect_answers(std::vector<Evaluation>& results) {
+  size_t collected = 0;
+  for (auto& [slot, w] : workers_) {
+    if (!w->alive || !w->job) continue;
+    const std::string key = keys::result(slot, w->next_job - 1);
+    if (!store_->check({key})) continue;
+    const auto answer = nlohmann::json::parse(keys::text(store_->get(key)), nullptr, false);
+    Evaluation e;
+    try {
+      e = keys::evaluation_from_json(answer);
+    } catch (const nlohmann::json::exception& ex) {
+      e.ok = false;
+      e.error = fmt::format("malformed answer from worker {}: {}", w->name, ex.what());
+    }
+    results[*w->job] = e;
+    ++collected;
+    ++stats_.jobs;
+    stats_.eval_seconds += e.seconds;
+    stats_.round_trip_seconds += std::chrono::duration<double>(Clock::now() - w->sent).count();
+    store_->deleteKey(key);
+    store_->deleteKey(keys::job(slot, w->next_job - 1));
+    w->job.reset();
+  }
+  return collected;
+}
+
+// A worker silent for worker_timeout is lost, and its job goes back to the front of the queue.
+void RemoteEvaluation::check_heartbeats(std::deque<size_t>& queue, const std::vector<Arch>& archs) {
+  const Clock::time_point now = Clock::now();
+  for (auto& [slot, w] : workers_) {
+    if (!w->alive) continue;
+    const int64_t beats = store_->add(keys::alive(slot), 0);
+    if (beats != w->beats) {
+      w->beats = beats;
+      w->beat_seen = now;
+      continue;
+    }
+    if (now - w->beat_seen <= remote_.worker_timeout) continue;
+    w->alive = false;
+    store_->set(keys::retired(slot), keys::bytes("1"));
+    std::string what = fmt::format("worker {} lost (no heartbeat for {} s)", w->name,
+                                   remote_.worker_timeout.count() / 1000.0);
+    if (w->job) {
+      queue.push_front(*w->job);
+      ++stats_.reassigned;
+      what += fmt::format("; its candidate {} goes to another worker", to_string(archs[*w->job]));
+      w->job.reset();
+    }
+    on_note_(what);
+  }
+}
+
+size_t RemoteEvaluation::hand_out_jobs(std::deque<size_t>& queue, const std::vector<Arch>& archs, Fidelity fidelity) {
+  size_t sent = 0;
+  for (auto& [slot, w] : workers_) {
+    if (queue.empty()) break;
+    if (!w->alive || w->job) continue;
+    const size_t i = queue.front();
+    queue.pop_front();
+    store_->set(keys::job(slot, w->next_job++), keys::bytes(to_json(EvaluationJob{fidelity, archs[i]}).dump()));
+    w->job = i;
+    w->sent = Clock::now();
+    ++sent;
+  }
+  return sent;
+}
+
+// Every worker lost: rank 0 evaluates what is left itself, if it has an evaluator.
+size_t RemoteEvaluation::evaluate_locally(std::deque<size_t>& queue, const std::vector<Arch>& archs,
+                                          Fidelity fidelity, std::vector<Evaluation>& results) {
+  QTNAS_CHECK(local_, "every worker was lost and rank 0 has no evaluator of its own");
+  on_note_(fmt::format("no live worker: rank 0 evaluates the {} remaining candidates itself", queue.size()));
+  std::vector<Arch> rest;
+  for (size_t i : queue) rest.push_back(archs[i]);
+  const std::vector<Evaluation> mine = local_->evaluate(rest, fidelity);
+  for (size_t k = 0; k < rest.size(); ++k) results[queue[k]] = mine[k];
+  stats_.local += int64_t(rest.size());
+  queue.clear();
+  return rest.size();
+}
+
 std::vector<Evaluation> RemoteEvaluation::evaluate(const std::vector<Arch>& archs, Fidelity fidelity) {
   std::vector<Evaluation> results(archs.size());
   std::deque<size_t> queue;
@@ -110,78 +192,19 @@ std::vector<Evaluation> RemoteEvaluation::evaluate(const std::vector<Arch>& arch
   Clock::time_point beats_checked{};
   int idle_ms = 1;
   while (done < archs.size()) {
-    bool progressed = false;
     discover_workers();
-    // Answers first: a worker that answered is not lost, however late its last beat.
-    for (auto& [slot, w] : workers_) {
-      if (!w->alive || !w->job) continue;
-      const std::string key = keys::result(slot, w->next_job - 1);
-      if (!store_->check({key})) continue;
-      const auto answer = nlohmann::json::parse(keys::text(store_->get(key)), nullptr, false);
-      Evaluation e;
-      try {
-        e = keys::evaluation_from_json(answer);
-      } catch (const nlohmann::json::exception& ex) {
-        e.ok = false;
-        e.error = fmt::format("malformed answer from worker {}: {}", w->name, ex.what());
-      }
-      results[*w->job] = e;
-      ++done;
-      ++stats_.jobs;
-      stats_.eval_seconds += e.seconds;
-      stats_.round_trip_seconds += std::chrono::duration<double>(Clock::now() - w->sent).count();
-      store_->deleteKey(key);
-      store_->deleteKey(keys::job(slot, w->next_job - 1));
-      w->job.reset();
-      progressed = true;
-    }
-    // Heartbeats, four times a second: a worker silent for worker_timeout is lost and its job goes back.
-    if (Clock::now() - beats_checked > std::chrono::milliseconds(250)) {
+    const size_t answered = collect_answers(results);
+    done += answered;
+    if (Clock::now() - beats_checked > std::chrono::milliseconds(250)) {  // four times a second
       beats_checked = Clock::now();
-      for (auto& [slot, w] : workers_) {
-        if (!w->alive) continue;
-        const int64_t beats = store_->add(keys::alive(slot), 0);
-        if (beats != w->beats) {
-          w->beats = beats;
-          w->beat_seen = beats_checked;
-        } else if (beats_checked - w->beat_seen > remote_.worker_timeout) {
-          w->alive = false;
-          store_->set(keys::retired(slot), keys::bytes("1"));
-          std::string what = fmt::format("worker {} lost (no heartbeat for {} s)", w->name,
-                                         remote_.worker_timeout.count() / 1000.0);
-          if (w->job) {
-            queue.push_front(*w->job);
-            ++stats_.reassigned;
-            what += fmt::format("; its candidate {} goes to another worker", to_string(archs[*w->job]));
-            w->job.reset();
-          }
-          on_note_(what);
-        }
-      }
+      check_heartbeats(queue, archs);
     }
-    for (auto& [slot, w] : workers_) {
-      if (queue.empty()) break;
-      if (!w->alive || w->job) continue;
-      const size_t i = queue.front();
-      queue.pop_front();
-      store_->set(keys::job(slot, w->next_job++), keys::bytes(to_json(EvaluationJob{fidelity, archs[i]}).dump()));
-      w->job = i;
-      w->sent = Clock::now();
-      progressed = true;
-    }
-    if (live_workers() == 0 && !queue.empty()) {
-      QTNAS_CHECK(local_, "every worker was lost and rank 0 has no evaluator of its own");
-      on_note_(fmt::format("no live worker: rank 0 evaluates the {} remaining candidates itself", queue.size()));
-      std::vector<Arch> rest;
-      for (size_t i : queue) rest.push_back(archs[i]);
-      const std::vector<Evaluation> mine = local_->evaluate(rest, fidelity);
-      for (size_t k = 0; k < rest.size(); ++k) results[queue[k]] = mine[k];
-      done += rest.size();
-      stats_.local += int64_t(rest.size());
-      queue.clear();
-      progressed = true;
-    }
+    const size_t sent = hand_out_jobs(queue, archs, fidelity);
+    size_t local = 0;
+    if (live_workers() == 0 && !queue.empty()) local = evaluate_locally(queue, archs, fidelity, results);
+    done += local;
     // Polling costs CPU that the workers may need (they can share this host): back off while nothing happens.
+    const bool progressed = answered + sent + local > 0;
     idle_ms = progressed ? 1 : std::min(idle_ms * 2, 8);
     if (!progressed) std::this_thread::sleep_for(std::chrono::milliseconds(idle_ms));
   }

@@ -17,6 +17,7 @@
 #pragma once
 
 #include <chrono>
+#include <deque>
 #include <functional>
 #include <map>
 #include <memory>
@@ -65,6 +66,12 @@ class RemoteEvaluation : public CandidateEvaluation {
   struct Worker;
   void discover_workers();
   int live_workers() const;
+  // The steps of one round of evaluate(): each returns how many candidates it finished or handed out.
+  size_t collect_answers(std::vector<Evaluation>& results);
+  void check_heartbeats(std::deque<size_t>& queue, const std::vector<Arch>& archs);
+  size_t hand_out_jobs(std::deque<size_t>& queue, const std::vector<Arch>& archs, Fidelity fidelity);
+  size_t evaluate_locally(std::deque<size_t>& queue, const std::vector<Arch>& archs, Fidelity fidelity,
+                          std::vector<Evaluation>& results);
 
   c10::intrusive_ptr<c10d::Store> store_;
   CandidateEvaluation* local_;

@@ -98,13 +98,13 @@ std::vector<SpeedReference> build_speed_references(Supernet& net, const std::vec
   return out;
 }
 
-ProfileResult fit_from_store(const SearchSpace& space, const Environment& env, MeasurementStore& store,
-                             double holdout_fraction, const std::vector<SubnetMeasurement>& extra_train) {
-  const SpaceConfig& sc = space.config();
-  std::vector<MeasurementStore::Row> rows = store.rows(env, space.hash_hex());
+namespace {
 
-  // Speed correction: the references' baselines, their ratios to them in each group, every latency divided by
-  // its arch's speed factor in its group. Only this space's reference archs count.
+// Speed correction: the references' baselines (arch -> median latency), their ratios to them in each group, and
+// every latency in `rows` divided by its arch's speed factor in its group. Only this space's reference archs
+// count. Returns the baselines.
+std::map<std::string, double> correct_for_speed(const SearchSpace& space, const Environment& env,
+                                                MeasurementStore& store, std::vector<MeasurementStore::Row>& rows) {
   std::map<std::string, std::vector<double>> reference_ms;
   for (const Arch& a : speed_reference_archs(space)) reference_ms[to_string(a)];
   const std::vector<MeasurementStore::Reference> measured_references = store.references(env, space.hash_hex());
@@ -127,17 +127,26 @@ ProfileResult fit_from_store(const SearchSpace& space, const Environment& env, M
     const auto it = speeds.find(r.group);
     if (it != speeds.end()) r.latency_ms /= speed_factor(r.arch, it->second);
   }
-  const size_t per = sc.precisions.size() * sc.sparsity_pct_choices.size();
-  int ffn_widths = 0;
-  for (int f : sc.ffn_choices) ffn_widths += f > 0;
-  LayerTable table{0, std::vector<double>(sc.max_heads * per), std::vector<double>(ffn_widths * per)};
-  const AdditiveLatencyModel layout = AdditiveLatencyModel::table_only(space, env, table);
+  return baseline_ms;
+}
 
+// The measurements sorted out: the per-layer table (medians of each runtime-equivalent block kind, minus its
+// group's empty module) and each whole subnet's latencies.
+struct SortedMeasurements {
+  LayerTable table;
+  std::map<std::string, std::vector<double>> subnet_ms;
+  std::vector<std::string> subnet_order;  // first-measured order, for a stable report
+  int layer_kinds = 0;
+};
+
+SortedMeasurements sort_measurements(const SearchSpace& space, const Environment& env,
+                                     const AdditiveLatencyModel& layout, LayerTable table,
+                                     const std::vector<MeasurementStore::Row>& rows) {
+  const SpaceConfig& sc = space.config();
   // Costs of each runtime-equivalent kind: (attention?, heads or width, precision) -> block latencies.
   std::map<std::tuple<bool, int, Precision>, std::vector<double>> kinds;
   std::vector<double> empty_ms;
-  std::map<std::string, std::vector<double>> subnet_ms;
-  std::vector<std::string> subnet_order;  // first-measured order, for a stable report
+  SortedMeasurements out;
   std::set<std::string> layer_kinds;
   double group_empty_ms = -1;
   for (const auto& r : rows) {
@@ -146,8 +155,8 @@ ProfileResult fit_from_store(const SearchSpace& space, const Environment& env, M
       empty_ms.push_back(r.latency_ms);
     } else if (r.kind == MeasurementKind::Subnet) {
       const std::string key = to_string(r.arch);
-      if (subnet_ms[key].empty()) subnet_order.push_back(key);
-      subnet_ms[key].push_back(r.latency_ms);
+      if (out.subnet_ms[key].empty()) out.subnet_order.push_back(key);
+      out.subnet_ms[key].push_back(r.latency_ms);
     } else if (group_empty_ms >= 0) {
       layer_kinds.insert(to_string(r.kind) + to_string(r.arch));
       const LayerArch& l = r.arch.layers.at(0);
@@ -174,13 +183,32 @@ ProfileResult fit_from_store(const SearchSpace& space, const Environment& env, M
       }
     }
   }
+  out.table = std::move(table);
+  out.layer_kinds = static_cast<int>(layer_kinds.size());
+  return out;
+}
 
-  ProfileResult result{layout, {}, {}, {}, {}, static_cast<int>(layer_kinds.size())};
+}  // namespace
+
+ProfileResult fit_from_store(const SearchSpace& space, const Environment& env, MeasurementStore& store,
+                             double holdout_fraction, const std::vector<SubnetMeasurement>& extra_train) {
+  const SpaceConfig& sc = space.config();
+  std::vector<MeasurementStore::Row> rows = store.rows(env, space.hash_hex());
+  const std::map<std::string, double> baseline_ms = correct_for_speed(space, env, store, rows);
+  const size_t per = sc.precisions.size() * sc.sparsity_pct_choices.size();
+  int ffn_widths = 0;
+  for (int f : sc.ffn_choices) ffn_widths += f > 0;
+  const LayerTable zeros{0, std::vector<double>(sc.max_heads * per), std::vector<double>(ffn_widths * per)};
+  const AdditiveLatencyModel layout = AdditiveLatencyModel::table_only(space, env, zeros);
+  const SortedMeasurements sorted = sort_measurements(space, env, layout, zeros, rows);
+
+  // Each subnet's fastest measurement; anchors always fitted, the others held out by a hash of their id.
+  ProfileResult result{layout, {}, {}, {}, {}, sorted.layer_kinds};
   std::set<std::string> anchors;
   for (const Arch& a : anchor_archs(space)) anchors.insert(to_string(a));
   const uint64_t held = static_cast<uint64_t>(std::lround(1000 * holdout_fraction));
-  for (const std::string& key : subnet_order) {
-    const std::vector<double>& ms = subnet_ms[key];
+  for (const std::string& key : sorted.subnet_order) {
+    const std::vector<double>& ms = sorted.subnet_ms.at(key);
     const SubnetMeasurement m{parse_arch(key), *std::min_element(ms.begin(), ms.end())};
     if (anchors.count(key)) {
       result.anchors.push_back(m);
@@ -193,7 +221,7 @@ ProfileResult fit_from_store(const SearchSpace& space, const Environment& env, M
   QTNAS_CHECK(result.train.size() >= size_t(AdditiveLatencyModel::kFeatures),
               "the latency database has {} subnets to fit on; at least {} are needed", result.train.size(),
               AdditiveLatencyModel::kFeatures);
-  result.model = AdditiveLatencyModel::fit(space, env, table, result.train);
+  result.model = AdditiveLatencyModel::fit(space, env, sorted.table, result.train);
   std::vector<SubnetMeasurement> baselines;
   for (const auto& [arch, ms] : baseline_ms) baselines.push_back({parse_arch(arch), ms});
   result.model.set_references(std::move(baselines));
@@ -201,7 +229,7 @@ ProfileResult fit_from_store(const SearchSpace& space, const Environment& env, M
   FitRecord record;
   record.measurement_db = std::filesystem::absolute(store.path()).string();
   record.holdout = result.holdout;
-  record.measured = FitRecord::Measured{int(subnet_order.size()), result.layer_kinds, 0};
+  record.measured = FitRecord::Measured{int(sorted.subnet_order.size()), result.layer_kinds, 0};
   result.model.set_fit_record(std::move(record));
   return result;
 }
