@@ -34,13 +34,17 @@ int run_data(const po::variables_map& vm) {
   if (vm["json"].as<bool>()) {
     nlohmann::json out = to_json(stats);
     out["baseline"] = to_json(baseline, why);
-    out["tokenizer"] = {{"path", model_path}, {"reused", reused}, {"vocab_size", tokenizer.vocab_size()}};
+    out["tokenizer"] = {{"path", model_path},
+                        {"reused", reused},
+                        {"vocab_size", tokenizer.vocab_size()},
+                        {"fingerprint", task.tokenizer_fingerprint}};
+    out["pairs"] = data.pairs;
     std::cout << out.dump(2) << "\n";
   } else {
     std::cout << to_table(stats);
     std::cout << describe(baseline, why) << "\n";
-    std::cout << fmt::format("tokenizer: {} ({}, vocabulary {})\n", model_path, reused ? "reused" : "trained",
-                             tokenizer.vocab_size());
+    std::cout << fmt::format("tokenizer: {} ({}, vocabulary {}, fingerprint {})\n", model_path,
+                             reused ? "reused" : "trained", tokenizer.vocab_size(), task.tokenizer_fingerprint);
   }
   return 0;
 }

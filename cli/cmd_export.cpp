@@ -225,42 +225,12 @@ int run_export(const po::variables_map& vm) {
   return 0;
 }
 
-// Texts from the arguments and from --input (one a line); for a pair model, arguments go two by two and each
-// line of --input is "first<TAB>second".
-std::vector<Example> predict_inputs(const po::variables_map& vm, bool pairs) {
-  std::vector<Example> inputs;
-  if (vm.count("text")) {
-    const auto texts = vm["text"].as<std::vector<std::string>>();
-    QTNAS_CHECK(!pairs || texts.size() % 2 == 0, "this model classifies pairs of texts: give texts two by two, got {}",
-                texts.size());
-    for (size_t i = 0; i < texts.size(); i += pairs ? 2 : 1) inputs.push_back({texts[i], 0, pairs ? texts[i + 1] : ""});
-  }
-  if (vm.count("input")) {
-    const std::string path = vm["input"].as<std::string>();
-    std::ifstream in(path);
-    QTNAS_CHECK(in, "input file '{}' does not exist", path);
-    int line_no = 0;
-    for (std::string line; std::getline(in, line);) {
-      ++line_no;
-      if (line.empty()) continue;
-      if (!pairs) {
-        inputs.push_back({line, 0, ""});
-        continue;
-      }
-      const size_t tab = line.find('\t');
-      QTNAS_CHECK(tab != std::string::npos && tab > 0 && tab + 1 < line.size(),
-                  "{}:{}: this model classifies pairs of texts: expected 'first<TAB>second'", path, line_no);
-      inputs.push_back({line.substr(0, tab), 0, line.substr(tab + 1)});
-    }
-  }
-  QTNAS_CHECK(!inputs.empty(), "nothing to predict: give texts as arguments or --input FILE (one text per line)");
-  return inputs;
-}
-
 int run_predict(const po::variables_map& vm) {
   set_threads(vm);
   LoadedModel model = load_model(vm["model"].as<std::string>());
-  const std::vector<Example> inputs = predict_inputs(vm, model.meta.pairs);
+  const std::vector<Example> inputs =
+      prediction_inputs(vm.count("text") ? vm["text"].as<std::vector<std::string>>() : std::vector<std::string>(),
+                        vm.count("input") ? vm["input"].as<std::string>() : "", model.meta.pairs);
   const std::vector<Prediction> predictions = predict(model, inputs);
   if (vm["json"].as<bool>()) {
     nlohmann::json out = nlohmann::json::array();

@@ -99,6 +99,32 @@ torch::Tensor logits(LoadedModel& model, const std::vector<std::string>& texts, 
   return logits(model, as_inputs(texts), batch_size);
 }
 
+std::vector<Example> prediction_inputs(const std::vector<std::string>& texts, const std::string& path, bool pairs) {
+  QTNAS_CHECK(!pairs || texts.size() % 2 == 0, "this model classifies pairs of texts: give texts two by two, got {}",
+              texts.size());
+  std::vector<Example> inputs;
+  for (size_t i = 0; i < texts.size(); i += pairs ? 2 : 1) inputs.push_back({texts[i], 0, pairs ? texts[i + 1] : ""});
+  if (!path.empty()) {
+    std::ifstream in(path);
+    QTNAS_CHECK(in && !std::filesystem::is_directory(path), "input file '{}' cannot be read", path);
+    int line_no = 0;
+    for (std::string line; std::getline(in, line);) {
+      ++line_no;
+      if (line.empty()) continue;
+      if (!pairs) {
+        inputs.push_back({line, 0, ""});
+        continue;
+      }
+      const size_t tab = line.find('\t');
+      QTNAS_CHECK(tab != std::string::npos && tab > 0 && tab + 1 < line.size(),
+                  "{}:{}: this model classifies pairs of texts: expected 'first<TAB>second'", path, line_no);
+      inputs.push_back({line.substr(0, tab), 0, line.substr(tab + 1)});
+    }
+  }
+  QTNAS_CHECK(!inputs.empty(), "nothing to predict: give texts as arguments or --input FILE (one text per line)");
+  return inputs;
+}
+
 std::vector<Prediction> predict(LoadedModel& model, const std::vector<Example>& inputs, int batch_size) {
   const torch::Tensor probs = torch::softmax(logits(model, inputs, batch_size), 1);
   std::vector<Prediction> out;

@@ -46,6 +46,12 @@ struct Prediction {
   std::string label;
   double score = 0;  // softmax probability of the label
 };
+// The inputs of `qtnas predict`: `texts` (two by two for a pair model), then the lines of the file `path` unless
+// it is empty: one text a line, or "first<TAB>second" for a pair model; blank lines are skipped. Throws
+// qtnas::Error on an odd number of texts for a pair model, an unreadable file, a line that is not a pair (file and
+// line named), and no inputs at all.
+std::vector<Example> prediction_inputs(const std::vector<std::string>& texts, const std::string& path, bool pairs);
+
 // Tokenizes (as training did), batches and runs the module's forward under inference mode. The inputs are texts
 // (Example::text), or pairs (text and text_pair) for a pair model; throws qtnas::Error on the other kind.
 std::vector<Prediction> predict(LoadedModel& model, const std::vector<Example>& inputs, int batch_size = 64);
