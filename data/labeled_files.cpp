@@ -44,9 +44,10 @@ std::vector<std::pair<int, std::string>> read_lines(const std::string& path) {
   return lines;
 }
 
-std::string listed(const std::vector<std::string>& names) {
+// "'a', 'b'" (or with another quote): the columns or keys a file has, for messages.
+std::string listed(const std::vector<std::string>& names, char quote = '\'') {
   std::string out;
-  for (const auto& n : names) out += (out.empty() ? "'" : ", '") + n + "'";
+  for (const auto& n : names) out += (out.empty() ? "" : ", ") + std::string(1, quote) + n + quote;
   return out;
 }
 
@@ -194,9 +195,7 @@ std::vector<int> array_element_lines(const std::string& text) {
 std::string keys_of(const nlohmann::json& obj) {
   std::vector<std::string> keys;
   for (const auto& item : obj.items()) keys.push_back(item.key());
-  std::string out;
-  for (const auto& k : keys) out += (out.empty() ? "\"" : ", \"") + k + "\"";
-  return out.empty() ? "none" : out;
+  return keys.empty() ? "none" : listed(keys, '"');
 }
 
 RawExample example_from_object(const nlohmann::json& obj, const Columns& columns, const std::string& where,

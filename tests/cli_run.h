@@ -24,16 +24,25 @@ struct CliResult {
   std::string out, err;
 };
 
-// Runs `qtnas args` to completion, its output captured in files of `dir`, with `env` ("NAME=value ...") added
-// to its environment.
-inline CliResult run_qtnas(const std::filesystem::path& dir, const std::string& args, const std::string& env = "") {
+// Runs a shell command to completion, its output captured in files of `dir`.
+inline CliResult run_command(const std::filesystem::path& dir, const std::string& command) {
   static int n = 0;
   const auto out = dir / fmt::format("out{}", n), err = dir / fmt::format("err{}", n);
   ++n;
-  const std::string command = (env.empty() ? "" : "env " + env + " ") + std::string(QTNAS_BIN) + " " + args + " >" +
-                              out.string() + " 2>" + err.string();
-  const int status = std::system(command.c_str());
+  const int status = std::system((command + " >" + out.string() + " 2>" + err.string()).c_str());
   return {WIFEXITED(status) ? WEXITSTATUS(status) : -1, read_file(out), read_file(err)};
+}
+
+// Runs `qtnas args` to completion (run_command), with `env` ("NAME=value ...") added to its environment.
+inline CliResult run_qtnas(const std::filesystem::path& dir, const std::string& args, const std::string& env = "") {
+  return run_command(dir, (env.empty() ? "" : "env " + env + " ") + std::string(QTNAS_BIN) + " " + args);
+}
+
+// Debian's interpreter, where python3-torch and python3-sentencepiece install (a python3 earlier on PATH may be
+// another one), if it imports every module of `modules` ("torch, sentencepiece"); else empty.
+inline std::string python_importing(const std::string& modules) {
+  const std::string python = std::filesystem::exists("/usr/bin/python3") ? "/usr/bin/python3" : "python3";
+  return std::system((python + " -c 'import " + modules + "' >/dev/null 2>&1").c_str()) == 0 ? python : "";
 }
 
 // Starts `qtnas args` in the background, output to `log` (both streams), with `env` ("NAME=value ...") added to

@@ -3,9 +3,6 @@
 // texts exactly as `qtnas predict` does. A sentence-pair model goes through the same three.
 #include <gtest/gtest.h>
 
-#include <sys/wait.h>
-
-#include <cstdlib>
 #include <algorithm>
 #include <filesystem>
 #include <fstream>
@@ -22,51 +19,29 @@ using namespace qtnas::testing;
 
 namespace {
 
-struct ShellRun {
-  int code = -1;
-  std::string out;
-};
-
-// Runs a shell command, stdout captured (stderr too when `with_err`), in `dir`.
-ShellRun shell(const fs::path& dir, const std::string& command, bool with_err = false) {
-  static int n = 0;
-  const fs::path out = dir / fmt::format("shell{}.out", n++);
-  const int status = std::system((command + " >" + out.string() + (with_err ? " 2>&1" : " 2>/dev/null")).c_str());
-  return {WIFEXITED(status) ? WEXITSTATUS(status) : -1, read_file(out)};
-}
-
 std::string quoted(const std::vector<std::string>& texts) {
   std::string out;
   for (const auto& t : texts) out += " '" + t + "'";
   return out;
 }
 
-// Debian's interpreter, where python3-torch and python3-sentencepiece install; empty with the reason printed
-// when either is missing.
-std::string python_with_sentencepiece() {
-  const std::string python = fs::exists("/usr/bin/python3") ? "/usr/bin/python3" : "python3";
-  if (std::system((python + " -c 'import torch, sentencepiece' >/dev/null 2>&1").c_str()) != 0) return "";
-  return python;
-}
-
-// The model's labels for `texts` by the three routes; each must print what `qtnas predict` prints.
 // `inputs`: how many texts, or pairs, `texts` holds.
 void expect_three_routes_agree(const fs::path& dir, const fs::path& model, const std::vector<std::string>& texts,
                                long inputs) {
-  const ShellRun predicted =
-      shell(dir, std::string(QTNAS_BIN) + " predict --threads 1 --model " + model.string() + quoted(texts));
-  ASSERT_EQ(predicted.code, 0) << predicted.out;
+  const CliResult predicted = run_qtnas(dir, "predict --threads 1 --model " + model.string() + quoted(texts));
+  ASSERT_EQ(predicted.code, 0) << predicted.err;
   EXPECT_EQ(std::count(predicted.out.begin(), predicted.out.end(), '\n'), inputs) << predicted.out;
-  const ShellRun cpp = shell(dir, std::string(QTNAS_CLASSIFY_EXAMPLE) + " " + model.string() + quoted(texts), true);
-  EXPECT_EQ(cpp.code, 0) << cpp.out;
+  const CliResult cpp = run_command(dir, std::string(QTNAS_CLASSIFY_EXAMPLE) + " " + model.string() + quoted(texts));
+  EXPECT_EQ(cpp.code, 0) << cpp.err;
   EXPECT_EQ(cpp.out, predicted.out);
-  const std::string python = python_with_sentencepiece();
+  const std::string python = python_importing("torch, sentencepiece");
   if (python.empty()) {
     GTEST_SKIP() << "example 2 not run: /usr/bin/python3 lacks torch or sentencepiece (scripts/setup.sh installs "
                     "python3-torch and python3-sentencepiece)";
   }
-  const ShellRun py = shell(dir, python + " " + QTNAS_SOURCE_DIR "/examples/classify.py " + model.string() + quoted(texts), true);
-  EXPECT_EQ(py.code, 0) << py.out;
+  const CliResult py =
+      run_command(dir, python + " " + QTNAS_SOURCE_DIR "/examples/classify.py " + model.string() + quoted(texts));
+  EXPECT_EQ(py.code, 0) << py.err;
   EXPECT_EQ(py.out, predicted.out);
 }
 
@@ -74,12 +49,11 @@ void expect_three_routes_agree(const fs::path& dir, const fs::path& model, const
 
 TEST(Examples, CsvToModelThenPythonAndCpp) {
   const fs::path dir = scratch_dir("qtnas_examples_csv");
-  const ShellRun run = shell(dir,
-                        fmt::format("QTNAS_BIN={} QTNAS_EXAMPLE_STEPS=20 bash {}/examples/csv_to_model.sh "
-                                    "{}/examples/data/glosses.csv {}",
-                                    QTNAS_BIN, QTNAS_SOURCE_DIR, QTNAS_SOURCE_DIR, (dir / "work").string()),
-                        true);
-  ASSERT_EQ(run.code, 0) << run.out;
+  const CliResult run = run_command(
+      dir, fmt::format("QTNAS_BIN={} QTNAS_EXAMPLE_STEPS=20 bash {}/examples/csv_to_model.sh "
+                       "{}/examples/data/glosses.csv {}",
+                       QTNAS_BIN, QTNAS_SOURCE_DIR, QTNAS_SOURCE_DIR, (dir / "work").string()));
+  ASSERT_EQ(run.code, 0) << run.out << run.err;
   EXPECT_NE(run.out.find("== label new texts"), std::string::npos) << run.out;
   ASSERT_TRUE(fs::exists(dir / "work" / "model.pt"));
   expect_three_routes_agree(dir, dir / "work" / "model.pt",
@@ -105,17 +79,16 @@ TEST(Examples, PairModelThroughTheThreeRoutes) {
       (dir / "pairs.csv").string(), (dir / "work").string());
   const std::string space = "--layers 2 --hidden 32 --heads 2 --head-dim 16 --ffn-choices 0,32 --sparsity-choices 0 "
                             "--precisions fp32,int8";
-  const ShellRun trained = shell(dir, fmt::format("{} train {} {} --vocab-size 60 --steps 20 --pretrain-epochs 0 "
-                                             "--no-baseline --threads 1 --out {}",
-                                             QTNAS_BIN, task, space, (dir / "work" / "supernet.pt").string()),
-                            true);
-  ASSERT_EQ(trained.code, 0) << trained.out;
+  const CliResult trained = run_qtnas(dir, fmt::format("train {} {} --vocab-size 60 --steps 20 --pretrain-epochs 0 "
+                                                       "--no-baseline --threads 1 --out {}",
+                                                       task, space, (dir / "work" / "supernet.pt").string()));
+  ASSERT_EQ(trained.code, 0) << trained.err;
   const fs::path model = dir / "pair_model.pt";
-  const ShellRun exported = shell(dir, fmt::format("{} export {} --supernet {} --arch largest --no-evaluate --threads 1 "
-                                              "--rounds 3 --out {}",
-                                              QTNAS_BIN, task, (dir / "work" / "supernet.pt").string(), model.string()),
-                             true);
-  ASSERT_EQ(exported.code, 0) << exported.out;
+  const CliResult exported = run_qtnas(dir, fmt::format("export {} --supernet {} --arch largest --no-evaluate "
+                                                        "--threads 1 --rounds 3 --out {}",
+                                                        task, (dir / "work" / "supernet.pt").string(),
+                                                        model.string()));
+  ASSERT_EQ(exported.code, 0) << exported.err;
   expect_three_routes_agree(dir, model,
                             {"the stone, seen once", "a stone here", "the river, seen twice", "a cloud here"}, 2);
   // The pair supernet with the task's single texts, and one text alone for the pair model: refused.

@@ -236,11 +236,8 @@ TEST(SearchCli, ExportedModelRunsInCppAndPythonWithTheSameLogits) {
   ASSERT_EQ(predicted.code, 0) << predicted.err;
   EXPECT_EQ(nlohmann::json::parse(predicted.out).size(), 2u);
 
-  // Debian's interpreter, which python3-torch installs into (a python3 earlier on PATH may be another one).
-  const std::string python = fs::exists("/usr/bin/python3") ? "/usr/bin/python3" : "python3";
-  if (std::system((python + " -c 'import torch' >/dev/null 2>&1").c_str()) != 0) {
-    GTEST_SKIP() << "python3-torch is not installed (scripts/setup.sh installs it)";
-  }
+  const std::string python = qtnas::testing::python_importing("torch");
+  if (python.empty()) GTEST_SKIP() << "python3-torch is not installed (scripts/setup.sh installs it)";
   // Python gets the very token ids and runs the file with plain torch.jit.load.
   nlohmann::json ids = nlohmann::json::array();
   for (const auto& t : texts) ids.push_back(loaded.tokenizer.encode(t, loaded.meta.space.max_seq_len));
