@@ -3,29 +3,17 @@
 // to label texts.
 #include <torch/torch.h>
 
-#include <filesystem>
-#include <fstream>
 #include <iostream>
 #include <optional>
 
 #include "cli/command.h"
 #include "cli/common_options.h"
 #include "cli/progress.h"
-#include "export/finetune.h"
-#include "export/module_accuracy.h"
 #include "export/package.h"
-#include "export/subnet_module.h"
-#include "latency_models/latency_model.h"
-#include "latency_models/measure.h"
-#include "latency_models/profiler.h"
+#include "runs/export_job.h"
 #include "runs/final_choice.h"
-#include "runs/run_inputs.h"
-#include "runs/run_store.h"
 #include "space/error.h"
-#include "space/hash.h"
 #include "supernet/machine.h"
-#include "supernet/task.h"
-#include "supernet/trainer.h"
 
 namespace qtnas::cli {
 namespace {
@@ -44,126 +32,22 @@ CandidateRecord choose(RunStore& store, const po::variables_map& vm) {
                                                        : std::nullopt);
 }
 
-// What is exported: a run's candidate (--db), or any arch of a supernet (--supernet --arch).
-struct ExportSource {
-  SupernetTask task;
-  std::string supernet_path;
-  Arch arch;
-  Environment env;  // of the latency re-measurement
-  std::vector<SubnetMeasurement> references;  // its speed references (from the run's latency model), if any
-  nlohmann::json provenance;
-  std::optional<CandidateRecord> chosen;
-};
-
-ExportSource from_run(const po::variables_map& vm) {
-  RunStore store(vm["db"].as<std::string>(), RunStore::Mode::Read);
-  const RunInfo info = store.run_info();
-  const CandidateRecord chosen = choose(store, vm);
-  RunInputs inputs = reload_run_inputs(store.path(), info, /*same_model=*/false);
-  const AdditiveLatencyModel& model = inputs.model;
-  const Environment env = model.environment();
-  return {std::move(inputs.task),
-          info.supernet_path,
-          parse_arch(chosen.arch),
-          env,
-          model.references(),
-          {{"run", std::filesystem::absolute(store.path()).string()},
-           {"candidate_id", chosen.id},
-           {"supernet_hash", info.supernet_hash},
-           {"accuracy_val_db", chosen.best_accuracy()},
-           {"latency_pred_ms", chosen.latency_pred_ms},
-           {"environment", to_json(env)}},
-          chosen};
-}
-
-ExportSource from_supernet(const po::variables_map& vm) {
+ExportSource source_from(const po::variables_map& vm) {
+  QTNAS_CHECK(vm.count("db") + vm.count("arch") == 1, "give a run (--db RUN.sqlite) or an arch (--supernet CKPT --arch A)");
+  if (vm.count("db")) {
+    RunStore store(vm["db"].as<std::string>(), RunStore::Mode::Read);
+    return export_source_from_run(store, choose(store, vm));
+  }
   QTNAS_CHECK(vm.count("supernet") && !vm.count("id") && !vm.count("best-under-ms") && !vm["best"].as<bool>(),
               "--arch exports an arch of --supernet CKPT; --id, --best-under-ms and --best choose from a run (--db)");
-  const std::string supernet = vm["supernet"].as<std::string>();
-  SupernetTask task = load_supernet_task(supernet, task_options_json(vm));
-  const Arch arch = task.checkpoint.net->space().arch_named(vm["arch"].as<std::string>());
-  const int max_seq = task.checkpoint.net->space().config().max_seq_len;
-  const int seq = vm.count("seq") ? vm["seq"].as<int>() : max_seq;
-  QTNAS_CHECK(seq >= 1 && seq <= max_seq, "--seq {} is outside the supernet's 1..{} tokens", seq, max_seq);
-  Environment env = current_environment(vm["batch"].as<int>(), seq);
-  env.statistic = "p10";  // no latency model, so no speed references to correct with
-  return {std::move(task), supernet, arch, env, {},
-          {{"supernet", std::filesystem::absolute(supernet).string()},
-           {"supernet_hash", file_hash(supernet)},
-           {"environment", to_json(env)}},
-          std::nullopt};
+  return export_source_from_supernet(vm["supernet"].as<std::string>(), task_options_json(vm), vm["arch"].as<std::string>(),
+                                     vm["batch"].as<int>(), vm.count("seq") ? std::optional<int>(vm["seq"].as<int>()) : std::nullopt);
 }
 
-// --finetune-steps N (export/finetune.h), with its progress on stderr.
-FinetuneReport finetune(ExportSource& source, const po::variables_map& vm, const std::string& out) {
-  const FinetuneConfig config{vm["finetune-steps"].as<int64_t>(), vm["finetune-lr"].as<double>(),
-                              source.supernet_path, source.provenance.at("supernet_hash").get<std::string>(), out};
-  SupernetTask& task = source.task;
-  std::optional<Progress> progress;
-  FinetuneCallbacks callbacks;
-  callbacks.on_note = [](const std::string& note) { std::cerr << note << "\n"; };
-  callbacks.on_start = [&](int64_t first_step, int64_t steps) { progress.emplace("finetune", steps, first_step); };
-  callbacks.on_step = [&](const TrainStatus& s) { progress->update(s.step, fmt::format("loss {:.3f}", s.loss)); };
-  const FinetuneReport report =
-      finetune_arch(task.checkpoint, source.arch, {task.data.train, task.tokenizer, task.val, task.test}, config,
-                    callbacks);
-  if (progress) progress->finish();
-  return report;
-}
-
-// The saved file run as a user will run it: its accuracy on validation and test (unless --no-evaluate), and its
-// latency in the source's environment.
-struct SavedModelCheck {
-  bool evaluated = false;
-  double accuracy_val = 0, accuracy_test = 0;
-  LatencyStats latency;
-  bool speed_corrected = false;  // measured against speed references
-};
-
-SavedModelCheck check_saved_model(ExportSource& source, const std::string& out, const po::variables_map& vm) {
-  LoadedModel loaded = load_model(out);
-  SavedModelCheck check;
-  check.evaluated = !vm["no-evaluate"].as<bool>();
-  if (check.evaluated) {
-    check.accuracy_test = module_accuracy(loaded.module, source.task.test);
-    check.accuracy_val = module_accuracy(loaded.module, source.task.val);
-  }
-  const std::vector<SpeedReference> references =
-      build_speed_references(source.task.checkpoint.net, source.references);
-  check.speed_corrected = !references.empty();
-  check.latency = measure_in_environment(loaded.module, source.env, loaded.meta.space.vocab_size,
-                                         vm["rounds"].as<int>(), references, source.arch);
-  return check;
-}
-
-nlohmann::json export_report(const ExportSource& source, const std::string& out, const SavedModelCheck& check,
-                             const std::optional<FinetuneReport>& finetuned) {
-  const std::optional<CandidateRecord>& chosen = source.chosen;
-  const LatencyStats& latency = check.latency;
-  using nlohmann::json;  // null where there is no run candidate, or no evaluation
-  json report = {{"out", out},
-                 {"id", chosen ? json(chosen->id) : json()},
-                 {"arch", to_string(source.arch)},
-                 {"accuracy_db", chosen ? json(chosen->best_accuracy()) : json()},
-                 {"accuracy_export_val", check.evaluated ? json(check.accuracy_val) : json()},
-                 {"accuracy_export", check.evaluated ? json(check.accuracy_test) : json()},
-                 {"latency_pred_ms", chosen ? json(chosen->latency_pred_ms) : json()},
-                 {"latency_measured_ms", latency.latency_ms},
-                 {"latency_median_ms", latency.median_ms},
-                 {"latency_mad_ms", latency.mad_ms},
-                 {"latency_speed_factor", latency.speed},
-                 {"latency_db_measured_ms",
-                  chosen && chosen->latency_measured_ms ? json(*chosen->latency_measured_ms) : json()},
-                 {"environment", to_json(source.env)},
-                 {"size_bytes", source.task.checkpoint.net->space().size(source.arch).size_bytes},
-                 {"file_bytes", std::filesystem::file_size(out)}};
-  if (finetuned) report["finetune"] = to_json(*finetuned);
-  if (chosen) report["accuracy_db_fidelity"] = chosen->accuracy_full ? "full validation" : "validation subset";
-  return report;
-}
-
-void print_report(const ExportSource& source, const nlohmann::json& report, const SavedModelCheck& check,
-                  const std::optional<FinetuneReport>& finetuned) {
+void print_report(const ExportSource& source, const ExportResult& result) {
+  const nlohmann::json& report = result.report;
+  const SavedModelCheck& check = result.check;
+  const std::optional<FinetuneReport>& finetuned = result.finetuned;
   const std::optional<CandidateRecord>& chosen = source.chosen;
   const Environment& env = source.env;
   std::cout << fmt::format("exported {} to {} ({:.2f} MB)\n  {}\n",
@@ -197,30 +81,20 @@ void print_report(const ExportSource& source, const nlohmann::json& report, cons
 int run_export(const po::variables_map& vm) {
   set_threads(vm);
   set_openblas_single_threaded();
-  QTNAS_CHECK(vm.count("db") + vm.count("arch") == 1, "give a run (--db RUN.sqlite) or an arch (--supernet CKPT --arch A)");
-  ExportSource source = vm.count("db") ? from_run(vm) : from_supernet(vm);
-  SupernetTask& task = source.task;
-  const std::string out = vm["out"].as<std::string>();
-  QTNAS_CHECK(vm["finetune-steps"].as<int64_t>() >= 0, "--finetune-steps must be >= 0");
-  std::optional<FinetuneReport> finetuned;
-  if (vm["finetune-steps"].as<int64_t>() > 0) {
-    finetuned = finetune(source, vm, out);
-    source.provenance["finetune"] = to_json(*finetuned);
-    source.provenance["finetune"].erase("checkpoint");
-  }
-  {
-    ModelMeta meta{source.arch, task.checkpoint.net->space().config(), task.checkpoint.meta.label_names,
-                   source.provenance, task.data.pairs};
-    torch::jit::Module module = build_subnet_module(task.checkpoint.net, source.arch);
-    save_model(out, module, meta, task.tokenizer_bytes);
-  }
-  if (finetuned) std::filesystem::remove(finetuned->checkpoint);
-  const SavedModelCheck check = check_saved_model(source, out, vm);
-  const nlohmann::json report = export_report(source, out, check, finetuned);
+  ExportSource source = source_from(vm);
+  const ExportOptions options{vm["out"].as<std::string>(), vm["rounds"].as<int>(), !vm["no-evaluate"].as<bool>(),
+                              vm["finetune-steps"].as<int64_t>(), vm["finetune-lr"].as<double>()};
+  std::optional<Progress> progress;  // of a fine-tune
+  FinetuneCallbacks callbacks;
+  callbacks.on_note = [](const std::string& note) { std::cerr << note << "\n"; };
+  callbacks.on_start = [&](int64_t first_step, int64_t steps) { progress.emplace("finetune", steps, first_step); };
+  callbacks.on_step = [&](const TrainStatus& s) { progress->update(s.step, fmt::format("loss {:.3f}", s.loss)); };
+  const ExportResult result = export_subnet(source, options, callbacks);
+  if (progress) progress->finish();
   if (vm["json"].as<bool>()) {
-    std::cout << report.dump(2) << "\n";
+    std::cout << result.report.dump(2) << "\n";
   } else {
-    print_report(source, report, check, finetuned);
+    print_report(source, result);
   }
   return 0;
 }

@@ -13,11 +13,10 @@
 #include "distributed/remote_evaluation.h"
 #include "evaluators/proxy_evaluator.h"
 #include "latency_models/measurement_store.h"
-#include "runs/budgets.h"
+#include "runs/new_run.h"
 #include "runs/run_inputs.h"
 #include "runs/search_run.h"
 #include "space/error.h"
-#include "space/hash.h"
 #include "supernet/machine.h"
 
 namespace qtnas::cli {
@@ -107,50 +106,27 @@ int search_and_report(RunStore& store, const po::variables_map& vm) {
 int run_search(const po::variables_map& vm) {
   set_threads(vm);
   set_openblas_single_threaded();  // evaluation and measuring run on LibTorch's threads only
-  const std::string db = vm["db"].as<std::string>();
-  const std::string supernet = vm["supernet"].as<std::string>();
-  const std::string model_path = vm["latency-model"].as<std::string>();
-  // Every check that needs no data comes before the database is created or touched.
-  LoadedCheckpoint ckpt = load_checkpoint(supernet);
-  const SearchSpace& space = ckpt.net->space();
-  const AdditiveLatencyModel model =
-      load_latency_model(model_path, space, supernet, vm["allow-other-environment"].as<bool>());
-  SearchConfig config;
+  NewRun r;
+  r.db = vm["db"].as<std::string>();
+  r.supernet = vm["supernet"].as<std::string>();
+  r.latency_model = vm["latency-model"].as<std::string>();
   QTNAS_CHECK(vm.count("latency-budget-ms") != vm.count("latency-budget-fraction"),
               "give exactly one of --latency-budget-ms X and --latency-budget-fraction F");
-  config.latency_budget_ms =
-      vm.count("latency-budget-ms")
-          ? vm["latency-budget-ms"].as<double>()
-          : vm["latency-budget-fraction"].as<double>() * model.predict_ms(space.largest(Precision::FP32));
-  config.size_budget_mb = vm["size-budget-mb"].as<double>();
-  config.searcher = searcher_kind_from_string(vm["searcher"].as<std::string>());
-  config.population = vm["population"].as<int>();
-  config.generations = vm["generations"].as<int>();
-  config.seed = vm["seed"].as<uint64_t>();
-  config.val_subset = vm["val-subset"].as<size_t>();
-  config.closed_loop = !vm["no-closed-loop"].as<bool>();
-  config.full_fidelity = !vm["no-full-fidelity"].as<bool>();
-  config.threads = at::get_num_threads();
-  QTNAS_CHECK(config.population >= 2, "--population must be at least 2, got {}", config.population);
-  QTNAS_CHECK(config.generations >= 1, "--generations must be at least 1, got {}", config.generations);
-  QTNAS_CHECK(config.size_budget_mb >= 0, "--size-budget-mb must not be negative");
-  check_budgets_feasible(space, model, config);
-  std::string latency_db =
-      vm.count("latency-db") ? vm["latency-db"].as<std::string>() : model.fit_record().measurement_db;
-  if (!latency_db.empty() && !std::filesystem::exists(latency_db)) latency_db.clear();
-
-  RunStore store(db, RunStore::Mode::Write);
-  QTNAS_CHECK(!store.has_run(), "run database '{}' already holds a run; continue it with qtnas resume --db {}", db, db);
-  RunInfo info;
-  info.config = {{"search", to_json(config)}, {"task", task_options_json(vm)}, {"latency_db", latency_db}};
-  info.seed = config.seed;
-  info.space = space.config();
-  info.space_hash = space.hash_hex();
-  info.supernet_path = std::filesystem::absolute(supernet).string();
-  info.supernet_hash = file_hash(supernet);
-  info.predictor_path = std::filesystem::absolute(model_path).string();
-  info.predictor_hash = file_hash(model_path);
-  store.create_run(info);
+  if (vm.count("latency-budget-ms")) r.config.latency_budget_ms = vm["latency-budget-ms"].as<double>();
+  if (vm.count("latency-budget-fraction")) r.budget_fraction = vm["latency-budget-fraction"].as<double>();
+  r.config.size_budget_mb = vm["size-budget-mb"].as<double>();
+  r.config.searcher = searcher_kind_from_string(vm["searcher"].as<std::string>());
+  r.config.population = vm["population"].as<int>();
+  r.config.generations = vm["generations"].as<int>();
+  r.config.seed = vm["seed"].as<uint64_t>();
+  r.config.val_subset = vm["val-subset"].as<size_t>();
+  r.config.closed_loop = !vm["no-closed-loop"].as<bool>();
+  r.config.full_fidelity = !vm["no-full-fidelity"].as<bool>();
+  r.config.threads = at::get_num_threads();
+  r.task_options = task_options_json(vm);
+  if (vm.count("latency-db")) r.latency_db = vm["latency-db"].as<std::string>();
+  r.allow_other_environment = vm["allow-other-environment"].as<bool>();
+  RunStore store(create_search_run(r), RunStore::Mode::Write);
   return search_and_report(store, vm);
 }
 

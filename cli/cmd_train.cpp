@@ -123,20 +123,12 @@ std::string phase_title(const TrainConfig& config) {
 
 // Rank 0's report of a finished phase: validation rows (printed unless --json), and the baseline beside
 // accuracies on the labels.
-nlohmann::json phase_report(const po::variables_map& vm, const Session& s, const Trainer& trainer,
+nlohmann::json report_phase(const po::variables_map& vm, const Session& s, const Trainer& trainer,
                             const std::string& out, size_t train_size, double seconds) {
   const TrainConfig& config = trainer.config();
   const bool json = vm["json"].as<bool>();
-  nlohmann::json report = {{"checkpoint", out},
-                           {"objective", to_string(config.objective)},
-                           {"steps", config.steps},
-                           {"epochs", double(config.steps) * config.batch_size / double(train_size)},
-                           {"seq_len", s.seq_len},
-                           {"train_seconds", seconds},
-                           {"cpu", cpu_model_name()},
-                           {"bf16", trainer.uses_bf16()},
-                           {"reorder", trainer.reorder_report()},
-                           {"val", validation_rows(trainer, s.val, vm["eval-limit"].as<size_t>())}};
+  nlohmann::json report =
+      qtnas::phase_report(trainer, out, train_size, s.seq_len, seconds, s.val, vm["eval-limit"].as<size_t>());
   for (const auto& row : report["val"]) {
     if (json) break;
     const std::string arch = row["arch"].get<std::string>();
@@ -190,7 +182,7 @@ void run_phase(const po::variables_map& vm, Session& s, const EncodedSplit& trai
   callbacks.on_log = [](const std::string& line) { std::cerr << "\n" << line << "\n"; };
   trainer->run(train, s.val, out, callbacks);
   progress.finish();
-  report = phase_report(vm, s, *trainer, out, train.size(), progress.elapsed_seconds());
+  report = report_phase(vm, s, *trainer, out, train.size(), progress.elapsed_seconds());
 }
 
 int run_training(const po::variables_map& vm, Objective objective) {
@@ -206,23 +198,18 @@ int run_training(const po::variables_map& vm, Objective objective) {
     const EncodedSplit texts = pretraining_split(train, *s.task, s.seq_len);
     run_phase(vm, s, texts, out, train_config_from(vm, objective, texts.size(), space), "", report);
   } else {
-    std::string init = vm.count("init") ? vm["init"].as<std::string>() : "";
-    // The preset's pretraining comes first, into its own resumable checkpoint; a run whose training on the
-    // labels has begun (rank 0's `out` exists) never pretrains again.
-    const bool labels_begun =
-        s.ranks.share_from_rank0("labels begun " + out, std::filesystem::exists(out) ? "1" : "0") == "1";
     const TrainConfig on_labels = train_config_from(vm, objective, train.size(), space);
-    const std::optional<double> epochs =
-        vm.count("pretrain-epochs") ? std::optional<double>(vm["pretrain-epochs"].as<double>()) : std::nullopt;
-    std::optional<TrainConfig> pre = pretraining_before_labels(
-        preset_name(vm), epochs, train.size() + s.task->unlabeled.size(), space, on_labels, vm.count("init") > 0);
-    if (pre && !labels_begun) {
-      set_common(*pre, vm);
-      init = pretrained_path(out);
-      run_phase(vm, s, pretraining_split(train, *s.task, s.seq_len), init, *pre, "", report["pretrain"]);
+    const LabelPlan plan = plan_labels(
+        preset_name(vm), vm.count("pretrain-epochs") ? std::optional<double>(vm["pretrain-epochs"].as<double>()) : std::nullopt,
+        train.size() + s.task->unlabeled.size(), space, on_labels, out, vm.count("init") ? vm["init"].as<std::string>() : "",
+        s.ranks);
+    if (plan.pretrain) {
+      TrainConfig pre = *plan.pretrain;
+      set_common(pre, vm);
+      run_phase(vm, s, pretraining_split(train, *s.task, s.seq_len), plan.init, pre, "", report["pretrain"]);
     }
     nlohmann::json labels;
-    run_phase(vm, s, train, out, on_labels, init, labels);
+    run_phase(vm, s, train, out, on_labels, plan.init, labels);
     if (report.contains("pretrain")) labels["pretrain"] = report["pretrain"];
     report = std::move(labels);
   }

@@ -6,6 +6,7 @@
 
 #include "space/error.h"
 #include "supernet/evaluate.h"
+#include "supernet/machine.h"
 #include "supernet/masked_lm.h"
 
 namespace qtnas {
@@ -102,6 +103,17 @@ std::optional<TrainConfig> pretraining_before_labels(const std::string& preset, 
   return c;
 }
 
+LabelPlan plan_labels(const std::string& preset, std::optional<double> pretrain_epochs, size_t texts,
+                      const SearchSpace& space, const TrainConfig& labels, const std::string& out,
+                      const std::string& init, const RankGroup& group) {
+  const bool labels_begun =
+      group.share_from_rank0("labels begun " + out, std::filesystem::exists(out) ? "1" : "0") == "1";
+  LabelPlan plan{pretraining_before_labels(preset, pretrain_epochs, texts, space, labels, !init.empty()), init};
+  if (plan.pretrain && labels_begun) plan.pretrain.reset();
+  if (plan.pretrain) plan.init = pretrained_path(out);
+  return plan;
+}
+
 nlohmann::json validation_rows(const Trainer& trainer, const EncodedSplit& val, size_t limit) {
   Supernet net = trainer.net();
   const TrainConfig& config = trainer.config();
@@ -120,6 +132,21 @@ nlohmann::json validation_rows(const Trainer& trainer, const EncodedSplit& val, 
     rows.push_back(row);
   }
   return rows;
+}
+
+nlohmann::json phase_report(const Trainer& trainer, const std::string& checkpoint, size_t train_size, int seq_len,
+                            double seconds, const EncodedSplit& val, size_t eval_limit) {
+  const TrainConfig& config = trainer.config();
+  return {{"checkpoint", checkpoint},
+          {"objective", to_string(config.objective)},
+          {"steps", config.steps},
+          {"epochs", double(config.steps) * config.batch_size / double(train_size)},
+          {"seq_len", seq_len},
+          {"train_seconds", seconds},
+          {"cpu", cpu_model_name()},
+          {"bf16", trainer.uses_bf16()},
+          {"reorder", trainer.reorder_report()},
+          {"val", validation_rows(trainer, val, eval_limit)}};
 }
 
 }  // namespace qtnas

@@ -60,9 +60,26 @@ std::optional<TrainConfig> pretraining_before_labels(const std::string& preset, 
                                                      size_t texts, const SearchSpace& space, const TrainConfig& labels,
                                                      bool from_init);
 
+// What `qtnas train` runs before the labels, and from which weights the labels start.
+struct LabelPlan {
+  std::optional<TrainConfig> pretrain;  // the pretraining phase to run (or resume) first, into `init`
+  std::string init;                     // the labels start from these weights ('' none)
+};
+// The pretraining_before_labels of `labels` unless `init` is given, into pretrained_path(out), which the labels
+// then start from. A run whose training on the labels has begun (rank 0's `out` exists) never pretrains again:
+// it resumes. Every rank gets rank 0's decision.
+LabelPlan plan_labels(const std::string& preset, std::optional<double> pretrain_epochs, size_t texts,
+                      const SearchSpace& space, const TrainConfig& labels, const std::string& out,
+                      const std::string& init, const RankGroup& group);
+
 // A finished phase on validation (at most `limit` examples; 0: all), one JSON row per subnet: the largest and
 // the smallest, or the fixed arch alone; "accuracy", "loss", "examples" on the labels, or
 // "masked_token_accuracy" after pretraining.
 nlohmann::json validation_rows(const Trainer& trainer, const EncodedSplit& val, size_t limit);
+
+// What a finished phase reports: {"checkpoint", "objective", "steps", "epochs" (over `train_size` examples),
+// "seq_len", "train_seconds", "cpu", "bf16", "reorder", "val" (validation_rows)}.
+nlohmann::json phase_report(const Trainer& trainer, const std::string& checkpoint, size_t train_size, int seq_len,
+                            double seconds, const EncodedSplit& val, size_t eval_limit);
 
 }  // namespace qtnas

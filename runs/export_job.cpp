@@ -1,0 +1,110 @@
+#include "runs/export_job.h"
+
+#include <filesystem>
+
+#include "export/module_accuracy.h"
+#include "export/package.h"
+#include "export/subnet_module.h"
+#include "latency_models/profiler.h"
+#include "runs/run_inputs.h"
+#include "space/error.h"
+#include "space/hash.h"
+
+namespace qtnas {
+namespace {
+
+SavedModelCheck check_saved_model(ExportSource& source, const ExportOptions& options) {
+  LoadedModel loaded = load_model(options.out);
+  SavedModelCheck check;
+  check.evaluated = options.evaluate;
+  if (check.evaluated) {
+    check.accuracy_test = module_accuracy(loaded.module, source.task.test);
+    check.accuracy_val = module_accuracy(loaded.module, source.task.val);
+  }
+  const std::vector<SpeedReference> references = build_speed_references(source.task.checkpoint.net, source.references);
+  check.speed_corrected = !references.empty();
+  check.latency = measure_in_environment(loaded.module, source.env, loaded.meta.space.vocab_size, options.rounds,
+                                         references, source.arch);
+  return check;
+}
+
+nlohmann::json export_report(const ExportSource& source, const std::string& out, const SavedModelCheck& check,
+                             const std::optional<FinetuneReport>& finetuned) {
+  const std::optional<CandidateRecord>& chosen = source.chosen;
+  const LatencyStats& latency = check.latency;
+  using nlohmann::json;
+  json report = {{"out", out},
+                 {"id", chosen ? json(chosen->id) : json()},
+                 {"arch", to_string(source.arch)},
+                 {"accuracy_db", chosen ? json(chosen->best_accuracy()) : json()},
+                 {"accuracy_export_val", check.evaluated ? json(check.accuracy_val) : json()},
+                 {"accuracy_export", check.evaluated ? json(check.accuracy_test) : json()},
+                 {"latency_pred_ms", chosen ? json(chosen->latency_pred_ms) : json()},
+                 {"latency_measured_ms", latency.latency_ms},
+                 {"latency_median_ms", latency.median_ms},
+                 {"latency_mad_ms", latency.mad_ms},
+                 {"latency_speed_factor", latency.speed},
+                 {"latency_db_measured_ms",
+                  chosen && chosen->latency_measured_ms ? json(*chosen->latency_measured_ms) : json()},
+                 {"environment", to_json(source.env)},
+                 {"size_bytes", source.task.checkpoint.net->space().size(source.arch).size_bytes},
+                 {"file_bytes", std::filesystem::file_size(out)}};
+  if (finetuned) report["finetune"] = to_json(*finetuned);
+  if (chosen) report["accuracy_db_fidelity"] = chosen->accuracy_full ? "full validation" : "validation subset";
+  return report;
+}
+
+}  // namespace
+
+ExportSource export_source_from_run(RunStore& store, const CandidateRecord& chosen) {
+  const RunInfo info = store.run_info();
+  RunInputs inputs = reload_run_inputs(store.path(), info, /*same_model=*/false);
+  const Environment env = inputs.model.environment();
+  nlohmann::json provenance = {{"run", std::filesystem::absolute(store.path()).string()},
+                               {"candidate_id", chosen.id},
+                               {"supernet_hash", info.supernet_hash},
+                               {"accuracy_val_db", chosen.best_accuracy()},
+                               {"latency_pred_ms", chosen.latency_pred_ms},
+                               {"environment", to_json(env)}};
+  return {std::move(inputs.task),  info.supernet_path,           parse_arch(chosen.arch), env,
+          inputs.model.references(), std::move(provenance), chosen};
+}
+
+ExportSource export_source_from_supernet(const std::string& supernet_path, const nlohmann::json& task_options,
+                                         const std::string& arch_name, int batch, std::optional<int> seq) {
+  SupernetTask task = load_supernet_task(supernet_path, task_options);
+  const Arch arch = task.checkpoint.net->space().arch_named(arch_name);
+  const int max_seq = task.checkpoint.net->space().config().max_seq_len;
+  const int length = seq.value_or(max_seq);
+  QTNAS_CHECK(length >= 1 && length <= max_seq, "--seq {} is outside the supernet's 1..{} tokens", length, max_seq);
+  Environment env = current_environment(batch, length);
+  env.statistic = "p10";  // no latency model, so no speed references to correct with
+  nlohmann::json provenance = {{"supernet", std::filesystem::absolute(supernet_path).string()},
+                               {"supernet_hash", file_hash(supernet_path)},
+                               {"environment", to_json(env)}};
+  return {std::move(task), supernet_path, arch, env, {}, std::move(provenance), std::nullopt};
+}
+
+ExportResult export_subnet(ExportSource& source, const ExportOptions& options, const FinetuneCallbacks& callbacks) {
+  QTNAS_CHECK(options.finetune_steps >= 0, "--finetune-steps must be >= 0");
+  SupernetTask& task = source.task;
+  ExportResult result;
+  if (options.finetune_steps > 0) {
+    const FinetuneConfig config{options.finetune_steps, options.finetune_lr, source.supernet_path,
+                                source.provenance.at("supernet_hash").get<std::string>(), options.out};
+    result.finetuned = finetune_arch(task.checkpoint, source.arch,
+                                     {task.data.train, task.tokenizer, task.val, task.test}, config, callbacks);
+    source.provenance["finetune"] = to_json(*result.finetuned);
+    source.provenance["finetune"].erase("checkpoint");
+  }
+  const ModelMeta meta{source.arch, task.checkpoint.net->space().config(), task.checkpoint.meta.label_names,
+                       source.provenance, task.data.pairs};
+  torch::jit::Module module = build_subnet_module(task.checkpoint.net, source.arch);
+  save_model(options.out, module, meta, task.tokenizer_bytes);
+  if (result.finetuned) std::filesystem::remove(result.finetuned->checkpoint);
+  result.check = check_saved_model(source, options);
+  result.report = export_report(source, options.out, result.check, result.finetuned);
+  return result;
+}
+
+}  // namespace qtnas
