@@ -52,7 +52,7 @@ std::vector<Arch> ArchGeneOps::shrinking_moves(const Arch& arch) const {
   const auto add = [&](size_t i, const LayerArch& layer) {
     Arch moved = arch;
     moved.layers[i] = layer;
-    moves.push_back(normalized(std::move(moved)));
+    moves.push_back(SearchSpace::with_keep_non_increasing(std::move(moved)));  // later layers follow a lower keep
   };
   for (size_t i = 0; i < arch.layers.size(); ++i) {
     const LayerArch& l = arch.layers[i];
@@ -79,6 +79,12 @@ std::vector<Arch> ArchGeneOps::shrinking_moves(const Arch& arch) const {
       LayerArch cheaper = l;
       cheaper.precision = cheapest;
       add(i, cheaper);
+    }
+    const auto keep = std::lower_bound(c.keep_pct_choices.begin(), c.keep_pct_choices.end(), l.keep_pct);
+    if (keep != c.keep_pct_choices.begin()) {
+      LayerArch fewer_tokens = l;
+      fewer_tokens.keep_pct = *(keep - 1);
+      add(i, fewer_tokens);
     }
     if (can_skip && may_drop_layer) add(i, LayerArch{});
   }

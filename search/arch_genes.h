@@ -46,8 +46,9 @@ class ArchGeneOps : public GeneOps {
 
   // Every arch one shrinking move away from `arch`, each valid and normalized, in a fixed order (by layer,
   // then: one head fewer, the next smaller FFN width, the next higher sparsity, the precision with the fewest
-  // bytes per weight (INT8 when the space has it), skipping the layer while min_active_layers stay active).
-  // A move never empties a layer except by skipping it.
+  // bytes per weight (INT8 when the space has it), the next lower keep ratio (later layers lowered to it where
+  // above), skipping the layer while min_active_layers stay active). A move never empties a layer except by
+  // skipping it.
   std::vector<Arch> shrinking_moves(const Arch& arch) const;
 
  private:

@@ -36,13 +36,13 @@ bool read_field(std::string_view token, char prefix, int* value) {
   return ec == std::errc() && ptr == last && *value >= 0;
 }
 
-constexpr const char* kLayerSyntax = "h<heads>-f<ffn>-s<sparsity %>-<fp32|bf16|int8> or 'skip'";
+constexpr const char* kLayerSyntax = "h<heads>-f<ffn>-s<sparsity %>-<fp32|bf16|int8>[-k<keep %>] or 'skip'";
 
 LayerArch parse_layer(std::string_view text, size_t index, std::string_view whole) {
   if (text == "skip") return LayerArch{};
   const auto fields = split(text, '-');
-  QTNAS_CHECK(fields.size() == 4, "arch '{}': layer {} '{}' has {} fields; expected {}", whole, index, text,
-              fields.size(), kLayerSyntax);
+  QTNAS_CHECK(fields.size() == 4 || fields.size() == 5, "arch '{}': layer {} '{}' has {} fields; expected {}",
+              whole, index, text, fields.size(), kLayerSyntax);
   LayerArch layer;
   QTNAS_CHECK(read_field(fields[0], 'h', &layer.heads), "arch '{}': layer {}: '{}' is not h<heads> (e.g. h4)",
               whole, index, fields[0]);
@@ -57,6 +57,12 @@ LayerArch parse_layer(std::string_view text, size_t index, std::string_view whol
   } catch (const Error&) {
     QTNAS_FAIL("arch '{}': layer {}: unknown precision '{}' (allowed: fp32, bf16, int8)", whole, index, fields[3]);
   }
+  if (fields.size() == 5) {
+    QTNAS_CHECK(read_field(fields[4], 'k', &layer.keep_pct),
+                "arch '{}': layer {}: '{}' is not k<keep percent> (e.g. k50)", whole, index, fields[4]);
+    QTNAS_CHECK(layer.keep_pct >= 1 && layer.keep_pct <= 100, "arch '{}': layer {}: keep {}% is outside 1..100",
+                whole, index, layer.keep_pct);
+  }
   return layer;
 }
 
@@ -70,7 +76,10 @@ int Arch::active_layers() const {
 
 std::string to_string(const LayerArch& layer) {
   if (layer.skipped()) return "skip";
-  return fmt::format("h{}-f{}-s{}-{}", layer.heads, layer.ffn, layer.sparsity_pct, to_string(layer.precision));
+  std::string text =
+      fmt::format("h{}-f{}-s{}-{}", layer.heads, layer.ffn, layer.sparsity_pct, to_string(layer.precision));
+  if (layer.keep_pct != 100) text += fmt::format("-k{}", layer.keep_pct);
+  return text;
 }
 
 std::string to_string(const Arch& arch) {
@@ -96,8 +105,13 @@ Arch parse_arch(std::string_view text) {
 }
 
 Arch normalized(Arch arch) {
+  int keep = 100;
   for (auto& layer : arch.layers) {
-    if (layer.skipped()) layer = LayerArch{};
+    if (layer.skipped()) {
+      layer = LayerArch{};
+      layer.keep_pct = keep;
+    }
+    keep = layer.keep_pct;
   }
   return arch;
 }

@@ -65,11 +65,14 @@ void add_fp32(ArchSize& s, int64_t count) {
 }  // namespace
 
 std::string to_string(const SpaceConfig& c) {
-  return fmt::format(
+  std::string text = fmt::format(
       "layers={};hidden={};max_heads={};head_dim={};ffn={};sparsity_pct={};precisions={};min_active_layers={};"
       "vocab_size={};max_seq_len={};num_classes={}",
       c.layers, c.hidden, c.max_heads, c.head_dim, join(c.ffn_choices), join(c.sparsity_pct_choices),
       join(c.precisions), c.min_active_layers, c.vocab_size, c.max_seq_len, c.num_classes);
+  // Only a space with token elimination names it: every other space keeps the hash it always had.
+  if (c.keep_pct_choices != std::vector<int>{100}) text += ";keep_pct=" + join(c.keep_pct_choices);
+  return text;
 }
 
 void validate(const SpaceConfig& c) {
@@ -84,6 +87,8 @@ void validate(const SpaceConfig& c) {
     QTNAS_CHECK(s >= 0 && s < 100, "space: sparsity {}% is outside [0, 100)", s);
   }
   QTNAS_CHECK(!c.precisions.empty(), "space: the precision list is empty");
+  for (int k : c.keep_pct_choices) QTNAS_CHECK(k >= 1 && k <= 100, "space: keep {}% is outside 1..100", k);
+  QTNAS_CHECK(contains(c.keep_pct_choices, 100), "space: the keep list must include 100 (every token)");
   QTNAS_CHECK(c.min_active_layers >= 1 && c.min_active_layers <= c.layers,
               "space: min_active_layers must be in 1..{}, got {}", c.layers, c.min_active_layers);
   QTNAS_CHECK(c.skip_probability >= 0 && c.skip_probability < 1, "space: skip_probability must be in [0, 1), got {}",
@@ -145,6 +150,7 @@ SearchSpace::SearchSpace(SpaceConfig config) : config_(std::move(config)) {
   sort_unique(config_.ffn_choices);
   sort_unique(config_.sparsity_pct_choices);
   sort_unique(config_.precisions);
+  sort_unique(config_.keep_pct_choices);
   QTNAS_CHECK(config_.ffn_choices.back() > 0 || config_.max_heads > 0, "space: every layer would be empty");
   hash_ = stable_hash(to_string(config_));
 }
@@ -165,8 +171,10 @@ Arch SearchSpace::smallest(Precision precision) const {
     }
   }
   Arch arch{std::vector<LayerArch>(config_.layers)};
-  for (int i = 0; i < config_.min_active_layers; ++i) arch.layers[i] = LayerArch{1, ffn, 0, precision};
-  return arch;
+  for (int i = 0; i < config_.min_active_layers; ++i) {
+    arch.layers[i] = LayerArch{1, ffn, 0, precision, config_.keep_pct_choices.front()};
+  }
+  return normalized(std::move(arch));
 }
 
 LayerArch SearchSpace::sample_layer(Rng& rng) const {
@@ -177,7 +185,17 @@ LayerArch SearchSpace::sample_layer(Rng& rng) const {
   } while (layer.skipped());
   layer.sparsity_pct = pick(config_.sparsity_pct_choices, rng);
   layer.precision = pick(config_.precisions, rng);
+  if (has_keep_gene()) layer.keep_pct = pick(config_.keep_pct_choices, rng);  // no draw otherwise: same streams
   return layer;
+}
+
+Arch SearchSpace::with_keep_non_increasing(Arch arch) {
+  int keep = 100;
+  for (auto& layer : arch.layers) {
+    layer.keep_pct = std::min(layer.keep_pct, keep);
+    keep = layer.keep_pct;
+  }
+  return normalized(std::move(arch));
 }
 
 Arch SearchSpace::sample(Rng& rng) const {
@@ -190,7 +208,7 @@ Arch SearchSpace::sample(Rng& rng) const {
       arch.layers.push_back(skip ? LayerArch{} : sample_layer(rng));
     }
   } while (arch.active_layers() < config_.min_active_layers);
-  return arch;
+  return with_keep_non_increasing(std::move(arch));
 }
 
 Arch SearchSpace::mutate(const Arch& parent, Rng& rng, double gene_probability) const {
@@ -204,6 +222,7 @@ Arch SearchSpace::mutate(const Arch& parent, Rng& rng, double gene_probability) 
       if (rng.bernoulli(gene_probability)) layer.ffn = pick(config_.ffn_choices, rng);
       if (rng.bernoulli(gene_probability)) layer.sparsity_pct = pick(config_.sparsity_pct_choices, rng);
       if (rng.bernoulli(gene_probability)) layer.precision = pick(config_.precisions, rng);
+      if (has_keep_gene() && rng.bernoulli(gene_probability)) layer.keep_pct = pick(config_.keep_pct_choices, rng);
       if (rng.bernoulli(gene_probability)) {
         if (!layer.skipped() && can_skip) {
           layer = LayerArch{};
@@ -213,7 +232,7 @@ Arch SearchSpace::mutate(const Arch& parent, Rng& rng, double gene_probability) 
       }
       if (layer.skipped() && !can_skip) layer = sample_layer(rng);
     }
-    child = normalized(std::move(child));
+    child = with_keep_non_increasing(std::move(child));
     if (child != parent && child.active_layers() >= config_.min_active_layers) return child;
   }
   return parent;  // only reached in a space with a single arch
@@ -225,7 +244,7 @@ Arch SearchSpace::crossover(const Arch& a, const Arch& b, Rng& rng) const {
   for (int attempt = 0; attempt < 1000; ++attempt) {
     Arch child;
     for (int i = 0; i < config_.layers; ++i) child.layers.push_back(rng.bernoulli(0.5) ? a.layers[i] : b.layers[i]);
-    if (child.active_layers() >= config_.min_active_layers) return child;
+    if (child.active_layers() >= config_.min_active_layers) return with_keep_non_increasing(std::move(child));
   }
   return a;
 }
@@ -237,12 +256,18 @@ std::vector<std::string> SearchSpace::problems(const Arch& arch) const {
     return out;
   }
   const bool can_skip = contains(config_.ffn_choices, 0);
+  int previous_keep = 100;
   for (int i = 0; i < config_.layers; ++i) {
     const LayerArch& l = arch.layers[i];
-    if (l.skipped()) {
+    if (l.skipped()) {  // passes the tokens on: its keep is the previous layer's (see normalized)
       if (!can_skip) out.push_back(fmt::format("layer {}: skipped, but ffn width 0 is not in the space", i));
       continue;
     }
+    if (l.keep_pct > previous_keep) {
+      out.push_back(fmt::format("layer {}: keep {}% is above the previous layer's {}% (a dropped token stays dropped)",
+                                i, l.keep_pct, previous_keep));
+    }
+    previous_keep = l.keep_pct;
     if (l.heads < 0 || l.heads > config_.max_heads) {
       out.push_back(fmt::format("layer {}: {} heads is outside 0..{}", i, l.heads, config_.max_heads));
     }
@@ -256,6 +281,10 @@ std::vector<std::string> SearchSpace::problems(const Arch& arch) const {
     if (!contains(config_.precisions, l.precision)) {
       out.push_back(
           fmt::format("layer {}: precision {} is not one of {}", i, to_string(l.precision), join(config_.precisions)));
+    }
+    if (!contains(config_.keep_pct_choices, l.keep_pct)) {
+      out.push_back(fmt::format("layer {}: keep {}% is not one of {} (percent)", i, l.keep_pct,
+                                join(config_.keep_pct_choices)));
     }
   }
   if (arch.active_layers() < config_.min_active_layers) {
@@ -296,13 +325,25 @@ double SearchSpace::log10_cardinality() const {
   const bool can_skip = contains(config_.ffn_choices, 0);
   const double widths = double(config_.max_heads + 1) * config_.ffn_choices.size() - (can_skip ? 1 : 0);
   const double active = widths * config_.sparsity_pct_choices.size() * config_.precisions.size();
-  const double skip = can_skip ? 1 : 0;
-  // Sum over the number k of active layers (k >= min_active_layers) of C(L, k) active^k skip^(L-k).
+  // Counted layer by layer: ways[a][k] = archs of the layers so far with a active layers whose last keep is
+  // choice k (keeps never increase; a skipped layer keeps the keep before it).
+  const size_t keeps = config_.keep_pct_choices.size();
+  std::vector<std::vector<double>> ways(config_.layers + 1, std::vector<double>(keeps, 0.0));
+  ways[0][keeps - 1] = 1;  // before the first layer every token is there: keep 100, the largest choice
+  for (int layer = 0; layer < config_.layers; ++layer) {
+    std::vector<std::vector<double>> next(config_.layers + 1, std::vector<double>(keeps, 0.0));
+    for (int a = 0; a <= layer; ++a) {
+      for (size_t k = 0; k < keeps; ++k) {
+        if (ways[a][k] == 0) continue;
+        if (can_skip) next[a][k] += ways[a][k];
+        for (size_t j = 0; j <= k; ++j) next[a + 1][j] += ways[a][k] * active;
+      }
+    }
+    ways = std::move(next);
+  }
   double total = 0;
-  for (int k = config_.min_active_layers; k <= config_.layers; ++k) {
-    const double choose = std::exp(std::lgamma(config_.layers + 1.0) - std::lgamma(k + 1.0) -
-                                   std::lgamma(config_.layers - k + 1.0));
-    total += choose * std::pow(active, k) * std::pow(skip, config_.layers - k);
+  for (int a = config_.min_active_layers; a <= config_.layers; ++a) {
+    for (double w : ways[a]) total += w;
   }
   return std::log10(total);
 }

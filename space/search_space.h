@@ -20,6 +20,9 @@ struct SpaceConfig {
   std::vector<int> ffn_choices = {0, 256, 512, 768, 1024};  // 0 = no FFN
   std::vector<int> sparsity_pct_choices = {0, 50, 75, 90};
   std::vector<Precision> precisions = {Precision::FP32, Precision::BF16, Precision::INT8};
+  // Token keep ratios in percent (LayerArch::keep_pct); must include 100. {100}: no token elimination, and a
+  // space whose text form and hash are those it had before the gene existed.
+  std::vector<int> keep_pct_choices = {100};
   int min_active_layers = 1;       // archs with fewer non-skipped layers are invalid
   double skip_probability = 0.2;   // chance that sample() skips a layer
   // Fixed parts of every subnet, stored in fp32: token and position embeddings, classifier.
@@ -59,15 +62,19 @@ class SearchSpace {
   // Every layer at full width, sparsity 0, the given precision.
   Arch largest(Precision precision = Precision::FP32) const;
   // The first min_active_layers layers with 1 head and the smallest non-zero FFN width, sparsity 0, the given
-  // precision; the other layers skipped.
+  // precision, the smallest keep ratio; the other layers skipped.
   Arch smallest(Precision precision = Precision::FP32) const;
 
   Arch sample(Rng& rng) const;
-  // Each gene (heads, ffn, sparsity, precision, and skip/unskip of a whole layer) is redrawn with probability
-  // gene_probability; at least one gene changes. The result is valid and normalized.
+  // Each gene (heads, ffn, sparsity, precision, keep ratio if the space has several, and skip/unskip of a whole
+  // layer) is redrawn with probability gene_probability; at least one gene changes. The result is valid and
+  // normalized.
   Arch mutate(const Arch& parent, Rng& rng, double gene_probability) const;
   // Uniform crossover by layer. The result is valid and normalized.
   Arch crossover(const Arch& a, const Arch& b, Rng& rng) const;
+  // The keep ratios made non-increasing from layer to layer: each layer's keep is lowered to the previous
+  // layer's when above it (then normalized). sample, mutate and crossover end with it.
+  static Arch with_keep_non_increasing(Arch arch);
 
   // All the ways `arch` falls outside this space, each naming the layer and the allowed values; empty if valid.
   std::vector<std::string> problems(const Arch& arch) const;
@@ -86,6 +93,7 @@ class SearchSpace {
 
  private:
   LayerArch sample_layer(Rng& rng) const;
+  bool has_keep_gene() const { return config_.keep_pct_choices.size() > 1; }
   template <typename T>
   static T pick(const std::vector<T>& choices, Rng& rng) {
     return choices[rng.uniform(choices.size())];

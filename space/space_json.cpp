@@ -7,18 +7,21 @@ namespace qtnas {
 nlohmann::json to_json(const SpaceConfig& c) {
   std::vector<std::string> precisions;
   for (Precision p : c.precisions) precisions.push_back(to_string(p));
-  return {{"layers", c.layers},
-          {"hidden", c.hidden},
-          {"max_heads", c.max_heads},
-          {"head_dim", c.head_dim},
-          {"ffn_choices", c.ffn_choices},
-          {"sparsity_pct_choices", c.sparsity_pct_choices},
-          {"precisions", precisions},
-          {"min_active_layers", c.min_active_layers},
-          {"skip_probability", c.skip_probability},
-          {"vocab_size", c.vocab_size},
-          {"max_seq_len", c.max_seq_len},
-          {"num_classes", c.num_classes}};
+  nlohmann::json j = {{"layers", c.layers},
+                      {"hidden", c.hidden},
+                      {"max_heads", c.max_heads},
+                      {"head_dim", c.head_dim},
+                      {"ffn_choices", c.ffn_choices},
+                      {"sparsity_pct_choices", c.sparsity_pct_choices},
+                      {"precisions", precisions},
+                      {"min_active_layers", c.min_active_layers},
+                      {"skip_probability", c.skip_probability},
+                      {"vocab_size", c.vocab_size},
+                      {"max_seq_len", c.max_seq_len},
+                      {"num_classes", c.num_classes}};
+  // Written only for a space with token elimination: older files, which lack it, mean {100}.
+  if (c.keep_pct_choices != std::vector<int>{100}) j["keep_pct_choices"] = c.keep_pct_choices;
+  return j;
 }
 
 SpaceConfig space_config_from_json(const nlohmann::json& j) {
@@ -37,6 +40,7 @@ SpaceConfig space_config_from_json(const nlohmann::json& j) {
     c.vocab_size = j.at("vocab_size").get<int>();
     c.max_seq_len = j.at("max_seq_len").get<int>();
     c.num_classes = j.at("num_classes").get<int>();
+    if (j.contains("keep_pct_choices")) c.keep_pct_choices = j.at("keep_pct_choices").get<std::vector<int>>();
   } catch (const nlohmann::json::exception& e) {
     QTNAS_FAIL("bad search space description: {}", e.what());
   }

@@ -78,6 +78,11 @@ torch::Tensor SuperLayerImpl::forward(torch::Tensor x, const torch::Tensor& key_
 
 SupernetImpl::SupernetImpl(const SpaceConfig& config, double dropout) : space_(config), dropout_(dropout) {
   const SpaceConfig& c = space_.config();
+  // The arch gene exists (space/arch.h); the supernet's token selection does not yet, and a subnet must never be
+  // scored as if it kept tokens it drops.
+  QTNAS_CHECK(c.keep_pct_choices == std::vector<int>{100},
+              "this supernet cannot drop tokens yet: its space must have keep ratios {{100}}, got {}",
+              fmt::join(c.keep_pct_choices, ","));
   tok_embedding = register_module("tok_embedding", torch::nn::Embedding(c.vocab_size, c.hidden));
   pos_embedding = register_module("pos_embedding", torch::nn::Embedding(c.max_seq_len, c.hidden));
   embedding_norm = register_module("embedding_norm", torch::nn::LayerNorm(torch::nn::LayerNormOptions({c.hidden})));

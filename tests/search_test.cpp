@@ -2,6 +2,8 @@
 // refusals and failures. (Pareto ranking and hypervolume: pareto_test.cpp.)
 #include <gtest/gtest.h>
 
+#include <algorithm>
+
 #include <cmath>
 #include <functional>
 #include <iostream>
@@ -170,6 +172,20 @@ TEST(ArchGenes, EveryShrinkingMoveShrinks) {
             (std::vector<Arch>{parse_arch("h0-f256-s90-int8,skip,skip,skip"),
                                parse_arch("h1-f0-s90-int8,skip,skip,skip")}));
   EXPECT_EQ(genes.shrinking_moves(parse_arch("h1-f256-s90-int8,h1-f256-s90-int8,skip,skip")).size(), 6u);
+}
+
+TEST(ArchGenes, AShrinkingMoveLowersAKeepRatioAndTheLayersAfterIt) {
+  SpaceConfig c = small_space();
+  c.keep_pct_choices = {50, 100};
+  const ArchGeneOps genes{SearchSpace(c)};
+  const auto moves = genes.shrinking_moves(parse_arch("h1-f256-s90-int8,h1-f256-s90-int8,skip,skip"));
+  EXPECT_EQ(moves.size(), 8u);
+  const auto has = [&](const std::string& text) {
+    return std::find(moves.begin(), moves.end(), parse_arch(text)) != moves.end();
+  };
+  EXPECT_TRUE(has("h1-f256-s90-int8-k50,h1-f256-s90-int8-k50,skip,skip"));
+  EXPECT_TRUE(has("h1-f256-s90-int8,h1-f256-s90-int8-k50,skip,skip"));
+  for (const Arch& moved : moves) ASSERT_TRUE(genes.space().problems(moved).empty()) << to_string(moved);
 }
 
 TEST(ArchGenes, RepairBringsArchsUnderTheBudget) {

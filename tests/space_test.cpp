@@ -2,6 +2,7 @@
 // one message for JSON that is not JSON.
 #include <gtest/gtest.h>
 
+#include <cmath>
 #include <fstream>
 #include <set>
 
@@ -10,6 +11,7 @@
 #include "space/hash.h"
 #include "space/json_text.h"
 #include "space/search_space.h"
+#include "space/space_json.h"
 #include "tests/expect_error.h"
 #include "tests/files.h"
 
@@ -72,13 +74,32 @@ TEST(Arch, IdIsStable) {
   EXPECT_NE(stable_hash("a"), stable_hash("b"));
 }
 
+TEST(Arch, KeepRatioIsAFifthFieldWrittenOnlyBelow100) {
+  const Arch a = parse_arch("h4-f1024-s0-fp32-k75,skip,h2-f512-s50-int8-k25");
+  EXPECT_EQ(a.layers[0].keep_pct, 75);
+  EXPECT_EQ(a.layers[1].keep_pct, 75) << "a skipped layer passes the tokens on";
+  EXPECT_EQ(a.layers[2].keep_pct, 25);
+  EXPECT_EQ(to_string(a), "h4-f1024-s0-fp32-k75,skip,h2-f512-s50-int8-k25");
+  EXPECT_EQ(parse_arch(to_string(a)), a);
+  // Keep 100 is the old meaning of a four-field layer: the same string, the same id.
+  const Arch old = parse_arch("h4-f1024-s0-fp32,skip");
+  EXPECT_EQ(parse_arch("h4-f1024-s0-fp32-k100,skip"), old);
+  EXPECT_EQ(to_string(parse_arch("h4-f1024-s0-fp32-k100,skip")), "h4-f1024-s0-fp32,skip");
+  EXPECT_EQ(hash_hex(arch_id(parse_arch("h4-f1024-s0-fp32-k100,skip"))), "e3c87288846869cb");
+  EXPECT_NE(arch_id(parse_arch("h4-f1024-s0-fp32-k50,skip")), arch_id(old));
+}
+
 TEST(Arch, SyntaxErrorsNameTheLayerAndToken) {
   expect_error([] { parse_arch(""); }, {"empty arch"});
   expect_error([] { parse_arch("h4-f1024-s0"); }, {"layer 0", "3 fields"});
   expect_error([] { parse_arch("h4-f1024-s0-fp32,,skip"); }, {"layer 1 is empty"});
   expect_error([] { parse_arch("skip,x4-f1024-s0-fp32"); }, {"layer 1", "'x4'", "h<heads>"});
   expect_error([] { parse_arch("h4-f1k-s0-fp32"); }, {"layer 0", "'f1k'"});
-  expect_error([] { parse_arch("h4-f10-s-1-fp32"); }, {"layer 0", "5 fields"});
+  expect_error([] { parse_arch("h4-f10-s-1-fp32"); }, {"layer 0", "'s'", "s<sparsity percent>"});
+  expect_error([] { parse_arch("h4-f10-s0-fp32-k50-x"); }, {"layer 0", "6 fields"});
+  expect_error([] { parse_arch("h4-f10-s0-fp32-50"); }, {"layer 0", "'50'", "k<keep percent>"});
+  expect_error([] { parse_arch("h4-f10-s0-fp32-k0"); }, {"layer 0", "keep 0%", "1..100"});
+  expect_error([] { parse_arch("skip,h4-f10-s0-fp32-k101"); }, {"layer 1", "keep 101%"});
   expect_error([] { parse_arch("h4-f10-s100-fp32"); }, {"layer 0", "below 100"});
   expect_error([] { parse_arch("h4-f10-s0-fp16"); }, {"layer 0", "'fp16'", "fp32, bf16, int8"});
   expect_error([] { parse_arch("h-1-f10-s0-fp32"); }, {"layer 0"});
@@ -146,6 +167,86 @@ TEST(SearchSpace, SampleMutateCrossoverStayValid) {
   }
   EXPECT_GE(depths.size(), 5u) << "sampling must cover elastic depth";
   EXPECT_EQ(precisions.size(), 3u);
+}
+
+SpaceConfig space_with_keeps() {
+  SpaceConfig c;
+  c.keep_pct_choices = {25, 50, 100};
+  return c;
+}
+
+TEST(SearchSpace, KeepRatioGeneIsCheckedAndNeverIncreases) {
+  const SearchSpace plain{SpaceConfig{}};
+  EXPECT_EQ(to_string(SpaceConfig{}).find("keep"), std::string::npos) << "the default space keeps its old hash";
+  expect_error([&] { plain.validate(parse_arch("h4-f1024-s0-fp32-k50,skip,skip,skip,skip,skip")); },
+               {"layer 0", "keep 50%", "not one of 100"});
+  const SearchSpace space(space_with_keeps());
+  EXPECT_NE(space.hash(), plain.hash());
+  EXPECT_NE(to_string(space.config()).find("keep_pct=25,50,100"), std::string::npos);
+  EXPECT_TRUE(space.problems(parse_arch("h4-f1024-s0-fp32,h4-f1024-s0-fp32-k50,skip,h1-f256-s0-int8-k25,skip,skip")).empty());
+  expect_error([&] { space.validate(parse_arch("h4-f1024-s0-fp32-k50,skip,h4-f1024-s0-fp32,skip,skip,skip")); },
+               {"layer 2", "keep 100%", "above the previous layer's 50%"});
+  expect_error([&] { space.validate(parse_arch("h4-f1024-s0-fp32-k75,skip,skip,skip,skip,skip")); },
+               {"layer 0", "keep 75%", "25,50,100"});
+  SpaceConfig without_100;
+  without_100.keep_pct_choices = {50};
+  expect_error([&] { SearchSpace s(without_100); }, {"must include 100"});
+  EXPECT_EQ(space.smallest().layers[0].keep_pct, 25);
+  EXPECT_EQ(space.largest().layers[5].keep_pct, 100);
+
+  Rng rng(3);
+  std::set<int> keeps;
+  for (int i = 0; i < 2000; ++i) {
+    const Arch a = space.sample(rng);
+    const Arch b = space.sample(rng);
+    const Arch m = space.mutate(a, rng, 0.1);
+    const Arch c = space.crossover(a, b, rng);
+    for (const Arch* arch : {&a, &m, &c}) {
+      ASSERT_TRUE(space.problems(*arch).empty()) << to_string(*arch);
+      ASSERT_EQ(*arch, normalized(*arch));
+      ASSERT_EQ(parse_arch(to_string(*arch)), *arch);
+      for (const auto& layer : arch->layers) keeps.insert(layer.keep_pct);
+    }
+  }
+  EXPECT_EQ(keeps, (std::set<int>{25, 50, 100}));
+}
+
+TEST(SearchSpace, KeepChoicesAreStoredOnlyWhenTheSpaceHasThem) {
+  const nlohmann::json plain = to_json(SpaceConfig{});
+  EXPECT_FALSE(plain.contains("keep_pct_choices")) << "files written before the gene read the same";
+  EXPECT_EQ(space_config_from_json(plain).keep_pct_choices, std::vector<int>{100});
+  const nlohmann::json with = to_json(space_with_keeps());
+  EXPECT_EQ(space_config_from_json(with).keep_pct_choices, (std::vector<int>{25, 50, 100}));
+  nlohmann::json bad = with;
+  bad["keep_pct_choices"] = {50};
+  expect_error([&] { space_config_from_json(bad); }, {"must include 100"});
+}
+
+TEST(SearchSpace, CardinalityCountsMonotoneKeepsExactly) {
+  SpaceConfig c;
+  c.layers = 3;
+  c.max_heads = 1;
+  c.ffn_choices = {0, 8};
+  c.sparsity_pct_choices = {0};
+  c.precisions = {Precision::FP32};
+  c.keep_pct_choices = {50, 100};
+  const SearchSpace space(c);
+  // Every combination of the per-layer genes, normalized, kept when valid: the distinct ones are the space.
+  std::set<std::string> distinct;
+  const std::vector<LayerArch> layer_choices = {
+      LayerArch{}, {1, 0, 0, Precision::FP32, 50}, {1, 0, 0, Precision::FP32, 100}, {0, 8, 0, Precision::FP32, 50},
+      {0, 8, 0, Precision::FP32, 100}, {1, 8, 0, Precision::FP32, 50}, {1, 8, 0, Precision::FP32, 100}};
+  for (const auto& l0 : layer_choices) {
+    for (const auto& l1 : layer_choices) {
+      for (const auto& l2 : layer_choices) {
+        const Arch arch = normalized(Arch{{l0, l1, l2}});
+        if (space.problems(arch).empty()) distinct.insert(to_string(arch));
+      }
+    }
+  }
+  EXPECT_NEAR(space.log10_cardinality(), std::log10(double(distinct.size())), 1e-9) << distinct.size() << " archs";
+  c.keep_pct_choices = {100};
+  EXPECT_NEAR(SearchSpace(c).log10_cardinality(), std::log10(4.0 * 4 * 4 - 1), 1e-9);
 }
 
 TEST(SearchSpace, SamplingIsDeterministicPerSeed) {
