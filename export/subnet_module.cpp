@@ -298,6 +298,10 @@ torch::jit::Module build_subnet_module(Supernet& net, const Arch& arch, bool all
   const bool empty = allow_empty && arch.active_layers() == 0 &&
                      static_cast<int>(arch.layers.size()) == net->space().config().layers;
   if (!empty) net->space().validate(arch);
+  for (size_t i = 0; i < arch.layers.size(); ++i) {
+    QTNAS_CHECK(arch.layers[i].keep_pct == 100, "arch '{}': layer {} keeps {}% of the tokens; the deployable module "
+                "cannot drop tokens yet", to_string(arch), i, arch.layers[i].keep_pct);
+  }
   select_quantized_engine();
   torch::jit::Module module("__torch__.qtnas.Subnet");
   module.register_attribute("training", c10::BoolType::get(), false);  // as every Python module has

@@ -21,7 +21,8 @@ namespace qtnas {
 // it has none (INT8 layers then cannot run).
 void select_quantized_engine();
 
-// Throws qtnas::Error if the arch is not in the net's space. allow_empty admits an arch with every layer
+// Throws qtnas::Error if the arch is not in the net's space, or drops tokens (keep below 100: the supernet
+// scores such archs; the deployable module cannot run them yet). allow_empty admits an arch with every layer
 // skipped (embeddings and classifier only), which the latency profiler measures as its baseline.
 torch::jit::Module build_subnet_module(Supernet& net, const Arch& arch, bool allow_empty = false);
 

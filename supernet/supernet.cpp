@@ -1,5 +1,6 @@
 #include "supernet/supernet.h"
 
+#include <algorithm>
 #include <cmath>
 
 #include "space/error.h"
@@ -46,43 +47,53 @@ SuperLayerImpl::SuperLayerImpl(int hidden, int max_heads, int head_dim_, int max
 
 torch::Tensor SuperLayerImpl::forward(torch::Tensor x, const torch::Tensor& key_bias, const torch::Tensor& keep,
                                       const LayerArch& arch, double dropout) {
+  return feed_forward(attend(std::move(x), key_bias, keep, arch, dropout), keep, arch, dropout);
+}
+
+torch::Tensor SuperLayerImpl::attend(torch::Tensor x, const torch::Tensor& key_bias, const torch::Tensor& keep,
+                                     const LayerArch& arch, double dropout, torch::Tensor* received) {
+  if (arch.heads == 0) return x;
   const bool int8 = arch.precision == Precision::INT8;
   auto linear = [&](const torch::Tensor& in, const torch::Tensor& w, const torch::Tensor& b) {
     return linear_at_precision(int8 ? in * keep : in, pruned(w, arch.sparsity_pct), b, arch.precision);
   };
   const bool train = is_training();
-  if (arch.heads > 0) {
-    const int64_t batch = x.size(0), len = x.size(1), inner = int64_t{arch.heads} * head_dim;
-    const torch::Tensor h = attn_norm(x);
-    auto heads_of = [&](const torch::Tensor& t) {  // [B, L, k*d] -> [B, k, L, d]
-      return t.view({batch, len, arch.heads, head_dim}).transpose(1, 2);
-    };
-    // One matmul for q, k and v (as the exported module does): the per-row numerics (magnitude masks, int8
-    // weight scales) are those of the three separate weights, and the input's int8 range is the same.
-    const torch::Tensor w = torch::cat({wq.narrow(0, 0, inner), wk.narrow(0, 0, inner), wv.narrow(0, 0, inner)});
-    const torch::Tensor b = torch::cat({bq.narrow(0, 0, inner), bk.narrow(0, 0, inner), bv.narrow(0, 0, inner)});
-    const std::vector<torch::Tensor> qkv = linear(h, w, b).chunk(3, -1);
-    const torch::Tensor q = heads_of(qkv[0]), k = heads_of(qkv[1]), v = heads_of(qkv[2]);
-    torch::Tensor scores = torch::matmul(q, k.transpose(-2, -1)) / std::sqrt(double(head_dim)) + key_bias;
-    torch::Tensor probs = torch::dropout(torch::softmax(scores, -1), dropout, train);
-    const torch::Tensor context = torch::matmul(probs.to(v.scalar_type()), v).transpose(1, 2).reshape({batch, len, inner});
-    x = x + torch::dropout(linear(context, wo.narrow(1, 0, inner), bo), dropout, train);
+  const int64_t batch = x.size(0), len = x.size(1), inner = int64_t{arch.heads} * head_dim;
+  const torch::Tensor h = attn_norm(x);
+  auto heads_of = [&](const torch::Tensor& t) {  // [B, L, k*d] -> [B, k, L, d]
+    return t.view({batch, len, arch.heads, head_dim}).transpose(1, 2);
+  };
+  // One matmul for q, k and v (as the exported module does): the per-row numerics (magnitude masks, int8
+  // weight scales) are those of the three separate weights, and the input's int8 range is the same.
+  const torch::Tensor w = torch::cat({wq.narrow(0, 0, inner), wk.narrow(0, 0, inner), wv.narrow(0, 0, inner)});
+  const torch::Tensor b = torch::cat({bq.narrow(0, 0, inner), bk.narrow(0, 0, inner), bv.narrow(0, 0, inner)});
+  const std::vector<torch::Tensor> qkv = linear(h, w, b).chunk(3, -1);
+  const torch::Tensor q = heads_of(qkv[0]), k = heads_of(qkv[1]), v = heads_of(qkv[2]);
+  torch::Tensor scores = torch::matmul(q, k.transpose(-2, -1)) / std::sqrt(double(head_dim)) + key_bias;
+  const torch::Tensor attention = torch::softmax(scores, -1);
+  if (received) {  // keep [B, L, 1] zeroes the rows of padding queries
+    *received = (attention.to(torch::kFloat) * keep.unsqueeze(1)).sum({1, 2});
   }
-  if (arch.ffn > 0) {
-    const torch::Tensor h = ffn_norm(x);
-    const torch::Tensor a = torch::gelu(linear(h, w1.narrow(0, 0, arch.ffn), b1.narrow(0, 0, arch.ffn)));
-    x = x + torch::dropout(linear(a, w2.narrow(1, 0, arch.ffn), b2), dropout, train);
-  }
-  return x;
+  const torch::Tensor probs = torch::dropout(attention, dropout, train);
+  const torch::Tensor context = torch::matmul(probs.to(v.scalar_type()), v).transpose(1, 2).reshape({batch, len, inner});
+  return x + torch::dropout(linear(context, wo.narrow(1, 0, inner), bo), dropout, train);
+}
+
+torch::Tensor SuperLayerImpl::feed_forward(torch::Tensor x, const torch::Tensor& keep, const LayerArch& arch,
+                                           double dropout) {
+  if (arch.ffn == 0) return x;
+  const bool int8 = arch.precision == Precision::INT8;
+  auto linear = [&](const torch::Tensor& in, const torch::Tensor& w, const torch::Tensor& b) {
+    return linear_at_precision(int8 ? in * keep : in, pruned(w, arch.sparsity_pct), b, arch.precision);
+  };
+  const bool train = is_training();
+  const torch::Tensor h = ffn_norm(x);
+  const torch::Tensor a = torch::gelu(linear(h, w1.narrow(0, 0, arch.ffn), b1.narrow(0, 0, arch.ffn)));
+  return x + torch::dropout(linear(a, w2.narrow(1, 0, arch.ffn), b2), dropout, train);
 }
 
 SupernetImpl::SupernetImpl(const SpaceConfig& config, double dropout) : space_(config), dropout_(dropout) {
   const SpaceConfig& c = space_.config();
-  // The arch gene exists (space/arch.h); the supernet's token selection does not yet, and a subnet must never be
-  // scored as if it kept tokens it drops.
-  QTNAS_CHECK(c.keep_pct_choices == std::vector<int>{100},
-              "this supernet cannot drop tokens yet: its space must have keep ratios {{100}}, got {}",
-              fmt::join(c.keep_pct_choices, ","));
   tok_embedding = register_module("tok_embedding", torch::nn::Embedding(c.vocab_size, c.hidden));
   pos_embedding = register_module("pos_embedding", torch::nn::Embedding(c.max_seq_len, c.hidden));
   embedding_norm = register_module("embedding_norm", torch::nn::LayerNorm(torch::nn::LayerNormOptions({c.hidden})));
@@ -99,10 +110,11 @@ SupernetImpl::SupernetImpl(const SpaceConfig& config, double dropout) : space_(c
 }
 
 torch::Tensor SupernetImpl::forward(const torch::Tensor& ids, const torch::Tensor& pad, const Arch& arch) {
-  return classifier(encode(ids, pad, arch).select(1, 0).to(torch::kFloat));
+  return classifier(encode(ids, pad, arch).select(1, 0).to(torch::kFloat));  // [CLS] is kept first
 }
 
-torch::Tensor SupernetImpl::encode(const torch::Tensor& ids, const torch::Tensor& pad, const Arch& arch) {
+torch::Tensor SupernetImpl::encode(const torch::Tensor& ids, const torch::Tensor& pad, const Arch& arch,
+                                   torch::Tensor* pad_out) {
   space_.validate(arch);
   const int64_t len = ids.size(1);
   QTNAS_CHECK(len <= space_.config().max_seq_len, "input of {} tokens is longer than the supernet's {}", len,
@@ -110,12 +122,52 @@ torch::Tensor SupernetImpl::encode(const torch::Tensor& ids, const torch::Tensor
   const torch::Tensor positions = torch::arange(len, torch::kLong);
   torch::Tensor x = embedding_norm(tok_embedding(ids) + pos_embedding(positions).unsqueeze(0));
   x = torch::dropout(x, dropout_, is_training());
-  const torch::Tensor key_bias = pad.to(torch::kFloat).mul(kMaskBias).view({pad.size(0), 1, 1, len});
-  const torch::Tensor keep = pad.logical_not().to(torch::kFloat).unsqueeze(-1);
+  torch::Tensor padding = pad;
+  const torch::Tensor lengths = pad.logical_not().sum(1);  // n of each example, before any token is dropped
+  torch::Tensor score = torch::zeros({pad.size(0), len});  // attention received; 0 before any attention
+  int kept_pct = 100;
+  const bool ranks = std::any_of(arch.layers.begin(), arch.layers.end(), [](const LayerArch& l) { return l.keep_pct < 100; });
   for (size_t i = 0; i < layers.size(); ++i) {
-    if (!arch.layers[i].skipped()) x = layers[i]->forward(x, key_bias, keep, arch.layers[i], dropout_);
+    const LayerArch& layer = arch.layers[i];
+    if (layer.skipped()) continue;
+    const torch::Tensor key_bias = padding.to(torch::kFloat).mul(kMaskBias).view({padding.size(0), 1, 1, -1});
+    torch::Tensor keep = padding.logical_not().to(torch::kFloat).unsqueeze(-1);
+    const bool drops = layer.keep_pct < kept_pct;
+    x = layers[i]->attend(x, key_bias, keep, layer, dropout_, ranks ? &score : nullptr);
+    if (drops) {
+      x = select_tokens(x, padding, score, kept_token_counts(lengths, layer.keep_pct));
+      keep = padding.logical_not().to(torch::kFloat).unsqueeze(-1);
+      kept_pct = layer.keep_pct;
+    }
+    x = layers[i]->feed_forward(x, keep, layer, dropout_);
   }
+  if (pad_out) *pad_out = padding;
   return final_norm(x);
+}
+
+torch::Tensor kept_token_counts(const torch::Tensor& lengths, int keep_pct) {
+  return (lengths * keep_pct + 99).div(100, "floor").clamp_min(1);
+}
+
+torch::Tensor select_tokens(const torch::Tensor& x, torch::Tensor& pad, torch::Tensor& score,
+                            const torch::Tensor& keep) {
+  const int64_t batch = x.size(0);
+  const double big = 1e30;
+  // Padding never, [CLS] always; a stable sort sends ties to the earlier position.
+  torch::Tensor ranked = score.masked_fill(pad, -big);
+  ranked.select(1, 0).fill_(big);
+  const torch::Tensor order = std::get<1>(torch::sort(ranked, /*stable=*/true, /*dim=*/1, /*descending=*/true));
+  const int64_t width = keep.max().item<int64_t>();
+  // Row b's first keep[b] choices, in their order; its other columns (up to the widest row) are padding, sorted
+  // last by an index past every token, then pointed at [CLS] (their content is ignored).
+  const int64_t past = x.size(1);
+  const torch::Tensor extra = torch::arange(width, torch::kLong).unsqueeze(0).ge(keep.unsqueeze(1));
+  const torch::Tensor sorted = std::get<0>(
+      torch::sort(order.narrow(1, 0, width).masked_fill(extra, past), /*stable=*/true, /*dim=*/1, /*descending=*/false));
+  pad = sorted.eq(past);
+  const torch::Tensor chosen = sorted.masked_fill(pad, 0);
+  score = score.gather(1, chosen);
+  return x.gather(1, chosen.unsqueeze(-1).expand({batch, width, x.size(2)}));
 }
 
 Supernet clone_supernet(const Supernet& net) {

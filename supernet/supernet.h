@@ -3,6 +3,11 @@
 // Any Arch of the space runs by slicing the shared weights: the first k heads, the first m FFN neurons; a layer
 // with neither is skipped. Each layer's six linear weights are pruned by magnitude per row at its sparsity and
 // run at its precision with the export's numerics (supernet/numerics.h). Embeddings and classifier stay fp32.
+// Token elimination (LayerArch::keep_pct, after the Length-Adaptive Transformer): a layer whose keep is below the
+// previous layer's passes on, after its attention and before its FFN, the ceil(keep% x n) of the example's n
+// unpadded tokens that received the most attention in it (summed over heads and real queries); [CLS] is always
+// kept and the kept tokens stay in their order. A layer without heads ranks by the last attention before it, or,
+// with none, keeps the first tokens. Ties go to the earlier position.
 #pragma once
 
 #include <torch/torch.h>
@@ -18,6 +23,11 @@ struct SuperLayerImpl : torch::nn::Module {
   // tokens, 0 for padding: zeroes padding rows before int8 linears so that padding never moves their range).
   torch::Tensor forward(torch::Tensor x, const torch::Tensor& key_bias, const torch::Tensor& keep,
                         const LayerArch& arch, double dropout);
+  // The two halves of forward(). attend() also returns, when `received` is not null, the attention each key
+  // received, summed over heads and real queries: [B, L] fp32 (untouched when the layer has no heads).
+  torch::Tensor attend(torch::Tensor x, const torch::Tensor& key_bias, const torch::Tensor& keep,
+                       const LayerArch& arch, double dropout, torch::Tensor* received = nullptr);
+  torch::Tensor feed_forward(torch::Tensor x, const torch::Tensor& keep, const LayerArch& arch, double dropout);
 
   int head_dim;
   torch::nn::LayerNorm attn_norm{nullptr}, ffn_norm{nullptr};
@@ -33,8 +43,10 @@ struct SupernetImpl : torch::nn::Module {
   // where padded). Throws qtnas::Error if the arch is not in the space. Dropout applies in train() mode only.
   torch::Tensor forward(const torch::Tensor& ids, const torch::Tensor& pad, const Arch& arch);
   // The encoder's output under `arch`, after the final layer norm: [B, L, hidden], what forward() pools ([CLS])
-  // and what masked-language-model pretraining predicts tokens from.
-  torch::Tensor encode(const torch::Tensor& ids, const torch::Tensor& pad, const Arch& arch);
+  // and what masked-language-model pretraining predicts tokens from. With token elimination the rows are the
+  // kept tokens ([B, L' <= L], [CLS] first, in order; `pad_out`, when given, says which rows are padding).
+  torch::Tensor encode(const torch::Tensor& ids, const torch::Tensor& pad, const Arch& arch,
+                       torch::Tensor* pad_out = nullptr);
 
   const SearchSpace& space() const { return space_; }
   double dropout() const { return dropout_; }
@@ -49,6 +61,16 @@ struct SupernetImpl : torch::nn::Module {
   double dropout_;
 };
 TORCH_MODULE(Supernet);
+
+// Token elimination on a padded batch: of the tokens of `x` [B, L, H] that `pad` [B, L] leaves, row b keeps
+// keep[b] (>= 1), those of highest `score` [B, L] with position 0 always first and ties to the earlier position,
+// in their order. Returns the kept rows [B, max keep, H]; `pad`, `score` become those of the kept rows (the
+// rows past keep[b] are padding).
+torch::Tensor select_tokens(const torch::Tensor& x, torch::Tensor& pad, torch::Tensor& score,
+                            const torch::Tensor& keep);
+
+// ceil(keep_pct / 100 * n) for each n of `lengths` [B] (int64), at least 1.
+torch::Tensor kept_token_counts(const torch::Tensor& lengths, int keep_pct);
 
 // A real copy (own weights) of a supernet, e.g. to train a subnet alone from the same initialization.
 Supernet clone_supernet(const Supernet& net);

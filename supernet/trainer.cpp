@@ -234,7 +234,9 @@ double Trainer::train_step(const Batch& batch, double share, const std::vector<u
   // Logits of `arch` on this rank's rows: classes per example, or vocabulary per masked token.
   auto logits_of = [&](const Arch& arch) {
     if (!mlm) return net_->forward(batch.ids, batch.pad, arch).to(torch::kFloat);
-    const torch::Tensor hidden = net_->encode(masked.ids, masked.pad, arch);
+    Arch every_token = arch;  // a masked token must reach the output: pretraining drops none
+    for (auto& layer : every_token.layers) layer.keep_pct = 100;
+    const torch::Tensor hidden = net_->encode(masked.ids, masked.pad, every_token);
     return mlm_head_->forward(hidden.reshape({-1, hidden.size(-1)}).index_select(0, masked.positions),
                               net_->tok_embedding->weight);
   };

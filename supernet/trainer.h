@@ -5,7 +5,10 @@
 // teacher supernet replaces the in-place teacher. AdamW with linear warm-up and cosine decay, bf16 autocast
 // where the CPU has native bf16, and checkpoints that resume exactly (weights, optimizer, step, random state).
 // The same loop pretrains: with Objective::MaskedLm the labels are the texts' own masked tokens
-// (supernet/masked_lm.h), and students distill the largest subnet's token predictions.
+// (supernet/masked_lm.h), and students distill the largest subnet's token predictions; there every subnet keeps
+// every token (a masked token must reach the output). On the labels, subnets drawn from a space with keep
+// ratios drop tokens as they are drawn: with the smallest's lowest keeps, this is LengthDrop within the sandwich
+// rule.
 #pragma once
 
 #include <functional>

@@ -11,6 +11,7 @@
 #include "export/subnet_module.h"
 #include "data/tokenizer.h"
 #include "supernet/evaluate.h"
+#include "tests/expect_error.h"
 #include "tests/files.h"
 #include "tests/fixtures.h"
 
@@ -115,6 +116,15 @@ TEST(Export, ModuleIsPhysicallySliced) {
                            (32 * 32 + 32) + (32 * 32 + 32);
   EXPECT_EQ(elements, expected);
   EXPECT_EQ(onednn_elements, (48 * 32 + 48) + (32 * 16 + 32) + (32 * 32 + 32) + (32 * 32 + 32));
+}
+
+TEST(Export, AnArchThatDropsTokensIsRefusedUntilTheModuleCanDropThem) {
+  SpaceConfig space = tiny_space();
+  space.keep_pct_choices = {50, 100};
+  Supernet net(space, 0.0);
+  expect_error([&] { build_subnet_module(net, parse_arch("h1-f32-s0-fp32-k50,skip")); },
+               {"layer 0 keeps 50%", "cannot drop tokens yet"});
+  EXPECT_NO_THROW(build_subnet_module(net, parse_arch("h1-f32-s0-fp32,skip")));
 }
 
 TEST(Export, SparseWeightsAreSavedCompressedAndExpandedWhenLoaded) {

@@ -167,6 +167,71 @@ TEST(Supernet, PaddingDoesNotChangeTheOutput) {
   }
 }
 
+TEST(TokenElimination, KeepsTheMostAttendedTokensInOrderWithClsFirst) {
+  EXPECT_TRUE(torch::equal(kept_token_counts(torch::tensor({10, 3, 1, 4}), 50), torch::tensor({5, 2, 1, 2})));
+  EXPECT_TRUE(torch::equal(kept_token_counts(torch::tensor({10, 3, 1, 4}), 25), torch::tensor({3, 1, 1, 1})));
+  // x holds each token's position; row 1 has two padding tokens (positions 4 and 5) with the highest scores.
+  const torch::Tensor x = torch::arange(6, torch::kFloat).view({1, 6, 1}).repeat({2, 1, 1});
+  torch::Tensor pad = torch::tensor({0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1, 1}, torch::kBool).view({2, 6});
+  torch::Tensor score = torch::tensor({0.f, 5.f, 1.f, 7.f, 1.f, 0.f, 0.f, 1.f, 3.f, 2.f, 9.f, 9.f}).view({2, 6});
+  const torch::Tensor kept = select_tokens(x, pad, score, torch::tensor({3, 2}));
+  ASSERT_EQ(kept.sizes(), (std::vector<int64_t>{2, 3, 1}));
+  EXPECT_TRUE(torch::equal(kept.squeeze(-1).select(0, 0), torch::tensor({0.f, 1.f, 3.f})));  // [CLS], then 5 and 7
+  EXPECT_TRUE(torch::equal(kept.squeeze(-1).select(0, 1).narrow(0, 0, 2), torch::tensor({0.f, 2.f})));
+  EXPECT_TRUE(torch::equal(pad, torch::tensor({0, 0, 0, 0, 0, 1}, torch::kBool).view({2, 3})));
+  EXPECT_TRUE(torch::equal(score.select(0, 0), torch::tensor({0.f, 5.f, 7.f})));
+  // Ties go to the earlier position.
+  torch::Tensor flat_pad = torch::zeros({1, 5}, torch::kBool), flat = torch::zeros({1, 5});
+  const torch::Tensor first = select_tokens(torch::arange(5, torch::kFloat).view({1, 5, 1}), flat_pad, flat,
+                                            torch::tensor({3}));
+  EXPECT_TRUE(torch::equal(first.flatten(), torch::tensor({0.f, 1.f, 2.f})));
+}
+
+TEST(TokenElimination, PaddedBatchesGiveEachExampleItsOwnSelection) {
+  torch::manual_seed(7);
+  SpaceConfig space = tiny_space(3);
+  space.keep_pct_choices = {25, 50, 100};
+  Supernet net(space, 0.0);
+  net->eval();
+  const EncodedSplit data = synthetic_split(6, 2);
+  const Batch padded = make_batch(data, {0, 1, 2, 3, 4, 5});
+  torch::NoGradGuard no_grad;
+  const torch::Tensor all = net->forward(padded.ids, padded.pad, parse_arch("h2-f64-s0-fp32,h2-f64-s0-fp32,h2-f64-s0-fp32"));
+  for (const char* text : {"h2-f64-s0-fp32,h2-f64-s0-fp32-k50,h1-f32-s50-fp32-k25",
+                           "h2-f64-s0-fp32-k50,skip,h0-f64-s0-fp32-k25", "h0-f64-s0-fp32-k50,h2-f64-s0-fp32-k50,skip"}) {
+    const Arch arch = parse_arch(text);
+    const torch::Tensor batched = net->forward(padded.ids, padded.pad, arch);
+    EXPECT_FALSE(torch::allclose(batched, all, 1e-4, 1e-5)) << text << ": dropping tokens changes the output";
+    for (size_t i = 0; i < data.size(); ++i) {
+      const Batch alone = make_batch(data, {i});
+      const torch::Tensor one = net->forward(alone.ids, alone.pad, arch);
+      EXPECT_TRUE(torch::allclose(one, batched.narrow(0, int64_t(i), 1), 1e-4, 1e-5)) << text << ", example " << i;
+    }
+  }
+  // The tokens kept: ceil(50% of n) after layer 0 for each example (its own n), the rest padding.
+  torch::Tensor pad_out;
+  net->encode(padded.ids, padded.pad, parse_arch("h2-f64-s0-fp32-k50,skip,skip"), &pad_out);
+  const torch::Tensor n = padded.pad.logical_not().sum(1);
+  EXPECT_TRUE(torch::equal(pad_out.logical_not().sum(1), (n + 1).div(2, "floor")));
+}
+
+TEST(TokenElimination, TrainingDropsTokensAndPretrainingKeepsThem) {
+  torch::manual_seed(8);
+  SpaceConfig space = tiny_space(2);
+  space.keep_pct_choices = {50, 100};
+  Supernet net(space, 0.1);
+  const EncodedSplit data = synthetic_split(8, 1);
+  const Batch batch = make_batch(data, {0, 1, 2, 3, 4, 5, 6, 7});
+  const torch::Tensor logits = net->forward(batch.ids, batch.pad, parse_arch("h2-f64-s0-fp32-k50,h1-f32-s0-fp32-k50"));
+  logits.sum().backward();
+  EXPECT_GT(net->layers[1]->w1.grad().narrow(0, 0, 32).abs().sum().item<float>(), 0) << "the kept tokens train layer 1";
+  TrainConfig config;
+  config.steps = 3;
+  config.checkpoint_every = 1000;
+  Trainer trainer(net, config, tiny_meta(space));
+  EXPECT_GT(trainer.step_on(batch), 0) << "the sandwich rule with the smallest at keep 50%";
+}
+
 TEST(Supernet, ReorderKeepsTheLargestArchAndSortsByImportance) {
   torch::manual_seed(7);
   Supernet net(tiny_space(), 0.0);
