@@ -1,6 +1,7 @@
 #include "supernet/supernet.h"
 
 #include <algorithm>
+#include <vector>
 #include <cmath>
 
 #include "space/error.h"
@@ -25,6 +26,21 @@ torch::Tensor pruned(const torch::Tensor& w, int sparsity_pct) {
   return sparsity_pct == 0 ? w : w * magnitude_mask(w, sparsity_pct);
 }
 
+// Which layers' received attention a forward of `arch` ranks tokens by: for each layer that drops tokens, the
+// last layer with heads at or before it. No other layer pays for summing its attention.
+std::vector<bool> ranking_layers(const Arch& arch) {
+  std::vector<bool> ranks(arch.layers.size(), false);
+  int kept_pct = 100, last_attention = -1;
+  for (size_t i = 0; i < arch.layers.size(); ++i) {
+    const LayerArch& layer = arch.layers[i];
+    if (layer.skipped()) continue;
+    if (layer.heads > 0) last_attention = int(i);
+    if (layer.keep_pct < kept_pct && last_attention >= 0) ranks[last_attention] = true;
+    kept_pct = std::min(kept_pct, layer.keep_pct);
+  }
+  return ranks;
+}
+
 }  // namespace
 
 SuperLayerImpl::SuperLayerImpl(int hidden, int max_heads, int head_dim_, int max_ffn) : head_dim(head_dim_) {
@@ -43,11 +59,6 @@ SuperLayerImpl::SuperLayerImpl(int hidden, int max_heads, int head_dim_, int max
   b1 = zero_param(*this, "b1", max_ffn);
   w2 = normal_param(*this, "w2", {hidden, max_ffn});
   b2 = zero_param(*this, "b2", hidden);
-}
-
-torch::Tensor SuperLayerImpl::forward(torch::Tensor x, const torch::Tensor& key_bias, const torch::Tensor& keep,
-                                      const LayerArch& arch, double dropout) {
-  return feed_forward(attend(std::move(x), key_bias, keep, arch, dropout), keep, arch, dropout);
 }
 
 torch::Tensor SuperLayerImpl::attend(torch::Tensor x, const torch::Tensor& key_bias, const torch::Tensor& keep,
@@ -71,8 +82,8 @@ torch::Tensor SuperLayerImpl::attend(torch::Tensor x, const torch::Tensor& key_b
   const torch::Tensor q = heads_of(qkv[0]), k = heads_of(qkv[1]), v = heads_of(qkv[2]);
   torch::Tensor scores = torch::matmul(q, k.transpose(-2, -1)) / std::sqrt(double(head_dim)) + key_bias;
   const torch::Tensor attention = torch::softmax(scores, -1);
-  if (received) {  // keep [B, L, 1] zeroes the rows of padding queries
-    *received = (attention.to(torch::kFloat) * keep.unsqueeze(1)).sum({1, 2});
+  if (received) {  // summed over heads first; keep [B, L, 1] then zeroes the rows of padding queries
+    *received = (attention.to(torch::kFloat).sum(1) * keep).sum(1);
   }
   const torch::Tensor probs = torch::dropout(attention, dropout, train);
   const torch::Tensor context = torch::matmul(probs.to(v.scalar_type()), v).transpose(1, 2).reshape({batch, len, inner});
@@ -122,21 +133,24 @@ torch::Tensor SupernetImpl::encode(const torch::Tensor& ids, const torch::Tensor
   const torch::Tensor positions = torch::arange(len, torch::kLong);
   torch::Tensor x = embedding_norm(tok_embedding(ids) + pos_embedding(positions).unsqueeze(0));
   x = torch::dropout(x, dropout_, is_training());
-  torch::Tensor padding = pad;
-  const torch::Tensor lengths = pad.logical_not().sum(1);  // n of each example, before any token is dropped
-  torch::Tensor score = torch::zeros({pad.size(0), len});  // attention received; 0 before any attention
+  torch::Tensor padding = pad, key_bias, keep;
+  const auto set_masks = [&] {  // from `padding`: once, and again after each selection
+    key_bias = padding.to(torch::kFloat).mul(kMaskBias).view({padding.size(0), 1, 1, -1});
+    keep = padding.logical_not().to(torch::kFloat).unsqueeze(-1);
+  };
+  set_masks();
+  const std::vector<bool> ranks = ranking_layers(arch);
+  torch::Tensor lengths, score;  // only for an arch that drops tokens: n of each example, attention received
   int kept_pct = 100;
-  const bool ranks = std::any_of(arch.layers.begin(), arch.layers.end(), [](const LayerArch& l) { return l.keep_pct < 100; });
   for (size_t i = 0; i < layers.size(); ++i) {
     const LayerArch& layer = arch.layers[i];
     if (layer.skipped()) continue;
-    const torch::Tensor key_bias = padding.to(torch::kFloat).mul(kMaskBias).view({padding.size(0), 1, 1, -1});
-    torch::Tensor keep = padding.logical_not().to(torch::kFloat).unsqueeze(-1);
-    const bool drops = layer.keep_pct < kept_pct;
-    x = layers[i]->attend(x, key_bias, keep, layer, dropout_, ranks ? &score : nullptr);
-    if (drops) {
+    x = layers[i]->attend(x, key_bias, keep, layer, dropout_, ranks[i] ? &score : nullptr);
+    if (layer.keep_pct < kept_pct) {
+      if (!lengths.defined()) lengths = pad.logical_not().sum(1);
+      if (!score.defined()) score = torch::zeros(padding.sizes());  // no attention yet: the first tokens
       x = select_tokens(x, padding, score, kept_token_counts(lengths, layer.keep_pct));
-      keep = padding.logical_not().to(torch::kFloat).unsqueeze(-1);
+      set_masks();
       kept_pct = layer.keep_pct;
     }
     x = layers[i]->feed_forward(x, keep, layer, dropout_);

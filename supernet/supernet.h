@@ -19,12 +19,11 @@ namespace qtnas {
 struct SuperLayerImpl : torch::nn::Module {
   SuperLayerImpl(int hidden, int max_heads, int head_dim, int max_ffn);
 
-  // x [B, L, hidden]; key_bias [B, 1, 1, L] (0 or a large negative number for padding); keep [B, L, 1] (1 for real
-  // tokens, 0 for padding: zeroes padding rows before int8 linears so that padding never moves their range).
-  torch::Tensor forward(torch::Tensor x, const torch::Tensor& key_bias, const torch::Tensor& keep,
-                        const LayerArch& arch, double dropout);
-  // The two halves of forward(). attend() also returns, when `received` is not null, the attention each key
-  // received, summed over heads and real queries: [B, L] fp32 (untouched when the layer has no heads).
+  // A layer is attend() then feed_forward() (token selection may come between). x [B, L, hidden]; key_bias
+  // [B, 1, 1, L] (0 or a large negative number for padding); keep [B, L, 1] (1 for real tokens, 0 for padding:
+  // zeroes padding rows before int8 linears so that padding never moves their range). attend() also returns,
+  // when `received` is not null, the attention each key received, summed over heads and real queries: [B, L]
+  // fp32 (untouched when the layer has no heads).
   torch::Tensor attend(torch::Tensor x, const torch::Tensor& key_bias, const torch::Tensor& keep,
                        const LayerArch& arch, double dropout, torch::Tensor* received = nullptr);
   torch::Tensor feed_forward(torch::Tensor x, const torch::Tensor& keep, const LayerArch& arch, double dropout);
