@@ -5,6 +5,7 @@
 #include <torch/csrc/jit/frontend/resolver.h>
 #include <torch/csrc/jit/frontend/sugared_value.h>
 
+#include <algorithm>
 #include <cmath>
 
 #include "space/error.h"
@@ -56,6 +57,24 @@ constexpr const char* kFp32LinearMethod =
     "    if x.size(0) * x.size(1) >= 512:\n"
     "        return torch.mkldnn_linear(x.to_mkldnn(), w_onednn, b_onednn).to_dense()\n"
     "    return torch.linear(x, w, b)\n";
+
+// Token elimination, the supernet's rule (supernet/supernet.h: select_tokens, kept_token_counts) on standard ops
+// (sort, gather) so that plain PyTorch runs it: row b keeps its count[b] unpadded tokens of highest score, [CLS]
+// always and first, ties to the earlier position (stable sorts), in their order; its columns past count[b] are
+// padding. Returns the kept rows, their padding and their scores.
+constexpr const char* kSelectTokensMethod = R"(
+def select_tokens(self, x: Tensor, pad: Tensor, score: Tensor, count: Tensor) -> Tuple[Tensor, Tensor, Tensor]:
+    ranked = score.masked_fill(pad, -1e+30)
+    ranked.select(1, 0).fill_(1e+30)
+    order = torch.sort(ranked, dim=1, descending=True, stable=True)[1]
+    width = int(count.max())
+    past = x.size(1)
+    extra = torch.arange(width, dtype=4).unsqueeze(0).ge(count.unsqueeze(1))
+    kept = torch.sort(order.narrow(1, 0, width).masked_fill(extra, past), dim=1, stable=True)[0]
+    kept_pad = kept.eq(past)
+    chosen = kept.masked_fill(kept_pad, 0)
+    return x.gather(1, chosen.unsqueeze(-1).expand([x.size(0), width, x.size(2)])), kept_pad, score.gather(1, chosen)
+)";
 
 // Bit j of byte [r, c] says whether weight [r, 8c + j] is kept.
 torch::Tensor pack_bits(const torch::Tensor& mask) {
@@ -180,6 +199,12 @@ std::string norm(const std::string& name, const std::string& input, int hidden) 
   return fmt::format("torch.layer_norm({}, [{}], self.{}_w, self.{}_b, 1e-05)", input, hidden, name, name);
 }
 
+// The masks of the current rows from `pad`: at the start, and again after each token selection.
+constexpr const char* kMasks =
+    "    key_bias = pad.to(6).mul(-1000000000.0).view([batch, 1, 1, length])\n"
+    "    keep = pad.logical_not().to(6).unsqueeze(-1)\n"
+    "    has_pad = bool(pad.any())\n";
+
 // Registers every weight of the subnet on `m` and returns the source of its forward.
 std::string assemble(torch::jit::Module& m, ModuleState& state, Supernet& net, const Arch& arch) {
   const SpaceConfig& c = net->space().config();
@@ -196,9 +221,10 @@ std::string assemble(torch::jit::Module& m, ModuleState& state, Supernet& net, c
       "    positions = torch.arange(length, dtype=4)\n"
       "    x = torch.embedding(self.tok_embedding, ids) + torch.embedding(self.pos_embedding, positions).unsqueeze(0)\n"
       "    x = " + norm("embedding_norm", "x", h) + "\n"
-      "    key_bias = pad.to(6).mul(-1000000000.0).view([batch, 1, 1, length])\n"
-      "    keep = pad.logical_not().to(6).unsqueeze(-1)\n"
-      "    has_pad = bool(pad.any())\n";
+      + kMasks;
+  const std::vector<bool> ranks = ranking_layers(arch);
+  bool scored = false;  // whether `score` (attention received) exists yet
+  int kept_pct = 100;
   for (size_t i = 0; i < arch.layers.size(); ++i) {
     const LayerArch& la = arch.layers[i];
     if (la.skipped()) continue;
@@ -225,10 +251,25 @@ std::string assemble(torch::jit::Module& m, ModuleState& state, Supernet& net, c
       src += fmt::format("    k = qkv.narrow(2, {}, {}){}\n", inner, inner, heads);
       src += fmt::format("    v = qkv.narrow(2, {}, {}){}\n", 2 * inner, inner, heads);
       src += fmt::format("    scores = torch.matmul(q, k.transpose(-2, -1)) / {} + key_bias\n", std::sqrt(double(d)));
-      src += fmt::format(
-          "    context = torch.matmul(torch.softmax(scores, -1), v).transpose(1, 2).reshape([batch, length, {}])\n",
-          inner);
+      src += "    probs = torch.softmax(scores, -1)\n";
+      if (ranks[i]) {  // summed over heads first, then over the real queries, as the supernet sums it
+        src += "    score = (probs.sum(1) * keep).sum(1)\n";
+        scored = true;
+      }
+      src += fmt::format("    context = torch.matmul(probs, v).transpose(1, 2).reshape([batch, length, {}])\n", inner);
       src += "    x = x + " + call(out, "context") + "\n";
+    }
+    if (la.keep_pct < kept_pct) {
+      if (kept_pct == 100) src += "    lengths = pad.logical_not().sum(1)\n";
+      if (!scored) src += "    score = torch.zeros([batch, length])\n";  // no attention yet: the first tokens
+      scored = true;
+      src += fmt::format(
+          "    x, pad, score = self.select_tokens(x, pad, score, "
+          "torch.div(lengths * {} + 99, 100, rounding_mode='floor').clamp_min(1))\n",
+          la.keep_pct);
+      src += "    length = x.size(1)\n";
+      src += kMasks;
+      kept_pct = la.keep_pct;
     }
     if (la.ffn > 0) {
       add_norm(m, state, p + "ffn_norm", L->ffn_norm);
@@ -298,16 +339,15 @@ torch::jit::Module build_subnet_module(Supernet& net, const Arch& arch, bool all
   const bool empty = allow_empty && arch.active_layers() == 0 &&
                      static_cast<int>(arch.layers.size()) == net->space().config().layers;
   if (!empty) net->space().validate(arch);
-  for (size_t i = 0; i < arch.layers.size(); ++i) {
-    QTNAS_CHECK(arch.layers[i].keep_pct == 100, "arch '{}': layer {} keeps {}% of the tokens; the deployable module "
-                "cannot drop tokens yet", to_string(arch), i, arch.layers[i].keep_pct);
-  }
   select_quantized_engine();
   torch::jit::Module module("__torch__.qtnas.Subnet");
   module.register_attribute("training", c10::BoolType::get(), false);  // as every Python module has
   ModuleState state;
   const std::string forward = assemble(module, state, net, arch);
-  module.define(forward + kFp32LinearMethod + state_methods(state) + classify_methods(net->space().config().max_seq_len),
+  const bool drops = std::any_of(arch.layers.begin(), arch.layers.end(),
+                                  [](const LayerArch& l) { return !l.skipped() && l.keep_pct < 100; });
+  module.define(forward + kFp32LinearMethod + (drops ? kSelectTokensMethod : "") + state_methods(state) +
+                    classify_methods(net->space().config().max_seq_len),
                 std::make_shared<QuantizedOpsResolver>());
   // Build the run-time weights exactly as torch.jit.load will: from the saved state.
   module.run_method("__setstate__", module.run_method("__getstate__"));

@@ -26,8 +26,8 @@ torch::Tensor pruned(const torch::Tensor& w, int sparsity_pct) {
   return sparsity_pct == 0 ? w : w * magnitude_mask(w, sparsity_pct);
 }
 
-// Which layers' received attention a forward of `arch` ranks tokens by: for each layer that drops tokens, the
-// last layer with heads at or before it. No other layer pays for summing its attention.
+}  // namespace
+
 std::vector<bool> ranking_layers(const Arch& arch) {
   std::vector<bool> ranks(arch.layers.size(), false);
   int kept_pct = 100, last_attention = -1;
@@ -40,8 +40,6 @@ std::vector<bool> ranking_layers(const Arch& arch) {
   }
   return ranks;
 }
-
-}  // namespace
 
 SuperLayerImpl::SuperLayerImpl(int hidden, int max_heads, int head_dim_, int max_ffn) : head_dim(head_dim_) {
   const int64_t inner = int64_t{max_heads} * head_dim;

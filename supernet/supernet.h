@@ -68,6 +68,10 @@ TORCH_MODULE(Supernet);
 torch::Tensor select_tokens(const torch::Tensor& x, torch::Tensor& pad, torch::Tensor& score,
                             const torch::Tensor& keep);
 
+// Which layers' received attention a forward of `arch` ranks tokens by: for each layer that drops tokens (keep
+// below the previous layer's), the last layer with heads at or before it. Only these sum their attention.
+std::vector<bool> ranking_layers(const Arch& arch);
+
 // ceil(keep_pct / 100 * n) for each n of `lengths` [B] (int64), at least 1.
 torch::Tensor kept_token_counts(const torch::Tensor& lengths, int keep_pct);
 

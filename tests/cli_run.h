@@ -38,13 +38,6 @@ inline CliResult run_qtnas(const std::filesystem::path& dir, const std::string& 
   return run_command(dir, (env.empty() ? "" : "env " + env + " ") + std::string(QTNAS_BIN) + " " + args);
 }
 
-// Debian's interpreter, where python3-torch and python3-sentencepiece install (a python3 earlier on PATH may be
-// another one), if it imports every module of `modules` ("torch, sentencepiece"); else empty.
-inline std::string python_importing(const std::string& modules) {
-  const std::string python = std::filesystem::exists("/usr/bin/python3") ? "/usr/bin/python3" : "python3";
-  return std::system((python + " -c 'import " + modules + "' >/dev/null 2>&1").c_str()) == 0 ? python : "";
-}
-
 // Starts `qtnas args` in the background, output to `log` (both streams), with `env` ("NAME=value ...") added to
 // its environment; returns its pid.
 inline pid_t spawn_qtnas(const std::string& args, const std::string& log = "/dev/null", const std::string& env = "") {

@@ -3,9 +3,11 @@
 #include <gtest/gtest.h>
 
 #include <filesystem>
+#include <fstream>
 #include <numeric>
 
 #include <fmt/format.h>
+#include <nlohmann/json.hpp>
 
 #include "export/module_accuracy.h"
 #include "export/subnet_module.h"
@@ -118,13 +120,118 @@ TEST(Export, ModuleIsPhysicallySliced) {
   EXPECT_EQ(onednn_elements, (48 * 32 + 48) + (32 * 16 + 32) + (32 * 32 + 32) + (32 * 32 + 32));
 }
 
-TEST(Export, AnArchThatDropsTokensIsRefusedUntilTheModuleCanDropThem) {
-  SpaceConfig space = tiny_space();
-  space.keep_pct_choices = {50, 100};
-  Supernet net(space, 0.0);
-  expect_error([&] { build_subnet_module(net, parse_arch("h1-f32-s0-fp32-k50,skip")); },
-               {"layer 0 keeps 50%", "cannot drop tokens yet"});
-  EXPECT_NO_THROW(build_subnet_module(net, parse_arch("h1-f32-s0-fp32,skip")));
+namespace {
+
+template <typename T>
+std::vector<std::vector<T>> tensor_rows(const torch::Tensor& t) {
+  std::vector<std::vector<T>> rows;
+  const torch::Tensor c = t.contiguous();
+  for (int64_t r = 0; r < c.size(0); ++r) {
+    const T* row = c[r].data_ptr<T>();
+    rows.emplace_back(row, row + c.size(1));
+  }
+  return rows;
+}
+
+// A supernet like trained_net() whose training dropped tokens (keep choices {25, 50, 100}: LengthDrop).
+Supernet dropping_net() {
+  static Supernet net = briefly_trained_net(scratch_dir("qtnas_export_drop") / "train.pt", 80, {25, 50, 100});
+  return net;
+}
+
+// The fraction of examples of `split` whose module logits differ from the supernet's by more than `tolerance`
+// times the largest supernet logit of their batch, on evaluate()'s batches of 64.
+double fraction_apart(torch::jit::Module& module, Supernet& net, const Arch& arch, const EncodedSplit& split,
+                      double tolerance) {
+  net->eval();
+  torch::InferenceMode inference;
+  int64_t apart = 0, total = 0;
+  for (const auto& indices : eval_batches(split, 64)) {
+    const Batch b = make_batch(split, indices);
+    const torch::Tensor expected = net->forward(b.ids, b.pad, arch);
+    const torch::Tensor diff = (module.forward({b.ids, b.pad}).toTensor() - expected).abs().amax(1);
+    apart += diff.gt(tolerance * expected.abs().max().item<double>()).sum().item<int64_t>();
+    total += b.ids.size(0);
+  }
+  return double(apart) / double(total);
+}
+
+}  // namespace
+
+class ExportTokenDropping : public ::testing::TestWithParam<AgreementCase> {};
+
+// The module selects the tokens the supernet selects. A near-tie in the attention received may rank two tokens
+// the other way when the two computations round differently (bf16, int8), and then that example's logits differ
+// more: so the test bounds the share of examples beyond the logit tolerance (1%) and the accuracy gap.
+TEST_P(ExportTokenDropping, ModuleAgreesWithTheSupernet) {
+  Supernet net = dropping_net();
+  const EncodedSplit val = synthetic_split(1000, 4);
+  const Arch arch = parse_arch(GetParam().arch);
+  torch::jit::Module module = build_subnet_module(net, arch);
+  const Agreement a = compare(net, module, val, arch);
+  // Trained: far from chance (1/3), unless the first drop comes before any attention and so keeps the first
+  // tokens, which loses the label's marker about half the time.
+  if (arch.layers[0].heads > 0) EXPECT_GT(a.supernet_accuracy, 0.45);
+  EXPECT_LE(std::fabs(a.module.accuracy - a.supernet_accuracy), 0.005);
+  EXPECT_LE(fraction_apart(module, net, arch, val, GetParam().tolerance), 0.01);
+}
+
+INSTANTIATE_TEST_SUITE_P(
+    EveryPrecision, ExportTokenDropping,
+    ::testing::Values(AgreementCase{"fp32_second_layer", "h2-f64-s0-fp32,h2-f64-s0-fp32-k50", 1e-4},
+                      AgreementCase{"fp32_both_layers", "h2-f64-s0-fp32-k50,h2-f64-s0-fp32-k25", 1e-4},
+                      AgreementCase{"bf16", "h2-f64-s0-bf16-k50,h1-f32-s0-bf16-k50", 3e-2},
+                      AgreementCase{"int8", "h2-f64-s0-int8-k50,h2-f64-s0-int8-k25", 2e-2},
+                      AgreementCase{"sparse_int8", "h2-f64-s50-int8,h1-f64-s75-int8-k50", 2e-2},
+                      AgreementCase{"no_attention_before_the_drop", "h0-f64-s0-fp32-k50,h2-f32-s0-fp32-k50", 1e-4},
+                      AgreementCase{"no_heads_in_the_dropping_layer", "h2-f64-s0-bf16,h0-f64-s0-bf16-k25", 3e-2}),
+    [](const ::testing::TestParamInfo<AgreementCase>& info) { return info.param.name; });
+
+// Each example of a padded batch (rows of different lengths keep different counts) gets what it gets alone at
+// batch 1, before and after save and load, and in Python's torch.jit.load when python3-torch is here.
+TEST(Export, TokenDroppingModuleIsTheSameAtBatchOneAndInPaddedBatches) {
+  Supernet net = dropping_net();
+  const Arch arch = parse_arch("h2-f64-s0-fp32-k50,h1-f32-s50-fp32-k25");
+  torch::jit::Module built = build_subnet_module(net, arch);
+  const std::string path = (scratch_dir("qtnas_export_drop") / "m.pt").string();
+  built.save(path);
+  torch::jit::Module module = torch::jit::load(path);
+  const EncodedSplit data = synthetic_split(16, 6);
+  std::vector<size_t> all(data.ids.size());
+  std::iota(all.begin(), all.end(), size_t{0});
+  const Batch batch = make_batch(data, all);
+  torch::InferenceMode inference;
+  const torch::Tensor padded = module.forward({batch.ids, batch.pad}).toTensor();
+  EXPECT_TRUE(padded.equal(built.forward({batch.ids, batch.pad}).toTensor()));
+  for (size_t i = 0; i < all.size(); ++i) {
+    const Batch one = make_batch(data, {i});
+    const torch::Tensor alone = module.forward({one.ids, one.pad}).toTensor();
+    EXPECT_TRUE(torch::allclose(alone[0], padded[int64_t(i)], 1e-4, 1e-5)) << "example " << i;
+  }
+
+  const std::string python = python_importing("torch");
+  if (python.empty()) GTEST_SKIP() << "python3-torch is not installed (scripts/setup.sh installs it)";
+  // Python gets the very batch as JSON and runs the file with plain torch.jit.load.
+  const auto dir = scratch_dir("qtnas_export_drop");
+  std::ofstream(dir / "batch.json") << nlohmann::json{{"ids", tensor_rows<int64_t>(batch.ids)},
+                                                      {"pad", tensor_rows<bool>(batch.pad)}}.dump();
+  std::ofstream(dir / "run.py") << "import json, sys, torch\n"
+                                   "m = torch.jit.load(sys.argv[1])\n"
+                                   "b = json.load(open(sys.argv[2]))\n"
+                                   "ids = torch.tensor(b['ids'], dtype=torch.long)\n"
+                                   "pad = torch.tensor(b['pad'], dtype=torch.bool)\n"
+                                   "print(json.dumps(m(ids, pad).tolist()))\n";
+  const auto out = dir / "python.json";
+  const std::string cmd = fmt::format("{} {} {} {} >{} 2>&1", python, (dir / "run.py").string(), path,
+                                      (dir / "batch.json").string(), out.string());
+  ASSERT_EQ(std::system(cmd.c_str()), 0) << read_file(out);
+  const nlohmann::json py = nlohmann::json::parse(read_file(out));
+  ASSERT_EQ(py.size(), all.size());
+  for (size_t i = 0; i < all.size(); ++i) {
+    for (int64_t k = 0; k < padded.size(1); ++k) {
+      EXPECT_NEAR(py[i][k].get<double>(), padded[int64_t(i)][k].item<double>(), 1e-5) << "example " << i;
+    }
+  }
 }
 
 TEST(Export, SparseWeightsAreSavedCompressedAndExpandedWhenLoaded) {

@@ -4,6 +4,7 @@
 #include <gtest/gtest.h>
 #include <unistd.h>
 
+#include <cstdlib>
 #include <filesystem>
 #include <fstream>
 #include <iterator>
@@ -45,6 +46,13 @@ inline std::filesystem::path scratch_dir(const std::string& prefix) {
 inline std::string read_file(const std::filesystem::path& p) {
   std::ifstream in(p, std::ios::binary);
   return {std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
+}
+
+// Debian's interpreter, where python3-torch and python3-sentencepiece install (a python3 earlier on PATH may be
+// another one), if it imports every module of `modules` ("torch, sentencepiece"); else empty.
+inline std::string python_importing(const std::string& modules) {
+  const std::string python = std::filesystem::exists("/usr/bin/python3") ? "/usr/bin/python3" : "python3";
+  return std::system((python + " -c 'import " + modules + "' >/dev/null 2>&1").c_str()) == 0 ? python : "";
 }
 
 }  // namespace qtnas::testing

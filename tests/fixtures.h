@@ -43,11 +43,14 @@ inline EncodedSplit synthetic_split(size_t n, uint64_t seed) {
   return s;
 }
 
-// A supernet of tiny_space(2, {0, 50, 75}) trained for `steps` steps on synthetic_split(512, 2), its checkpoint
-// written to `checkpoint`; the same every call. 80 steps (a few seconds) take most archs far from chance (1/3).
-inline Supernet briefly_trained_net(const std::filesystem::path& checkpoint, int64_t steps = 80) {
+// A supernet of tiny_space(2, {0, 50, 75}) with `keep_pct` as its keep choices, trained for `steps` steps on
+// synthetic_split(512, 2), its checkpoint written to `checkpoint`; the same every call. 80 steps (a few seconds)
+// take most archs far from chance (1/3).
+inline Supernet briefly_trained_net(const std::filesystem::path& checkpoint, int64_t steps = 80,
+                                    std::vector<int> keep_pct = {100}) {
   torch::manual_seed(1);
-  const SpaceConfig space = tiny_space(2, {0, 50, 75});
+  SpaceConfig space = tiny_space(2, {0, 50, 75});
+  space.keep_pct_choices = std::move(keep_pct);
   TrainConfig config;
   config.steps = steps;
   config.lr = 3e-3;

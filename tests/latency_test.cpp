@@ -4,6 +4,7 @@
 
 #include <filesystem>
 #include <fstream>
+#include <set>
 
 #include "latency_models/profiler.h"
 #include "latency_models/schema.h"
@@ -11,6 +12,7 @@
 #include "tests/expect_error.h"
 #include "tests/fixtures.h"
 #include "tests/files.h"
+#include "tests/toy_latency.h"
 
 using namespace qtnas;
 using namespace qtnas::testing;
@@ -134,6 +136,12 @@ TEST(LatencyModel, FileRoundTripKeepsTheFitRecordAndReadsOlderVersions) {
   EXPECT_DOUBLE_EQ(v1.predict_ms(space.largest()), model.predict_ms(space.largest()));
   EXPECT_FALSE(v1.to_json().contains("db"));
 
+  // Version 2 (before the token keep): a space without keep choices has the same tables and 6 coefficients.
+  nlohmann::json v2 = written;
+  v2["version"] = 2;
+  EXPECT_EQ(AdditiveLatencyModel::from_json(v2).to_json().at("coefficients").size(), 6u);
+  EXPECT_DOUBLE_EQ(AdditiveLatencyModel::from_json(v2).predict_ms(space.largest()), model.predict_ms(space.largest()));
+
   nlohmann::json newer = written;
   newer["version"] = kLatencyModelFormatVersion + 1;
   expect_error([&] { AdditiveLatencyModel::from_json(newer); }, {"newer than this qtnas reads"});
@@ -141,6 +149,42 @@ TEST(LatencyModel, FileRoundTripKeepsTheFitRecordAndReadsOlderVersions) {
   bad["measured"].erase("subnets");
   expect_error([&] { AdditiveLatencyModel::from_json(bad); }, {"malformed latency model"});
   expect_error([&] { load_latency_model(fresh("none.json").string()); }, {"cannot open latency model", "none.json"});
+}
+
+// With keep choices, a block costs what it was measured to cost on the tokens it runs on: attention on those
+// entering its layer, the FFN on those the layer keeps; a profile of a machine whose costs are not proportional
+// to tokens is recovered exactly, and the selections' count is the seventh feature of the file.
+TEST(LatencyModel, BlocksAreCostedAtTheTokensTheyRunOn) {
+  SpaceConfig config = tiny_space(3);
+  config.keep_pct_choices = {50, 100};
+  const SearchSpace space(config);
+  const AdditiveLatencyModel truth = toy_latency_model(space, 1);
+  const LayerTable& t = truth.table();
+  const Arch arch = parse_arch("h2-f64-s0-fp32,h2-f64-s0-int8-k50,h1-f32-s50-fp32-k50");
+  const double expected = t.empty_ms + t.attention_ms[truth.attention_index(2, Precision::FP32, 0, 100)] +
+                          t.ffn_ms[truth.ffn_index(64, Precision::FP32, 0, 100)] +
+                          t.attention_ms[truth.attention_index(2, Precision::INT8, 0, 100)] +
+                          t.ffn_ms[truth.ffn_index(64, Precision::INT8, 0, 50)] +
+                          t.attention_ms[truth.attention_index(1, Precision::FP32, 50, 50)] +
+                          t.ffn_ms[truth.ffn_index(32, Precision::FP32, 50, 50)];
+  EXPECT_DOUBLE_EQ(truth.table_ms(arch), expected);
+  EXPECT_LT(t.attention_ms[truth.attention_index(2, Precision::FP32, 0, 50)],
+            t.attention_ms[truth.attention_index(2, Precision::FP32, 0, 100)]);
+
+  const fs::path path = fresh("keep.sqlite");
+  MeasurementStore store(path.string());
+  profile_toy_machine(store, space, truth, 40, 3);
+  const ProfileResult fitted = fit_from_store(space, truth.environment(), store);
+  EXPECT_EQ(fitted.layer_kinds, 2 * (2 * 3 * 2 + 2 * 3 * 2));  // every kind at both keeps
+  ASSERT_EQ(fitted.model.table().attention_ms.size(), t.attention_ms.size());
+  for (size_t i = 0; i < t.attention_ms.size(); ++i) EXPECT_NEAR(fitted.model.table().attention_ms[i], t.attention_ms[i], 1e-9);
+  for (size_t i = 0; i < t.ffn_ms.size(); ++i) EXPECT_NEAR(fitted.model.table().ffn_ms[i], t.ffn_ms[i], 1e-9);
+  EXPECT_LT(fitted.holdout.mape, 1e-6);
+  const nlohmann::json file = fitted.model.to_json();
+  EXPECT_EQ(file.at("coefficients").size(), 7u);
+  nlohmann::json short_file = file;
+  short_file["coefficients"].erase(6);
+  expect_error([&] { AdditiveLatencyModel::from_json(short_file); }, {"6 coefficients", "needs 7"});
 }
 
 TEST(MeasurementStore, KindsAreStoredAsTheirText) {
@@ -350,6 +394,38 @@ TEST(Measure, DisturbedPassesAreMeasuredAgainAndTheLeastDisturbedKept) {
   r = measure_referenced(pass, {0, 0}, 1.1, 3);  // no baselines yet: one pass
   EXPECT_EQ(r.passes, 1);
   EXPECT_DOUBLE_EQ(r.modules[0].latency_ms, 10.0);
+}
+
+// A space with keep choices: every block kind is measured at each keep, over its base model, in groups of one
+// keep each; sampled subnets drop tokens, and the model predicts them.
+TEST(Profiler, MeasuresEveryBlockKindAtEveryKeep) {
+  torch::manual_seed(0);
+  SpaceConfig config = tiny_space(2);
+  config.keep_pct_choices = {50, 100};
+  Supernet net(config, 0.0);
+  MeasurementStore store(fresh("keep_profile.sqlite").string());
+  ProfileConfig pc;
+  pc.measure.batch = 2;
+  pc.measure.seq = 12;
+  pc.measure.rounds = 3;
+  pc.subnets = 14;
+  const ProfileResult r = profile(net, pc, store);
+  EXPECT_EQ(r.layer_kinds, 2 * (2 * 3 * 2 + 2 * 3 * 2));
+  int dropping = 0;
+  for (const auto& m : r.train) dropping += m.arch.layers[1].keep_pct < 100 && !m.arch.layers[1].skipped();
+  for (const auto& m : r.held_out) dropping += m.arch.layers[1].keep_pct < 100 && !m.arch.layers[1].skipped();
+  EXPECT_GT(dropping, 0) << "no sampled subnet drops tokens";
+  // The base rows: the empty model, and layer 0 keeping half the tokens.
+  std::set<std::string> bases;
+  for (const auto& row : store.rows(r.model.environment(), net->space().hash_hex())) {
+    if (row.kind == MeasurementKind::Empty) bases.insert(row.arch.layers.empty() ? "" : to_string(row.arch));
+  }
+  EXPECT_EQ(bases, (std::set<std::string>{"", "h0-f32-s0-fp32-k50,skip"}));
+  EXPECT_GT(r.model.predict_ms(parse_arch("h2-f64-s0-fp32,h2-f64-s0-fp32-k50")), 0);
+  SpaceConfig one_layer = tiny_space(1);
+  one_layer.keep_pct_choices = {50, 100};
+  Supernet shallow(one_layer, 0.0);
+  expect_error([&] { profile(shallow, pc, store); }, {"at least 2 layers"});
 }
 
 TEST(Profiler, TinyEndToEnd) {

@@ -135,6 +135,13 @@ TEST(SearchSpace, ConfigErrorsAndListParsing) {
   EXPECT_EQ(parse_sparsity_list("0, 0.5,0.75,0.9"), (std::vector<int>{0, 50, 75, 90}));
   EXPECT_EQ(parse_sparsity_list("0,50"), (std::vector<int>{0, 50}));
   expect_error([] { parse_sparsity_list("0.875"); }, {"whole percent"});
+  expect_error([] { parse_sparsity_list("100"); }, {"'100'", "whole percent in [0, 99]"});
+  // Keeps: a value up to 1 is a fraction of the tokens, so "1" is every token.
+  EXPECT_EQ(parse_keep_list("1,0.75,0.5,0.25"), (std::vector<int>{100, 75, 50, 25}));
+  EXPECT_EQ(parse_keep_list("100,50"), (std::vector<int>{100, 50}));
+  expect_error([] { parse_keep_list("1,0"); }, {"keep list", "'0'", "whole percent in [1, 100]"});
+  expect_error([] { parse_keep_list("1,150"); }, {"'150'"});
+  expect_error([] { parse_keep_list("1,half"); }, {"'half'", "not a number"});
   expect_error([] { parse_int_list("0,256,abc", "ffn"); }, {"'abc'", "not an integer"});
   expect_error([] { parse_precision_list("fp32,int4"); }, {"'int4'"});
   // Unsorted lists are canonicalized, so the space hash does not depend on the order given.

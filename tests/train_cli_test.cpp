@@ -95,3 +95,25 @@ TEST(TrainCli, ThePretrainCommandNeedsEpochsWhereThePresetDoesNotPretrain) {
   EXPECT_EQ(r.code, 2);
   EXPECT_NE(r.err.find("preset 'quick' does not pretrain: give --epochs or --steps"), std::string::npos) << r.err;
 }
+
+// --keep-choices gives the space token elimination: the checkpoint's space has the keeps, and an arch that drops
+// tokens exports, is re-evaluated and re-measured. A bad list is one line and exit code 2.
+TEST(TrainCli, KeepChoicesReachTheSpaceAndAnArchThatDropsTokensExports) {
+  const fs::path out = dir() / "keep.pt", model = dir() / "keep_model.pt";
+  const CliResult bad = train(dir() / "bad_keep.pt", "--keep-choices 1,0");
+  EXPECT_EQ(bad.code, 2) << bad.err;
+  EXPECT_NE(bad.err.find("qtnas: error: keep list '1,0': '0' is not a whole percent"), std::string::npos) << bad.err;
+  EXPECT_EQ(bad.err.find("error", bad.err.find("error") + 1), std::string::npos) << bad.err;  // one error line
+  EXPECT_FALSE(fs::exists(dir() / "bad_keep.pt"));
+
+  const CliResult trained = train(out, "--keep-choices 1,0.5");
+  ASSERT_EQ(trained.code, 0) << trained.err;
+  EXPECT_EQ(load_checkpoint(out.string()).meta.space.keep_pct_choices, (std::vector<int>{50, 100}));
+  const CliResult exported = qtnas::testing::run_qtnas(
+      dir(), fmt::format("export --supernet {} --arch 'h2-f64-s0-fp32,h1-f32-s0-int8-k50' --out {} --rounds 3 "
+                         "--threads 1 --json {}",
+                         out.string(), model.string(), artifacts().task));
+  ASSERT_EQ(exported.code, 0) << exported.err;
+  EXPECT_EQ(nlohmann::json::parse(exported.out).at("arch"), "h2-f64-s0-fp32,h1-f32-s0-int8-k50");
+  EXPECT_TRUE(fs::exists(model));
+}
