@@ -12,11 +12,12 @@
 namespace qtnas {
 namespace {
 
-// Solves (X^T X + ridge I) c = X^T y by Gaussian elimination with partial pivoting; the system is tiny.
-std::array<double, AdditiveLatencyModel::kFeatures> least_squares(
-    const std::vector<std::array<double, AdditiveLatencyModel::kFeatures>>& x, const std::vector<double>& y) {
-  constexpr int n = AdditiveLatencyModel::kFeatures;
-  double a[n][n + 1] = {};
+// Solves (X^T X + ridge I) c = X^T y over the first n features by Gaussian elimination with partial pivoting;
+// the system is tiny.
+using Features = std::array<double, AdditiveLatencyModel::kMaxFeatures>;
+Features least_squares(const std::vector<Features>& x, const std::vector<double>& y, int n) {
+  constexpr int m = AdditiveLatencyModel::kMaxFeatures;
+  double a[m][m + 1] = {};
   for (size_t r = 0; r < x.size(); ++r) {
     for (int i = 0; i < n; ++i) {
       for (int j = 0; j < n; ++j) a[i][j] += x[r][i] * x[r][j];
@@ -36,9 +37,17 @@ std::array<double, AdditiveLatencyModel::kFeatures> least_squares(
       for (int k = col; k <= n; ++k) a[r][k] -= f * a[col][k];
     }
   }
-  std::array<double, n> c{};
+  Features c{};
   for (int i = 0; i < n; ++i) c[i] = a[i][i] != 0 ? a[i][n] / a[i][i] : 0;
   return c;
+}
+
+size_t nonzero_ffn_widths(const SpaceConfig& space) {
+  return std::count_if(space.ffn_choices.begin(), space.ffn_choices.end(), [](int f) { return f > 0; });
+}
+
+size_t entries_per_size(const SpaceConfig& space) {
+  return space.precisions.size() * space.sparsity_pct_choices.size() * space.keep_pct_choices.size();
 }
 
 }  // namespace
@@ -62,39 +71,58 @@ AdditiveLatencyModel::AdditiveLatencyModel(const SpaceConfig& space, Environment
   for (int f : space_.ffn_choices) {
     if (f > 0) ffn_index_[f] = k++;
   }
-  const size_t per = space_.precisions.size() * space_.sparsity_pct_choices.size();
-  QTNAS_CHECK(table_.attention_ms.size() == size_t(space_.max_heads) * per && table_.ffn_ms.size() == size_t(k) * per,
+  keep_index_.fill(-1);
+  for (size_t i = 0; i < space_.keep_pct_choices.size(); ++i) keep_index_[space_.keep_pct_choices[i]] = int(i);
+  QTNAS_CHECK(table_.attention_ms.size() == attention_entries(space_) && table_.ffn_ms.size() == ffn_entries(space_),
               "latency table has {} attention and {} FFN entries; the space needs {} and {}",
-              table_.attention_ms.size(), table_.ffn_ms.size(), size_t(space_.max_heads) * per, size_t(k) * per);
+              table_.attention_ms.size(), table_.ffn_ms.size(), attention_entries(space_), ffn_entries(space_));
 }
 
-size_t AdditiveLatencyModel::attention_index(int heads, Precision p, int sparsity_pct) const {
-  const size_t np = space_.precisions.size(), ns = space_.sparsity_pct_choices.size();
-  return (size_t(heads - 1) * np + precision_index_[int(p)]) * ns + sparsity_index_[sparsity_pct];
+size_t AdditiveLatencyModel::attention_entries(const SpaceConfig& space) {
+  return size_t(space.max_heads) * entries_per_size(space);
 }
 
-size_t AdditiveLatencyModel::ffn_index(int ffn, Precision p, int sparsity_pct) const {
-  const size_t np = space_.precisions.size(), ns = space_.sparsity_pct_choices.size();
-  return (size_t(ffn_index_[ffn]) * np + precision_index_[int(p)]) * ns + sparsity_index_[sparsity_pct];
+size_t AdditiveLatencyModel::ffn_entries(const SpaceConfig& space) {
+  return nonzero_ffn_widths(space) * entries_per_size(space);
+}
+
+size_t AdditiveLatencyModel::attention_index(int heads, Precision p, int sparsity_pct, int keep_pct) const {
+  const size_t np = space_.precisions.size(), ns = space_.sparsity_pct_choices.size(),
+               nk = space_.keep_pct_choices.size();
+  return ((size_t(heads - 1) * np + precision_index_[int(p)]) * ns + sparsity_index_[sparsity_pct]) * nk +
+         keep_index_[keep_pct];
+}
+
+size_t AdditiveLatencyModel::ffn_index(int ffn, Precision p, int sparsity_pct, int keep_pct) const {
+  const size_t np = space_.precisions.size(), ns = space_.sparsity_pct_choices.size(),
+               nk = space_.keep_pct_choices.size();
+  return ((size_t(ffn_index_[ffn]) * np + precision_index_[int(p)]) * ns + sparsity_index_[sparsity_pct]) * nk +
+         keep_index_[keep_pct];
 }
 
 double AdditiveLatencyModel::table_ms(const Arch& arch) const {
   double sum = table_.empty_ms;
+  int kept_pct = 100;  // of the tokens entering the layer
   for (const LayerArch& l : arch.layers) {
-    if (l.heads > 0) sum += table_.attention_ms[attention_index(l.heads, l.precision, l.sparsity_pct)];
-    if (l.ffn > 0) sum += table_.ffn_ms[ffn_index(l.ffn, l.precision, l.sparsity_pct)];
+    if (l.skipped()) continue;
+    if (l.heads > 0) sum += table_.attention_ms[attention_index(l.heads, l.precision, l.sparsity_pct, kept_pct)];
+    kept_pct = std::min(kept_pct, l.keep_pct);  // tokens are selected between attention and FFN
+    if (l.ffn > 0) sum += table_.ffn_ms[ffn_index(l.ffn, l.precision, l.sparsity_pct, kept_pct)];
   }
   return sum;
 }
 
-std::array<double, AdditiveLatencyModel::kFeatures> AdditiveLatencyModel::features(const Arch& arch) const {
-  std::array<double, kFeatures> f{1, 0, 0, 0, 0, table_ms(arch)};
+std::array<double, AdditiveLatencyModel::kMaxFeatures> AdditiveLatencyModel::features(const Arch& arch) const {
+  Features f{1, 0, 0, 0, 0, table_ms(arch), 0};
+  int kept_pct = 100;
   for (const LayerArch& l : arch.layers) {
     if (l.skipped()) continue;
     f[1] += l.heads > 0;
     f[2] += l.ffn > 0;
     f[3] += l.precision == Precision::INT8;
     f[4] += l.precision == Precision::BF16;
+    f[6] += l.keep_pct < kept_pct;
+    kept_pct = std::min(kept_pct, l.keep_pct);
   }
   return f;
 }
@@ -102,8 +130,8 @@ std::array<double, AdditiveLatencyModel::kFeatures> AdditiveLatencyModel::featur
 double AdditiveLatencyModel::predict_ms(const Arch& arch) const {
   const auto f = features(arch);
   double correction = 0;
-  for (int i = 0; i < kFeatures; ++i) correction += coefficients_[i] * f[i];
-  return f[kFeatures - 1] + correction;
+  for (int i = 0; i < kMaxFeatures; ++i) correction += coefficients_[i] * f[i];
+  return f[5] + correction;
 }
 
 AdditiveLatencyModel AdditiveLatencyModel::table_only(const SearchSpace& space, const Environment& env,
@@ -113,10 +141,11 @@ AdditiveLatencyModel AdditiveLatencyModel::table_only(const SearchSpace& space, 
 
 AdditiveLatencyModel AdditiveLatencyModel::fit(const SearchSpace& space, const Environment& env, LayerTable table,
                                                const std::vector<SubnetMeasurement>& train) {
-  QTNAS_CHECK(train.size() >= size_t(kFeatures), "fitting the latency correction needs at least {} subnets, got {}",
-              kFeatures, train.size());
+  const int n = feature_count(space.config());
+  QTNAS_CHECK(train.size() >= size_t(n), "fitting the latency correction needs at least {} subnets, got {}", n,
+              train.size());
   AdditiveLatencyModel model(space.config(), env, std::move(table));
-  std::vector<std::array<double, kFeatures>> x;
+  std::vector<Features> x;
   std::vector<double> residual;
   for (const auto& m : train) {
     space.validate(m.arch);
@@ -126,7 +155,7 @@ AdditiveLatencyModel AdditiveLatencyModel::fit(const SearchSpace& space, const E
     for (double& v : x.back()) v *= w;
     residual.push_back((m.latency_ms - model.table_ms(m.arch)) * w);
   }
-  model.coefficients_ = least_squares(x, residual);
+  model.coefficients_ = least_squares(x, residual, n);
   return model;
 }
 
@@ -140,7 +169,8 @@ nlohmann::json AdditiveLatencyModel::to_json() const {
                       {"empty_ms", table_.empty_ms},
                       {"attention_ms", table_.attention_ms},
                       {"ffn_ms", table_.ffn_ms},
-                      {"coefficients", coefficients_},
+                      {"coefficients", std::vector<double>(coefficients_.begin(),
+                                                           coefficients_.begin() + feature_count(space_))},
                       {"references", references}};
   if (!fit_record_.measurement_db.empty()) j["db"] = fit_record_.measurement_db;
   if (fit_record_.holdout) j["holdout"] = qtnas::to_json(*fit_record_.holdout);
@@ -159,7 +189,11 @@ AdditiveLatencyModel AdditiveLatencyModel::from_json(const nlohmann::json& j) {
                      j.at("ffn_ms").get<std::vector<double>>()};
     AdditiveLatencyModel model(space_config_from_json(j.at("space")), environment_from_json(j.at("environment")),
                                std::move(table));
-    model.coefficients_ = j.at("coefficients").get<std::array<double, kFeatures>>();
+    const auto coefficients = j.at("coefficients").get<std::vector<double>>();
+    QTNAS_CHECK(coefficients.size() == size_t(feature_count(model.space_)),
+                "the latency model has {} coefficients; its space needs {}", coefficients.size(),
+                feature_count(model.space_));
+    std::copy(coefficients.begin(), coefficients.end(), model.coefficients_.begin());
     for (const auto& r : j.value("references", nlohmann::json::array())) {  // version 1 has none
       model.references_.push_back({parse_arch(r.at("arch").get<std::string>()), r.at("baseline_ms").get<double>()});
     }
@@ -193,6 +227,23 @@ AdditiveLatencyModel load_latency_model(const std::string& path, const SearchSpa
   model.check_environment(current_environment(model.environment().batch, model.environment().seq),
                           allow_other_environment);
   return model;
+}
+
+Arch layer_kind_base(const SpaceConfig& sc, int keep_pct) {
+  if (keep_pct == 100) return Arch{};
+  const auto ffn = std::find_if(sc.ffn_choices.begin(), sc.ffn_choices.end(), [](int f) { return f > 0; });
+  const bool has_ffn = ffn != sc.ffn_choices.end();
+  Arch a{std::vector<LayerArch>(sc.layers)};
+  for (LayerArch& l : a.layers) l.keep_pct = keep_pct;  // skipped layers pass the keep on
+  a.layers[0] = {has_ffn ? 0 : 1, has_ffn ? *ffn : 0, sc.sparsity_pct_choices.front(), sc.precisions.front(), keep_pct};
+  return a;
+}
+
+Arch layer_kind_arch(const SpaceConfig& sc, LayerArch block, int keep_pct) {
+  Arch a = keep_pct == 100 ? Arch{std::vector<LayerArch>(sc.layers)} : layer_kind_base(sc, keep_pct);
+  block.keep_pct = keep_pct;
+  a.layers[keep_pct == 100 ? 0 : 1] = block;
+  return a;
 }
 
 double kendall_tau(const std::vector<double>& a, const std::vector<double>& b) {

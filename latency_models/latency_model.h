@@ -1,23 +1,26 @@
 // Latency predictors fitted from measurements of deployable subnets on this machine (never from FLOP counts).
 // LatencyModel is the interface the search uses; AdditiveLatencyModel is a per-layer-kind table (the measured
-// cost of one attention or FFN block of each heads/width x precision x sparsity, over a measured empty model)
-// plus a least-squares correction for what the table misses (overheads of depth and precision changes, cache
-// effects), fitted on measured whole subnets.
+// cost of one attention or FFN block of each heads/width x precision x sparsity x tokens kept, over a measured
+// base model) plus a least-squares correction for what the table misses (overheads of depth, precision changes
+// and token selections, cache effects), fitted on measured whole subnets. A block's cost at each token count is
+// measured, never scaled: attention is partly quadratic in tokens, and small GEMMs are not linear either.
 //
 // The latency model file (JSON; written by save_latency_model, read by load_latency_model):
 //   {"kind": "additive",            the only kind
-//    "version": 2,                  kLatencyModelFormatVersion of the writer; a newer one is refused
+//    "version": 3,                  kLatencyModelFormatVersion of the writer; a newer one is refused
 //    "space": {...},                the SpaceConfig it was profiled for (space/space_json.h)
 //    "environment": {...},          what it was measured under (latency_models/environment.h)
 //    "empty_ms": 1.25,              LayerTable::empty_ms: the model with every layer skipped
 //    "attention_ms": [...],         LayerTable::attention_ms, in attention_index() order
 //    "ffn_ms": [...],               LayerTable::ffn_ms, in ffn_index() order
-//    "coefficients": [6 numbers],   the correction's weight of each of the kFeatures features, in their order
+//    "coefficients": [6 or 7],      the correction's weight of each feature (feature_count()), in their order
 //    "references": [{"arch": "...", "baseline_ms": 3.5}, ...],   the speed references (references())
 //    "db": "/abs/latency.sqlite",   optional (FitRecord): the measurement database it was fitted from
 //    "holdout": {"n", "within_10pct", "mape", "kendall_tau"},    optional (FitRecord): its HoldoutReport
 //    "measured": {"subnets", "layer_kinds", "seconds"}}          optional (FitRecord): what the fit drew on
 // Version 1 has no "references" (read as none: a model without speed correction). Version 2 added them.
+// Version 3 added the token keep: the tables' innermost index is the keep (over the space's keep choices, so a
+// space without them has the tables of version 2), and a space with keep choices has a seventh coefficient.
 // The optional fields describe where a model came from and change no prediction; files of either version may
 // carry them or not.
 #pragma once
@@ -34,7 +37,7 @@
 
 namespace qtnas {
 
-inline constexpr int kLatencyModelFormatVersion = 2;
+inline constexpr int kLatencyModelFormatVersion = 3;
 
 class LatencyModel {
  public:
@@ -51,11 +54,13 @@ struct SubnetMeasurement {
   double latency_ms = 0;
 };
 
-// Per-layer measurements: one block of each kind alone in an otherwise empty model, minus the empty model.
+// Per-layer measurements: one block of each kind alone over a base model, minus the base model. At keep 100 the
+// base is the empty model (every layer skipped); at a lower keep k it is one FFN-only layer that keeps k% of the
+// tokens (profiler.h), and the block runs in the next layer on those tokens.
 struct LayerTable {
   double empty_ms = 0;
-  std::vector<double> attention_ms;  // [heads - 1][precision index][sparsity index], over the space's lists
-  std::vector<double> ffn_ms;        // [non-zero ffn index][precision index][sparsity index]
+  std::vector<double> attention_ms;  // [heads - 1][precision][sparsity][keep] indices, over the space's lists
+  std::vector<double> ffn_ms;        // [non-zero ffn index][precision][sparsity][keep]
 };
 
 struct HoldoutReport {
@@ -81,9 +86,12 @@ struct FitRecord {
 
 class AdditiveLatencyModel : public LatencyModel {
  public:
-  static constexpr int kFeatures = 6;  // 1, attention blocks, FFN blocks, int8 layers, bf16 layers, table sum
+  // 1, attention blocks, FFN blocks, int8 layers, bf16 layers, table sum, and token selections (layers whose
+  // keep is below the previous layer's) in a space with keep choices.
+  static constexpr int kMaxFeatures = 7;
+  static int feature_count(const SpaceConfig& space) { return space.keep_pct_choices.size() > 1 ? 7 : 6; }
 
-  // Fits the correction on `train` (at least kFeatures subnets) by ridge-regularized least squares.
+  // Fits the correction on `train` (at least feature_count() subnets) by ridge-regularized least squares.
   static AdditiveLatencyModel fit(const SearchSpace& space, const Environment& env, LayerTable table,
                                   const std::vector<SubnetMeasurement>& train);
   // The table alone, with no correction (all coefficients zero): predict_ms == table_ms.
@@ -106,22 +114,28 @@ class AdditiveLatencyModel : public LatencyModel {
   static AdditiveLatencyModel from_json(const nlohmann::json& j);
 
   // Index helpers, public for the profiler that fills the table.
-  size_t attention_index(int heads, Precision p, int sparsity_pct) const;
-  size_t ffn_index(int ffn, Precision p, int sparsity_pct) const;
+  // `keep_pct`: the tokens the block runs on, in % of the input's (attention: those entering the layer; FFN:
+  // those the layer keeps).
+  size_t attention_index(int heads, Precision p, int sparsity_pct, int keep_pct = 100) const;
+  size_t ffn_index(int ffn, Precision p, int sparsity_pct, int keep_pct = 100) const;
+  // The number of entries of each table for the space.
+  static size_t attention_entries(const SpaceConfig& space);
+  static size_t ffn_entries(const SpaceConfig& space);
 
  private:
   AdditiveLatencyModel(const SpaceConfig& space, Environment env, LayerTable table);
-  std::array<double, kFeatures> features(const Arch& arch) const;
+  std::array<double, kMaxFeatures> features(const Arch& arch) const;
 
   SpaceConfig space_;
   Environment env_;
   LayerTable table_;
-  std::array<double, kFeatures> coefficients_{};
+  std::array<double, kMaxFeatures> coefficients_{};  // the last stays 0 in a space without keep choices
   std::vector<SubnetMeasurement> references_;
   FitRecord fit_record_;
   std::array<int, 3> precision_index_{};
   std::array<int, 100> sparsity_index_{};
   std::vector<int> ffn_index_;  // ffn width -> index among the non-zero widths
+  std::array<int, 101> keep_index_{};
 };
 
 HoldoutReport evaluate_holdout(const LatencyModel& model, const std::vector<SubnetMeasurement>& holdout);
@@ -136,6 +150,14 @@ AdditiveLatencyModel load_latency_model(const std::string& path);
 // this machine's environment at the model's batch and seq.
 AdditiveLatencyModel load_latency_model(const std::string& path, const SearchSpace& space,
                                         const std::string& supernet_path, bool allow_other_environment);
+
+// How a table entry is measured (profiler.h). The base model of the blocks measured at `keep_pct`: at 100 the
+// empty model (no layers, as stores have always recorded it); below, layer 0 alone with the narrowest FFN (one
+// head in a space without FFN), the first precision and sparsity, keeping keep_pct% of the tokens.
+Arch layer_kind_base(const SpaceConfig& space, int keep_pct);
+// The arch that measures `block` at `keep_pct`: the block in layer 0 of the empty model at 100, else in layer 1
+// of the base model, on the tokens it kept. Needs 2 layers below 100.
+Arch layer_kind_arch(const SpaceConfig& space, LayerArch block, int keep_pct);
 
 // Kendall's tau-b of two equally long sequences (ties counted as neither concordant nor discordant).
 double kendall_tau(const std::vector<double>& a, const std::vector<double>& b);

@@ -13,8 +13,10 @@
 
 namespace qtnas {
 
-// What a row of `measurements` measured: the model with every layer skipped, one attention or FFN block alone
-// in layer 0 of it, or a whole subnet. Stored as its to_string text (schema.sql's CHECK lists them).
+// What a row of `measurements` measured: its group's base model ("empty": the model with every layer skipped,
+// stored without layers, or, for blocks measured on fewer tokens, the one layer that drops them: profiler.h),
+// one attention or FFN block over that base, or a whole subnet. Stored as its to_string text (schema.sql's CHECK
+// lists them).
 enum class MeasurementKind { Empty, Attention, Ffn, Subnet };
 std::string to_string(MeasurementKind kind);  // "empty", "attention", "ffn", "subnet"
 // Throws qtnas::Error naming the known kinds.
@@ -37,7 +39,7 @@ class MeasurementStore {
 
   struct Row {
     MeasurementKind kind = MeasurementKind::Subnet;
-    Arch arch;  // no layers for MeasurementKind::Empty
+    Arch arch;  // no layers for the empty model
     double latency_ms = 0;  // the environment's latency statistic, as measured (no speed correction)
     int64_t group = 0;      // 0: measured before groups were recorded
   };

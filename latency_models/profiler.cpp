@@ -47,22 +47,27 @@ std::vector<Job> subnet_jobs(const SearchSpace& space, int count, uint64_t seed)
   return jobs;
 }
 
-// One block of each kind alone in layer 0 of an otherwise empty model.
-std::vector<Job> layer_jobs(const SpaceConfig& sc) {
-  std::vector<Job> jobs;
-  const Arch empty{std::vector<LayerArch>(sc.layers)};
-  for (Precision p : sc.precisions) {
-    for (int s : sc.sparsity_pct_choices) {
-      for (int h = 1; h <= sc.max_heads; ++h) {
-        Arch a = empty;
-        a.layers[0] = {h, 0, s, p};
-        jobs.push_back({MeasurementKind::Attention, a});
-      }
-      for (int f : sc.ffn_choices) {
-        if (f == 0) continue;
-        Arch a = empty;
-        a.layers[0] = {0, f, s, p};
-        jobs.push_back({MeasurementKind::Ffn, a});
+// The block a layer-kind measurement is of, and the tokens it ran on: its arch's last layer that runs.
+const LayerArch& measured_block(const Arch& arch) {
+  for (size_t i = arch.layers.size(); i-- > 0;) {
+    if (!arch.layers[i].skipped()) return arch.layers[i];
+  }
+  QTNAS_FAIL("a layer-kind measurement without a layer");
+}
+
+// One block of each kind over the base model of each keep: jobs[k] for keep_pct_choices[k].
+std::vector<std::vector<Job>> layer_jobs(const SpaceConfig& sc) {
+  std::vector<std::vector<Job>> jobs;
+  for (int keep : sc.keep_pct_choices) {
+    jobs.emplace_back();
+    for (Precision p : sc.precisions) {
+      for (int s : sc.sparsity_pct_choices) {
+        for (int h = 1; h <= sc.max_heads; ++h) {
+          jobs.back().push_back({MeasurementKind::Attention, layer_kind_arch(sc, {h, 0, s, p}, keep)});
+        }
+        for (int f : sc.ffn_choices) {
+          if (f > 0) jobs.back().push_back({MeasurementKind::Ffn, layer_kind_arch(sc, {0, f, s, p}, keep)});
+        }
       }
     }
   }
@@ -144,24 +149,24 @@ SortedMeasurements sort_measurements(const SearchSpace& space, const Environment
                                      const std::vector<MeasurementStore::Row>& rows) {
   const SpaceConfig& sc = space.config();
   // Costs of each runtime-equivalent kind: (attention?, heads or width, precision) -> block latencies.
-  std::map<std::tuple<bool, int, Precision>, std::vector<double>> kinds;
+  std::map<std::tuple<bool, int, Precision, int>, std::vector<double>> kinds;  // ... and keep
   std::vector<double> empty_ms;
   SortedMeasurements out;
   std::set<std::string> layer_kinds;
-  double group_empty_ms = -1;
+  double group_base_ms = -1;  // the group's base model (layer_kind_base)
   for (const auto& r : rows) {
     if (r.kind == MeasurementKind::Empty) {
-      group_empty_ms = r.latency_ms;
-      empty_ms.push_back(r.latency_ms);
+      group_base_ms = r.latency_ms;
+      if (r.arch.layers.empty()) empty_ms.push_back(r.latency_ms);
     } else if (r.kind == MeasurementKind::Subnet) {
       const std::string key = to_string(r.arch);
       if (out.subnet_ms[key].empty()) out.subnet_order.push_back(key);
       out.subnet_ms[key].push_back(r.latency_ms);
-    } else if (group_empty_ms >= 0) {
+    } else if (group_base_ms >= 0) {
       layer_kinds.insert(to_string(r.kind) + to_string(r.arch));
-      const LayerArch& l = r.arch.layers.at(0);
+      const LayerArch& l = measured_block(r.arch);
       const bool attention = r.kind == MeasurementKind::Attention;
-      kinds[{attention, attention ? l.heads : l.ffn, l.precision}].push_back(r.latency_ms - group_empty_ms);
+      kinds[{attention, attention ? l.heads : l.ffn, l.precision, l.keep_pct}].push_back(r.latency_ms - group_base_ms);
     }
   }
   QTNAS_CHECK(!empty_ms.empty(), "the latency database has no measurements for {}; run qtnas profile",
@@ -169,17 +174,20 @@ SortedMeasurements sort_measurements(const SearchSpace& space, const Environment
   table.empty_ms = median(empty_ms);
   for (Precision p : sc.precisions) {
     for (int s : sc.sparsity_pct_choices) {
-      for (int h = 1; h <= sc.max_heads; ++h) {
-        const auto it = kinds.find({true, h, p});
-        QTNAS_CHECK(it != kinds.end(), "the latency database lacks attention blocks of {} heads in {}", h,
-                    to_string(p));
-        table.attention_ms[layout.attention_index(h, p, s)] = median(it->second);
-      }
-      for (int f : sc.ffn_choices) {
-        if (f == 0) continue;
-        const auto it = kinds.find({false, f, p});
-        QTNAS_CHECK(it != kinds.end(), "the latency database lacks FFN blocks of width {} in {}", f, to_string(p));
-        table.ffn_ms[layout.ffn_index(f, p, s)] = median(it->second);
+      for (int k : sc.keep_pct_choices) {
+        for (int h = 1; h <= sc.max_heads; ++h) {
+          const auto it = kinds.find({true, h, p, k});
+          QTNAS_CHECK(it != kinds.end(), "the latency database lacks attention blocks of {} heads in {} at keep {}%",
+                      h, to_string(p), k);
+          table.attention_ms[layout.attention_index(h, p, s, k)] = median(it->second);
+        }
+        for (int f : sc.ffn_choices) {
+          if (f == 0) continue;
+          const auto it = kinds.find({false, f, p, k});
+          QTNAS_CHECK(it != kinds.end(), "the latency database lacks FFN blocks of width {} in {} at keep {}%", f,
+                      to_string(p), k);
+          table.ffn_ms[layout.ffn_index(f, p, s, k)] = median(it->second);
+        }
       }
     }
   }
@@ -195,10 +203,8 @@ ProfileResult fit_from_store(const SearchSpace& space, const Environment& env, M
   const SpaceConfig& sc = space.config();
   std::vector<MeasurementStore::Row> rows = store.rows(env, space.hash_hex());
   const std::map<std::string, double> baseline_ms = correct_for_speed(space, env, store, rows);
-  const size_t per = sc.precisions.size() * sc.sparsity_pct_choices.size();
-  int ffn_widths = 0;
-  for (int f : sc.ffn_choices) ffn_widths += f > 0;
-  const LayerTable zeros{0, std::vector<double>(sc.max_heads * per), std::vector<double>(ffn_widths * per)};
+  const LayerTable zeros{0, std::vector<double>(AdditiveLatencyModel::attention_entries(sc)),
+                         std::vector<double>(AdditiveLatencyModel::ffn_entries(sc))};
   const AdditiveLatencyModel layout = AdditiveLatencyModel::table_only(space, env, zeros);
   const SortedMeasurements sorted = sort_measurements(space, env, layout, zeros, rows);
 
@@ -218,9 +224,9 @@ ProfileResult fit_from_store(const SearchSpace& space, const Environment& env, M
     }
   }
   result.train.insert(result.train.end(), extra_train.begin(), extra_train.end());
-  QTNAS_CHECK(result.train.size() >= size_t(AdditiveLatencyModel::kFeatures),
+  QTNAS_CHECK(result.train.size() >= size_t(AdditiveLatencyModel::feature_count(sc)),
               "the latency database has {} subnets to fit on; at least {} are needed", result.train.size(),
-              AdditiveLatencyModel::kFeatures);
+              AdditiveLatencyModel::feature_count(sc));
   result.model = AdditiveLatencyModel::fit(space, env, sorted.table, result.train);
   std::vector<SubnetMeasurement> baselines;
   for (const auto& [arch, ms] : baseline_ms) baselines.push_back({parse_arch(arch), ms});
@@ -241,15 +247,31 @@ ProfileResult profile(Supernet& net, const ProfileConfig& c, MeasurementStore& s
   const SpaceConfig& sc = space.config();
   const Environment env = current_environment(c.measure.batch, c.measure.seq);
   const std::string space_hash = space.hash_hex();
-  QTNAS_CHECK(c.subnets >= 2 * AdditiveLatencyModel::kFeatures, "profiling needs at least {} subnets, got {}",
-              2 * AdditiveLatencyModel::kFeatures, c.subnets);
+  const int features = AdditiveLatencyModel::feature_count(sc);
+  QTNAS_CHECK(c.subnets >= 2 * features, "profiling needs at least {} subnets, got {}", 2 * features, c.subnets);
+  QTNAS_CHECK(sc.keep_pct_choices.size() == 1 || sc.layers >= 2,
+              "profiling keep choices needs at least 2 layers: a block runs on fewer tokens after the layer that drops");
 
-  std::vector<Job> jobs = layer_jobs(sc);
-  for (auto& j : subnet_jobs(space, c.subnets, c.seed)) jobs.push_back(std::move(j));
-  // Layer kinds and subnets in a random order: a slow spell of the machine then spreads over all kinds instead
-  // of inflating one precision's whole table.
+  // Groups of jobs over the same base model: those of each keep, the subnets with keep 100's. Layer kinds and
+  // subnets in a random order: a slow spell of the machine then spreads over all kinds instead of inflating one
+  // precision's whole table.
+  const int group = std::max(1, c.group - 1);
+  std::vector<std::vector<Job>> by_keep = layer_jobs(sc);
+  for (auto& j : subnet_jobs(space, c.subnets, c.seed)) by_keep.back().push_back(std::move(j));  // keep 100 is last
   Rng rng(c.seed ^ 0x5eedULL);
-  for (size_t i = jobs.size(); i > 1; --i) std::swap(jobs[i - 1], jobs[rng.uniform(i)]);
+  struct Group {
+    int keep_pct;
+    std::vector<Job> jobs;
+  };
+  std::vector<Group> planned;
+  for (size_t k = 0; k < by_keep.size(); ++k) {
+    std::vector<Job>& jobs = by_keep[k];
+    for (size_t i = jobs.size(); i > 1; --i) std::swap(jobs[i - 1], jobs[rng.uniform(i)]);
+    for (size_t begin = 0; begin < jobs.size(); begin += group) {
+      planned.push_back({sc.keep_pct_choices[k], {jobs.begin() + begin, jobs.begin() + std::min(jobs.size(), begin + group)}});
+    }
+  }
+  for (size_t i = planned.size(); i > 1; --i) std::swap(planned[i - 1], planned[rng.uniform(i)]);
 
   // Each group is measured interleaved with the speed references and the empty model, and layer costs are
   // taken against the empty model of their own group, so slow drifts of the machine cancel (the fit divides by
@@ -267,14 +289,15 @@ ProfileResult profile(Supernet& net, const ProfileConfig& c, MeasurementStore& s
       if (r.arch == references[k]) reference_ms[k].push_back(r.latency_ms);
     }
   }
-  const int group = std::max(1, c.group - 1);
-  const int groups = static_cast<int>((jobs.size() + group - 1) / group);
+  const int groups = static_cast<int>(planned.size());
   int passes = 0;
   for (int g = 0; g < groups; ++g) {
-    const size_t begin = size_t(g) * group, end = std::min(jobs.size(), begin + group);
+    const std::vector<Job>& jobs = planned[g].jobs;
+    const Arch base = layer_kind_base(sc, planned[g].keep_pct);
     std::vector<torch::jit::Module> modules = reference_modules;
-    modules.push_back(build_subnet_module(net, empty, /*allow_empty=*/true));
-    for (size_t k = begin; k < end; ++k) modules.push_back(build_subnet_module(net, jobs[k].arch));
+    modules.push_back(base.layers.empty() ? build_subnet_module(net, empty, /*allow_empty=*/true)
+                                          : build_subnet_module(net, base));
+    for (const Job& job : jobs) modules.push_back(build_subnet_module(net, job.arch));
     MeasureConfig mc = c.measure;
     mc.vocab_size = sc.vocab_size;
     if (g == 0) {  // warms the process up: its warm-up forwards and one round, not timed
@@ -296,8 +319,8 @@ ProfileResult profile(Supernet& net, const ProfileConfig& c, MeasurementStore& s
       store.add_reference(env, space_hash, id, references[k], measured.reference_ms[k]);
       reference_ms[k].push_back(measured.reference_ms[k]);
     }
-    store.add(env, space_hash, MeasurementKind::Empty, Arch{}, measured.modules[0], id);
-    for (size_t k = begin; k < end; ++k) store.add(env, space_hash, jobs[k].kind, jobs[k].arch, measured.modules[1 + k - begin], id);
+    store.add(env, space_hash, MeasurementKind::Empty, base, measured.modules[0], id);
+    for (size_t k = 0; k < jobs.size(); ++k) store.add(env, space_hash, jobs[k].kind, jobs[k].arch, measured.modules[1 + k], id);
     if (progress) progress(g + 1, groups);
   }
 

@@ -2,6 +2,9 @@
 // sampled to cover the space (every precision, sparsity and depth, uniform- and mixed-precision), stores each
 // measurement, then fits an AdditiveLatencyModel from everything the store holds for this environment (so
 // repeated profiling adds data, and a model can be refitted without measuring) and reports on held-out subnets.
+// In a space with keep choices every block kind is also measured on fewer tokens: for each keep k below 100, in
+// layer 1 over a base model whose layer 0 (the narrowest FFN) keeps k% of the tokens, minus that base model,
+// measured in the same group. The selection's own cost is left to the fit's token-selection feature.
 #pragma once
 
 #include <functional>
