@@ -21,6 +21,8 @@ void add_space_options(po::options_description& desc) {
       ("sparsity-choices", po::value<std::string>()->default_value("0,0.5,0.75,0.9"),
        "weight sparsity levels, as fractions or percents")
       ("precisions", po::value<std::string>()->default_value("fp32,bf16,int8"), "layer precisions")
+      ("keep-choices", po::value<std::string>()->default_value("1"),
+       "fractions of the tokens a layer may keep (token elimination), e.g. 1,0.75,0.5,0.25; 1 alone: none")
       ("min-active-layers", po::value<int>()->default_value(d.min_active_layers), "fewest non-skipped layers")
       ("skip-probability", po::value<double>()->default_value(d.skip_probability),
        "chance that a randomly sampled layer is skipped");
@@ -47,13 +49,13 @@ SpaceConfig space_config_from(const po::variables_map& vm, int num_classes, int 
   c.ffn_choices = parse_int_list(vm["ffn-choices"].as<std::string>(), "ffn");
   c.sparsity_pct_choices = parse_sparsity_list(vm["sparsity-choices"].as<std::string>());
   c.precisions = parse_precision_list(vm["precisions"].as<std::string>());
+  c.keep_pct_choices = parse_keep_list(vm["keep-choices"].as<std::string>());
   c.min_active_layers = vm["min-active-layers"].as<int>();
   c.skip_probability = vm["skip-probability"].as<double>();
   c.vocab_size = vm["vocab-size"].as<int>();
   c.max_seq_len = seq_len;
   c.num_classes = num_classes;
-  validate(c);
-  return c;
+  return SearchSpace(c).config();  // validated, and canonical: lists sorted as every stored space has them
 }
 
 void add_task_options(po::options_description& desc) {

@@ -12,8 +12,8 @@
 
 namespace qtnas::cli {
 
-// --layers --hidden --heads --head-dim --ffn-choices --sparsity-choices --precisions --min-active-layers
-// --skip-probability (defaults: the default space of qtnas).
+// --layers --hidden --heads --head-dim --ffn-choices --sparsity-choices --precisions --keep-choices
+// --min-active-layers --skip-probability (defaults: the default space of qtnas).
 void add_space_options(po::options_description& desc);
 // --vocab-size --seq-len: the tokenizer's vocabulary and the model's sequence length.
 void add_dims_options(po::options_description& desc);
@@ -21,6 +21,7 @@ void add_dims_options(po::options_description& desc);
 // the default space's length). Throws qtnas::Error on anything else.
 int seq_len_from(const po::variables_map& vm, const TaskContext* task);
 // Builds the space from those options; num_classes comes from the task or from --num-classes.
+// Validated and canonical (SearchSpace sorts its lists): the form every checkpoint and database stores.
 SpaceConfig space_config_from(const po::variables_map& vm, int num_classes, int seq_len);
 
 // --task wordnet|tsv|jsonl --wordnet-dir --data | --train --val --test, --workdir.

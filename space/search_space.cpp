@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <functional>
 #include <sstream>
 
 #include "space/error.h"
@@ -114,9 +115,15 @@ std::vector<int> parse_int_list(const std::string& text, const std::string& what
   return values;
 }
 
-std::vector<int> parse_sparsity_list(const std::string& text) {
+namespace {
+
+// Each item of a list of percentages as a whole percent in [lowest, highest]; `fraction(item, value)` says whether
+// an item is written as a fraction (0.5) rather than a percent (50).
+std::vector<int> parse_percent_list(const std::string& text, const std::string& what, int lowest, int highest,
+                                    const std::function<bool(const std::string&, double)>& fraction,
+                                    const std::string& hint) {
   std::vector<int> values;
-  for (const auto& item : split_list(text, "sparsity")) {
+  for (const auto& item : split_list(text, what)) {
     size_t used = 0;
     double v = -1;
     try {
@@ -124,15 +131,27 @@ std::vector<int> parse_sparsity_list(const std::string& text) {
     } catch (const std::exception&) {
       used = 0;
     }
-    QTNAS_CHECK(used == item.size(), "sparsity list '{}': '{}' is not a number", text, item);
-    const bool fraction = item.find('.') != std::string::npos;
-    const double pct = fraction ? v * 100 : v;
+    QTNAS_CHECK(used == item.size(), "{} list '{}': '{}' is not a number", what, text, item);
+    const double pct = fraction(item, v) ? v * 100 : v;
     const long rounded = std::lround(pct);
-    QTNAS_CHECK(std::fabs(pct - rounded) < 1e-6 && rounded >= 0 && rounded < 100,
-                "sparsity list '{}': '{}' is not a whole percent in [0, 100) (write 0.5 or 50)", text, item);
+    QTNAS_CHECK(std::fabs(pct - rounded) < 1e-6 && rounded >= lowest && rounded <= highest,
+                "{} list '{}': '{}' is not a whole percent in [{}, {}] ({})", what, text, item, lowest, highest, hint);
     values.push_back(static_cast<int>(rounded));
   }
   return values;
+}
+
+}  // namespace
+
+std::vector<int> parse_sparsity_list(const std::string& text) {
+  return parse_percent_list(
+      text, "sparsity", 0, 99, [](const std::string& item, double) { return item.find('.') != std::string::npos; },
+      "write 0.5 or 50");
+}
+
+std::vector<int> parse_keep_list(const std::string& text) {
+  return parse_percent_list(
+      text, "keep", 1, 100, [](const std::string&, double v) { return v <= 1; }, "write 0.5 or 50; 1 is every token");
 }
 
 std::vector<Precision> parse_precision_list(const std::string& text) {

@@ -37,8 +37,11 @@ std::string to_string(const SpaceConfig& config);
 void validate(const SpaceConfig& config);
 
 // Parses a comma-separated list: "0,256,512". parse_sparsity_list also takes fractions: "0,0.5,0.75,0.9".
+// parse_keep_list takes fractions of the tokens or percents, a value up to 1 being a fraction: "1,0.75,0.5" is
+// {100, 75, 50}, as is "100,75,50".
 std::vector<int> parse_int_list(const std::string& text, const std::string& what);
 std::vector<int> parse_sparsity_list(const std::string& text);
+std::vector<int> parse_keep_list(const std::string& text);
 std::vector<Precision> parse_precision_list(const std::string& text);
 
 struct ArchSize {
