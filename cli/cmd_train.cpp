@@ -20,6 +20,7 @@
 #include "space/hash.h"
 #include "supernet/evaluate.h"
 #include "supernet/machine.h"
+#include "supernet/task.h"
 #include "supernet/trainer.h"
 #include "supernet/training_phase.h"
 
@@ -192,6 +193,7 @@ int run_training(const po::variables_map& vm, Objective objective) {
   const bool mlm = objective == Objective::MaskedLm;
   const std::string out = vm.count("out") ? vm["out"].as<std::string>()
                                           : workdir(vm) + (mlm ? "/pretrained.pt" : "/supernet.pt");
+  if (s.ranks.rank() == 0) place_training_tokenizer(out, s.task->tokenizer);
   nlohmann::json report;
   const EncodedSplit train = encode_split(s.task->data.train, s.task->tokenizer, s.seq_len);
   if (mlm) {

@@ -16,6 +16,11 @@ namespace qtnas {
 // The tokenizer beside a supernet checkpoint; throws qtnas::Error if it is not the one the supernet was trained
 // with (its fingerprint is in the checkpoint).
 Tokenizer load_training_tokenizer(const std::string& supernet_path, const CheckpointMeta& meta);
+// Writes `tokenizer` beside the checkpoint `supernet_path` will be (where load_training_tokenizer reads it),
+// unless the same tokenizer is there already; throws qtnas::Error, writing nothing, if another one is there (a
+// supernet of another task in that folder). Training calls it, so a checkpoint written outside the workdir is
+// usable as it is.
+void place_training_tokenizer(const std::string& supernet_path, const Tokenizer& tokenizer);
 
 struct SupernetTask {
   LoadedCheckpoint checkpoint;

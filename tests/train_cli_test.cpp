@@ -109,6 +109,11 @@ TEST(TrainCli, KeepChoicesReachTheSpaceAndAnArchThatDropsTokensExports) {
   const CliResult trained = train(out, "--keep-choices 1,0.5");
   ASSERT_EQ(trained.code, 0) << trained.err;
   EXPECT_EQ(load_checkpoint(out.string()).meta.space.keep_pct_choices, (std::vector<int>{50, 100}));
+  // Written outside the workdir, the checkpoint has its tokenizer beside it, so eval reads it as it is.
+  const CliResult evaluated = qtnas::testing::run_qtnas(
+      dir(), fmt::format("eval --supernet {} --arch 'h2-f64-s0-fp32,h1-f32-s0-int8-k50' --no-baseline --threads 1 {}",
+                         out.string(), artifacts().task));
+  EXPECT_EQ(evaluated.code, 0) << evaluated.err;
   const CliResult exported = qtnas::testing::run_qtnas(
       dir(), fmt::format("export --supernet {} --arch 'h2-f64-s0-fp32,h1-f32-s0-int8-k50' --out {} --rounds 3 "
                          "--threads 1 --json {}",
