@@ -89,7 +89,13 @@ int search_and_report(RunStore& store, const po::variables_map& vm) {
   progress.finish();
 
   const double tau = run.fidelity_tau();
+  const std::optional<GenerationRecord> last = store.last_generation();  // its feasible front's hypervolume
   nlohmann::json out = {{"db", store.path()},
+                        {"latency_budget_ms", config.latency_budget_ms},
+                        {"hypervolume", last ? nlohmann::json(last->hypervolume) : nlohmann::json()},
+                        {"best_feasible_accuracy", last && last->best_feasible_accuracy
+                                                       ? nlohmann::json(*last->best_feasible_accuracy)
+                                                       : nlohmann::json()},
                         {"generations", store.generations().size()},
                         {"candidates", store.candidates().size()},
                         {"front_size", store.front().size()},

@@ -217,7 +217,13 @@ TEST(SearchCli, ARunWhoseSupernetChangedIsNeitherResumedNorExported) {
 
 TEST(SearchCli, ExportedModelRunsInCppAndPythonWithTheSameLogits) {
   const fs::path db = dir() / "export.sqlite", model = dir() / "model.pt";
-  ASSERT_EQ(run(search_args(db, 3)).code, 0);
+  const Result searched = run(search_args(db, 3) + " --json");
+  ASSERT_EQ(searched.code, 0) << searched.err;
+  // The summary names the budget and the last generation's hypervolume, as the database has them.
+  const nlohmann::json summary = nlohmann::json::parse(searched.out);
+  EXPECT_DOUBLE_EQ(summary.at("latency_budget_ms").get<double>(), 1.0);
+  EXPECT_DOUBLE_EQ(summary.at("hypervolume").get<double>(),
+                   RunStore(db.string(), RunStore::Mode::Read).last_generation()->hypervolume);
   const Result exported = run(fmt::format("export --db {} --best-under-ms 1.0 --out {} --rounds 3 --json --threads 1",
                                           db.string(), model.string()));
   ASSERT_EQ(exported.code, 0) << exported.err;
