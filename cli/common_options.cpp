@@ -23,6 +23,8 @@ void add_space_options(po::options_description& desc) {
       ("precisions", po::value<std::string>()->default_value("fp32,bf16,int8"), "layer precisions")
       ("keep-choices", po::value<std::string>()->default_value("1"),
        "fractions of the tokens a layer may keep (token elimination), e.g. 1,0.75,0.5,0.25; 1 alone: none")
+      ("pooling", po::value<std::string>()->default_value("mean"),
+       "what the classifier reads: cls (the [CLS] vector) or mean (the mean over the real tokens)")
       ("min-active-layers", po::value<int>()->default_value(d.min_active_layers), "fewest non-skipped layers")
       ("skip-probability", po::value<double>()->default_value(d.skip_probability),
        "chance that a randomly sampled layer is skipped");
@@ -50,6 +52,7 @@ SpaceConfig space_config_from(const po::variables_map& vm, int num_classes, int 
   c.sparsity_pct_choices = parse_sparsity_list(vm["sparsity-choices"].as<std::string>());
   c.precisions = parse_precision_list(vm["precisions"].as<std::string>());
   c.keep_pct_choices = parse_keep_list(vm["keep-choices"].as<std::string>());
+  c.pooling = parse_pooling(vm["pooling"].as<std::string>());
   c.min_active_layers = vm["min-active-layers"].as<int>();
   c.skip_probability = vm["skip-probability"].as<double>();
   c.vocab_size = vm["vocab-size"].as<int>();

@@ -12,7 +12,7 @@
 
 namespace qtnas::cli {
 
-// --layers --hidden --heads --head-dim --ffn-choices --sparsity-choices --precisions --keep-choices
+// --layers --hidden --heads --head-dim --ffn-choices --sparsity-choices --precisions --keep-choices --pooling
 // --min-active-layers --skip-probability (defaults: the default space of qtnas).
 void add_space_options(po::options_description& desc);
 // --vocab-size --seq-len: the tokenizer's vocabulary and the model's sequence length.

@@ -285,7 +285,10 @@ std::string assemble(torch::jit::Module& m, ModuleState& state, Supernet& net, c
   add_saved_buffer(m, state, "classifier_w", W(net->classifier->weight).clone());
   add_saved_buffer(m, state, "classifier_b", W(net->classifier->bias).clone());
   src += "    x = " + norm("final_norm", "x", h) + "\n";
-  src += "    return torch.linear(x.select(1, 0), self.classifier_w, self.classifier_b)\n";
+  // Pooled as the supernet pools (supernet.cpp): [CLS], or the mean over the rows `keep` marks as real tokens.
+  const bool mean = net->space().config().pooling == Pooling::Mean;
+  src += fmt::format("    return torch.linear({}, self.classifier_w, self.classifier_b)\n",
+                     mean ? "(x * keep).sum(1) / keep.sum(1)" : "x.select(1, 0)");
   return src;
 }
 

@@ -73,7 +73,17 @@ std::string to_string(const SpaceConfig& c) {
       join(c.precisions), c.min_active_layers, c.vocab_size, c.max_seq_len, c.num_classes);
   // Only a space with token elimination names it: every other space keeps the hash it always had.
   if (c.keep_pct_choices != std::vector<int>{100}) text += ";keep_pct=" + join(c.keep_pct_choices);
+  // Likewise: a [CLS]-pooled space keeps its hash.
+  if (c.pooling != Pooling::Cls) text += ";pooling=" + to_string(c.pooling);
   return text;
+}
+
+std::string to_string(Pooling pooling) { return pooling == Pooling::Mean ? "mean" : "cls"; }
+
+Pooling parse_pooling(const std::string& name) {
+  if (name == "cls") return Pooling::Cls;
+  if (name == "mean") return Pooling::Mean;
+  QTNAS_FAIL("unknown pooling '{}' (allowed: cls, mean)", name);
 }
 
 void validate(const SpaceConfig& c) {

@@ -12,6 +12,13 @@
 
 namespace qtnas {
 
+// What the classifier reads from the encoder's last layer: the vector of [CLS], or the mean of the vectors of the
+// example's real tokens (those the last layer kept, [CLS] included).
+enum class Pooling { Cls, Mean };
+std::string to_string(Pooling pooling);
+// "cls" or "mean"; throws qtnas::Error on another name.
+Pooling parse_pooling(const std::string& name);
+
 struct SpaceConfig {
   int layers = 6;
   int hidden = 256;
@@ -29,6 +36,9 @@ struct SpaceConfig {
   int vocab_size = 8000;
   int max_seq_len = 64;
   int num_classes = 45;
+  // Fixed like the dimensions above. Cls is what a space without the field (older files) means; `qtnas train`
+  // picks its own default (cli/common_options.cpp).
+  Pooling pooling = Pooling::Cls;
 };
 
 // Canonical "key=value;..." text of every field; its stable hash identifies the space.

@@ -21,6 +21,7 @@ nlohmann::json to_json(const SpaceConfig& c) {
                       {"num_classes", c.num_classes}};
   // Written only for a space with token elimination: older files, which lack it, mean {100}.
   if (c.keep_pct_choices != std::vector<int>{100}) j["keep_pct_choices"] = c.keep_pct_choices;
+  if (c.pooling != Pooling::Cls) j["pooling"] = to_string(c.pooling);  // likewise: absent means cls
   return j;
 }
 
@@ -41,6 +42,7 @@ SpaceConfig space_config_from_json(const nlohmann::json& j) {
     c.max_seq_len = j.at("max_seq_len").get<int>();
     c.num_classes = j.at("num_classes").get<int>();
     if (j.contains("keep_pct_choices")) c.keep_pct_choices = j.at("keep_pct_choices").get<std::vector<int>>();
+    if (j.contains("pooling")) c.pooling = parse_pooling(j.at("pooling").get<std::string>());
   } catch (const nlohmann::json::exception& e) {
     QTNAS_FAIL("bad search space description: {}", e.what());
   }

@@ -1,5 +1,6 @@
 // The weight-sharing supernet: a pre-LayerNorm BERT-style encoder at the space's maximum size (token and
-// position embeddings, layers of multi-head attention and GELU FFN, [CLS] pooling, a linear classifier).
+// position embeddings, layers of multi-head attention and GELU FFN, pooling of [CLS] or of the mean of the real
+// tokens (SpaceConfig::pooling), a linear classifier).
 // Any Arch of the space runs by slicing the shared weights: the first k heads, the first m FFN neurons; a layer
 // with neither is skipped. Each layer's six linear weights are pruned by magnitude per row at its sparsity and
 // run at its precision with the export's numerics (supernet/numerics.h). Embeddings and classifier stay fp32.
@@ -41,7 +42,7 @@ struct SupernetImpl : torch::nn::Module {
   // Logits [B, num_classes] of `arch` for token ids [B, L] (int64, [CLS] first) and padding [B, L] (bool, true
   // where padded). Throws qtnas::Error if the arch is not in the space. Dropout applies in train() mode only.
   torch::Tensor forward(const torch::Tensor& ids, const torch::Tensor& pad, const Arch& arch);
-  // The encoder's output under `arch`, after the final layer norm: [B, L, hidden], what forward() pools ([CLS])
+  // The encoder's output under `arch`, after the final layer norm: [B, L, hidden], what forward() pools
   // and what masked-language-model pretraining predicts tokens from. With token elimination the rows are the
   // kept tokens ([B, L' <= L], [CLS] first, in order; `pad_out`, when given, says which rows are padding).
   torch::Tensor encode(const torch::Tensor& ids, const torch::Tensor& pad, const Arch& arch,

@@ -408,7 +408,8 @@ void Trainer::run(const EncodedSplit& train, const EncodedSplit& val, const std:
 
 void init_from_pretrained(Supernet& net, const std::string& tokenizer_fingerprint, const LoadedCheckpoint& pretrained) {
   SpaceConfig mine = net->space().config(), theirs = pretrained.meta.space;
-  mine.num_classes = theirs.num_classes = 0;  // the classifier is not taken
+  mine.num_classes = theirs.num_classes = 0;  // the classifier is not taken,
+  mine.pooling = theirs.pooling = Pooling::Cls;  // nor the pooling, which only the classifier reads
   QTNAS_CHECK(to_string(mine) == to_string(theirs), "the pretrained supernet is of another search space ({} vs {})",
               to_string(theirs), to_string(mine));
   QTNAS_CHECK(pretrained.meta.tokenizer_fingerprint == tokenizer_fingerprint,

@@ -156,7 +156,7 @@ class Trainer {
 };
 
 // Starts `net` from the weights of a pretrained supernet (qtnas pretrain): every weight but the classifier.
-// Throws qtnas::Error if it is of another search space or was trained with another tokenizer.
+// Throws qtnas::Error if it is of another search space (its pooling aside) or was trained with another tokenizer.
 void init_from_pretrained(Supernet& net, const std::string& tokenizer_fingerprint, const LoadedCheckpoint& pretrained);
 
 }  // namespace qtnas

@@ -156,25 +156,33 @@ double fraction_apart(torch::jit::Module& module, Supernet& net, const Arch& arc
   return double(apart) / double(total);
 }
 
-}  // namespace
-
-class ExportTokenDropping : public ::testing::TestWithParam<AgreementCase> {};
+// A dropping_net() whose classifier reads the mean of the real tokens' vectors instead of [CLS].
+Supernet mean_pooled_net() {
+  static Supernet net =
+      briefly_trained_net(scratch_dir("qtnas_export_mean") / "train.pt", 80, {25, 50, 100}, Pooling::Mean);
+  return net;
+}
 
 // The module selects the tokens the supernet selects. A near-tie in the attention received may rank two tokens
 // the other way when the two computations round differently (bf16, int8), and then that example's logits differ
 // more: so the test bounds the share of examples beyond the logit tolerance (1%) and the accuracy gap.
-TEST_P(ExportTokenDropping, ModuleAgreesWithTheSupernet) {
-  Supernet net = dropping_net();
+void expect_agreement_with_dropped_tokens(Supernet net, const AgreementCase& c) {
   const EncodedSplit val = synthetic_split(1000, 4);
-  const Arch arch = parse_arch(GetParam().arch);
+  const Arch arch = parse_arch(c.arch);
   torch::jit::Module module = build_subnet_module(net, arch);
   const Agreement a = compare(net, module, val, arch);
   // Trained: far from chance (1/3), unless the first drop comes before any attention and so keeps the first
   // tokens, which loses the label's marker about half the time.
   if (arch.layers[0].heads > 0) EXPECT_GT(a.supernet_accuracy, 0.45);
   EXPECT_LE(std::fabs(a.module.accuracy - a.supernet_accuracy), 0.005);
-  EXPECT_LE(fraction_apart(module, net, arch, val, GetParam().tolerance), 0.01);
+  EXPECT_LE(fraction_apart(module, net, arch, val, c.tolerance), 0.01);
 }
+
+}  // namespace
+
+class ExportTokenDropping : public ::testing::TestWithParam<AgreementCase> {};
+
+TEST_P(ExportTokenDropping, ModuleAgreesWithTheSupernet) { expect_agreement_with_dropped_tokens(dropping_net(), GetParam()); }
 
 INSTANTIATE_TEST_SUITE_P(
     EveryPrecision, ExportTokenDropping,
@@ -186,6 +194,20 @@ INSTANTIATE_TEST_SUITE_P(
                       AgreementCase{"no_attention_before_the_drop", "h0-f64-s0-fp32-k50,h2-f32-s0-fp32-k50", 1e-4},
                       AgreementCase{"no_heads_in_the_dropping_layer", "h2-f64-s0-bf16,h0-f64-s0-bf16-k25", 3e-2}),
     [](const ::testing::TestParamInfo<AgreementCase>& info) { return info.param.name; });
+
+class ExportMeanPooling : public ::testing::TestWithParam<AgreementCase> {};
+
+TEST_P(ExportMeanPooling, ModuleAgreesWithTheSupernet) {
+  expect_agreement_with_dropped_tokens(mean_pooled_net(), GetParam());
+}
+
+// The mean runs over the tokens the last layer kept, so archs that drop tokens are among the cases.
+INSTANTIATE_TEST_SUITE_P(EveryPrecision, ExportMeanPooling,
+                         ::testing::Values(AgreementCase{"fp32", "h2-f64-s0-fp32,h2-f64-s0-fp32", 1e-4},
+                                           AgreementCase{"fp32_dropping", "h2-f64-s0-fp32,h2-f64-s0-fp32-k50", 1e-4},
+                                           AgreementCase{"bf16_dropping", "h2-f64-s0-bf16-k50,h1-f32-s0-bf16-k50", 3e-2},
+                                           AgreementCase{"int8_dropping", "h2-f64-s50-int8-k50,h2-f64-s0-int8-k25", 2e-2}),
+                         [](const ::testing::TestParamInfo<AgreementCase>& info) { return info.param.name; });
 
 // Each example of a padded batch (rows of different lengths keep different counts) gets what it gets alone at
 // batch 1, before and after save and load, and in Python's torch.jit.load when python3-torch is here.

@@ -43,14 +43,15 @@ inline EncodedSplit synthetic_split(size_t n, uint64_t seed) {
   return s;
 }
 
-// A supernet of tiny_space(2, {0, 50, 75}) with `keep_pct` as its keep choices, trained for `steps` steps on
-// synthetic_split(512, 2), its checkpoint written to `checkpoint`; the same every call. 80 steps (a few seconds)
-// take most archs far from chance (1/3).
+// A supernet of tiny_space(2, {0, 50, 75}) with `keep_pct` as its keep choices and `pooling`, trained for `steps`
+// steps on synthetic_split(512, 2), its checkpoint written to `checkpoint`; the same every call. 80 steps (a few
+// seconds) take most archs far from chance (1/3).
 inline Supernet briefly_trained_net(const std::filesystem::path& checkpoint, int64_t steps = 80,
-                                    std::vector<int> keep_pct = {100}) {
+                                    std::vector<int> keep_pct = {100}, Pooling pooling = Pooling::Cls) {
   torch::manual_seed(1);
   SpaceConfig space = tiny_space(2, {0, 50, 75});
   space.keep_pct_choices = std::move(keep_pct);
+  space.pooling = pooling;
   TrainConfig config;
   config.steps = steps;
   config.lr = 3e-3;

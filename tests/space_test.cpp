@@ -229,6 +229,21 @@ TEST(SearchSpace, KeepChoicesAreStoredOnlyWhenTheSpaceHasThem) {
   expect_error([&] { space_config_from_json(bad); }, {"must include 100"});
 }
 
+TEST(SearchSpace, MeanPoolingIsNamedOnlyWhenChosen) {
+  SpaceConfig cls;
+  SpaceConfig mean;
+  mean.pooling = parse_pooling("mean");
+  EXPECT_EQ(to_string(cls).find("pooling"), std::string::npos) << "a [CLS] space keeps the text and hash it had";
+  EXPECT_NE(to_string(mean).find(";pooling=mean"), std::string::npos);
+  EXPECT_NE(SearchSpace(cls).hash(), SearchSpace(mean).hash());
+  EXPECT_FALSE(to_json(cls).contains("pooling")) << "files written before the choice read as [CLS]";
+  EXPECT_EQ(space_config_from_json(to_json(cls)).pooling, Pooling::Cls);
+  EXPECT_EQ(space_config_from_json(to_json(mean)).pooling, Pooling::Mean);
+  nlohmann::json bad = to_json(mean);
+  bad["pooling"] = "max";
+  expect_error([&] { space_config_from_json(bad); }, {"unknown pooling 'max'", "cls, mean"});
+}
+
 TEST(SearchSpace, CardinalityCountsMonotoneKeepsExactly) {
   SpaceConfig c;
   c.layers = 3;

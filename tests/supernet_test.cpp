@@ -167,6 +167,36 @@ TEST(Supernet, PaddingDoesNotChangeTheOutput) {
   }
 }
 
+// Mean pooling averages the vectors of the tokens the last layer kept, [CLS] included, and nothing of the padding:
+// an example gets the same logits alone and in a padded batch, with and without dropped tokens.
+TEST(Supernet, MeanPoolingAveragesTheKeptRealTokens) {
+  torch::manual_seed(8);
+  SpaceConfig space = tiny_space();
+  space.keep_pct_choices = {50, 100};
+  space.pooling = Pooling::Mean;
+  Supernet net(space, 0.0);
+  net->eval();
+  const EncodedSplit data = synthetic_split(6, 2);
+  const Batch padded = make_batch(data, {0, 1, 2, 3, 4, 5});
+  torch::NoGradGuard no_grad;
+  for (const char* text : {"h2-f64-s0-fp32,h1-f32-s0-fp32", "h2-f64-s0-fp32,h1-f32-s0-fp32-k50"}) {
+    const Arch arch = parse_arch(text);
+    torch::Tensor pad_out;
+    const torch::Tensor h = net->encode(padded.ids, padded.pad, arch, &pad_out);
+    const torch::Tensor logits = net->forward(padded.ids, padded.pad, arch);
+    for (size_t i = 0; i < data.size(); ++i) {
+      const torch::Tensor rows = h[int64_t(i)].index({pad_out[int64_t(i)].logical_not()});
+      const torch::Tensor expected = net->classifier(rows.mean(0, /*keepdim=*/true));
+      EXPECT_TRUE(torch::allclose(logits.narrow(0, int64_t(i), 1), expected, 1e-4, 1e-5)) << text << ", example " << i;
+      const Batch alone = make_batch(data, {i});
+      EXPECT_TRUE(torch::allclose(net->forward(alone.ids, alone.pad, arch), expected, 1e-4, 1e-5))
+          << text << ", example " << i << " alone";
+    }
+    // Not [CLS]'s vector alone.
+    EXPECT_FALSE(torch::allclose(logits, net->classifier(h.select(1, 0)), 1e-3, 1e-4)) << text;
+  }
+}
+
 TEST(TokenElimination, KeepsTheMostAttendedTokensInOrderWithClsFirst) {
   EXPECT_TRUE(torch::equal(kept_token_counts(torch::tensor({10, 3, 1, 4}), 50), torch::tensor({5, 2, 1, 2})));
   EXPECT_TRUE(torch::equal(kept_token_counts(torch::tensor({10, 3, 1, 4}), 25), torch::tensor({3, 1, 1, 1})));

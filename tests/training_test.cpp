@@ -206,6 +206,12 @@ TEST(Pretraining, InitTakesEveryWeightButTheClassifierAndRefusesAnotherTokenizer
   wider.head_dim = 24;
   Supernet other(wider, 0.0);
   expect_error([&] { init_from_pretrained(other, "tok", loaded); }, {"another search space"});
+  // The pooling is the classifier's input: a [CLS]-pooled pretraining starts a mean-pooled supernet.
+  SpaceConfig mean = space;
+  mean.pooling = Pooling::Mean;
+  Supernet pooled(mean, 0.0);
+  init_from_pretrained(pooled, "tok", loaded);
+  EXPECT_TRUE(pooled->tok_embedding->weight.equal(pretrained->tok_embedding->weight));
 }
 
 TEST(Trainer, TheLargestTrainsAloneUntilTheSandwichStart) {
