@@ -120,10 +120,10 @@ SupernetImpl::SupernetImpl(const SpaceConfig& config, double dropout) : space_(c
 
 torch::Tensor SupernetImpl::forward(const torch::Tensor& ids, const torch::Tensor& pad, const Arch& arch) {
   torch::Tensor padding;
-  const torch::Tensor h = encode(ids, pad, arch, &padding).to(torch::kFloat);
-  if (space_.config().pooling == Pooling::Cls) return classifier(h.select(1, 0));  // [CLS] is kept first
+  const torch::Tensor h = encode(ids, pad, arch, &padding);
+  if (space_.config().pooling == Pooling::Cls) return classifier(h.select(1, 0).to(torch::kFloat));  // kept first
   const torch::Tensor real = padding.logical_not().to(torch::kFloat).unsqueeze(-1);
-  return classifier((h * real).sum(1) / real.sum(1));
+  return classifier((h.to(torch::kFloat) * real).sum(1) / real.sum(1));
 }
 
 torch::Tensor SupernetImpl::encode(const torch::Tensor& ids, const torch::Tensor& pad, const Arch& arch,

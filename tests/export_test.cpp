@@ -182,7 +182,9 @@ void expect_agreement_with_dropped_tokens(Supernet net, const AgreementCase& c) 
 
 class ExportTokenDropping : public ::testing::TestWithParam<AgreementCase> {};
 
-TEST_P(ExportTokenDropping, ModuleAgreesWithTheSupernet) { expect_agreement_with_dropped_tokens(dropping_net(), GetParam()); }
+TEST_P(ExportTokenDropping, ModuleAgreesWithTheSupernet) {
+  expect_agreement_with_dropped_tokens(dropping_net(), GetParam());
+}
 
 INSTANTIATE_TEST_SUITE_P(
     EveryPrecision, ExportTokenDropping,
