@@ -2,8 +2,10 @@
 // smallest and one random subnet distilled from it; AdamW) and a step of the largest subnet alone, in fp32 and
 // under bf16 autocast, interleaved, medians of repetitions. Prints examples per second and the fp32/bf16 ratio.
 // bf16 rows run only where the CPU has native bf16 (elsewhere the trainer would not use it).
-// --omp N --blas N replace the trainer's thread layout (supernet/machine.h) to compare others.
+// --omp N --blas N replace the trainer's thread layout (supernet/machine.h) to compare others. --profile FILE
+// records the sandwich rows' operators as a Chrome trace (LibTorch's profiler; its overhead inflates small ops).
 //   build/bench/bench_train_step [--batch 32] [--seq 24] [--reps 5] [--threads 2] [--omp N --blas N] [--json]
+//                                [--profile FILE]
 #include <torch/torch.h>
 
 #include <algorithm>
@@ -37,6 +39,7 @@ double seconds_of(Trainer& trainer, const Batch& batch) {
 int main(int argc, char** argv) {
   int batch = 32, seq = 24, reps = 5, threads = 2, omp = 0, blas = 0;
   bool json = false;
+  std::string profile;
   for (int i = 1; i < argc; ++i) {
     auto next = [&] { return i + 1 < argc ? std::atoi(argv[++i]) : 0; };
     if (!std::strcmp(argv[i], "--batch")) batch = next();
@@ -46,9 +49,10 @@ int main(int argc, char** argv) {
     else if (!std::strcmp(argv[i], "--omp")) omp = next();
     else if (!std::strcmp(argv[i], "--blas")) blas = next();
     else if (!std::strcmp(argv[i], "--json")) json = true;
+    else if (!std::strcmp(argv[i], "--profile") && i + 1 < argc) profile = argv[++i];
     else {
       std::cerr << "usage: bench_train_step [--batch N] [--seq N] [--reps N] [--threads N] [--omp N --blas N] "
-                   "[--json]\n";
+                   "[--json] [--profile FILE]\n";
       return 2;
     }
   }
@@ -101,6 +105,14 @@ int main(int argc, char** argv) {
     for (auto& r : rows) {
       threads_for(r.bf16);
       r.seconds.push_back(seconds_of(*r.trainer, b));
+    }
+  }
+  if (!profile.empty()) {  // the sandwich rows' operators, as a Chrome trace
+    torch::autograd::profiler::RecordProfile guard(profile);
+    for (auto& r : rows) {
+      if (r.alone) continue;
+      threads_for(r.bf16);
+      for (int rep = 0; rep < reps; ++rep) seconds_of(*r.trainer, b);
     }
   }
   nlohmann::json out = {{"cpu", cpu_model_name()}, {"bf16", bf16_support()}, {"threads", threads},

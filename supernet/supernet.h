@@ -17,6 +17,11 @@
 
 namespace qtnas {
 
+// Inverted dropout for training: each element is zeroed with probability p rounded to a multiple of 2^-16
+// (0.1 -> 6554/65536) and the others are scaled by 1/(1 - that probability). The masks come from LibTorch's
+// CPU generator (torch::manual_seed and its saved state reproduce them). Returns x itself when !train or p <= 0.
+torch::Tensor inverted_dropout(const torch::Tensor& x, double p, bool train);
+
 struct SuperLayerImpl : torch::nn::Module {
   SuperLayerImpl(int hidden, int max_heads, int head_dim, int max_ffn);
 

@@ -114,6 +114,34 @@ TEST(Numerics, Bf16LinearAgreesWithBf16Tensors) {
   EXPECT_TRUE(round_bf16(emulated).equal(emulated));
 }
 
+TEST(Dropout, DropsAtTheRateAndKeepsTheExpectation) {
+  torch::manual_seed(5);
+  const torch::Tensor x = torch::rand({64, 40, 97}) + 0.5;  // an odd size: the last draw is used in part
+  EXPECT_TRUE(inverted_dropout(x, 0.1, /*train=*/false).is_same(x));
+  EXPECT_TRUE(inverted_dropout(x, 0.0, /*train=*/true).is_same(x));
+  for (double p : {0.1, 0.5}) {
+    const double rounded = std::round(p * 65536) / 65536;
+    const torch::Tensor y = inverted_dropout(x, p, /*train=*/true);
+    ASSERT_EQ(y.sizes(), x.sizes());
+    const torch::Tensor dropped = y.eq(0);
+    const double n = double(x.numel());
+    // Binomial: 5 standard deviations around the rate.
+    EXPECT_NEAR(dropped.to(torch::kDouble).mean().item<double>(), rounded, 5 * std::sqrt(p * (1 - p) / n)) << p;
+    const torch::Tensor kept = dropped.logical_not();
+    EXPECT_TRUE(torch::allclose(y.masked_select(kept), x.masked_select(kept) / (1 - rounded))) << p;
+    // Masks of neighbouring elements are independent: as many pairs dropped together as chance gives.
+    const double both = (dropped.flatten().narrow(0, 0, x.numel() - 1) & dropped.flatten().narrow(0, 1, x.numel() - 1))
+                            .to(torch::kDouble).mean().item<double>();
+    EXPECT_NEAR(both, rounded * rounded, 5 * std::sqrt(rounded * rounded / n)) << p;
+  }
+  torch::manual_seed(9);
+  const torch::Tensor a = inverted_dropout(x, 0.1, true);
+  torch::manual_seed(9);
+  EXPECT_TRUE(torch::equal(a, inverted_dropout(x, 0.1, true)));  // the generator's state decides the mask
+  EXPECT_FALSE(torch::equal(a, inverted_dropout(x, 0.1, true)));
+  EXPECT_TRUE(torch::equal(inverted_dropout(x, 1.0, true), torch::zeros_like(x)));
+}
+
 TEST(Supernet, SlicesEveryKindOfLayer) {
   torch::manual_seed(5);
   Supernet net(tiny_space(), 0.0);
