@@ -108,7 +108,7 @@ TrainConfig train_preset(const std::string& name) {
 TrainConfig pretrain_preset(const std::string& name, const SearchSpace& space) {
   TrainConfig c;
   c.objective = Objective::MaskedLm;
-  c.epochs = name == "default" ? 2 : name == "quick" ? 0 : -1;
+  c.epochs = name == "default" ? 3 : name == "quick" ? 0 : -1;
   QTNAS_CHECK(c.epochs >= 0, "unknown preset '{}' (allowed: default, quick)", name);
   c.fixed_arch = to_string(space.largest());
   c.batch_size = 64;
