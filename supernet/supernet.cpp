@@ -30,7 +30,8 @@ torch::Tensor pruned(const torch::Tensor& w, int sparsity_pct) {
 }  // namespace
 
 // Four elements' 16 random bits from one 64-bit draw: Bernoulli sampling, which torch::dropout uses, is serial
-// on the CPU and took 17% of a bf16 sandwich step (bench_train_step --profile).
+// on the CPU, and one random number an element was the costliest non-matmul work of a training step
+// (bench_train_step --profile shows it).
 torch::Tensor inverted_dropout(const torch::Tensor& x, double p, bool train) {
   if (!train || p <= 0) return x;
   const int64_t n = x.numel();
@@ -150,8 +151,8 @@ torch::Tensor SupernetImpl::encode(const torch::Tensor& ids, const torch::Tensor
   const int64_t len = ids.size(1);
   QTNAS_CHECK(len <= space_.config().max_seq_len, "input of {} tokens is longer than the supernet's {}", len,
               space_.config().max_seq_len);
-  // index_select and narrow rather than the embedding op: its CPU backward adds the gradient one token at a
-  // time (10x slower than index_select's); positions are 0..len-1.
+  // index_select and narrow rather than the embedding op: the op's CPU backward adds the gradient one token at
+  // a time, index_select's in one vectorized pass. Positions are 0..len-1.
   const torch::Tensor tokens = tok_embedding->weight.index_select(0, ids.reshape(-1)).view({ids.size(0), len, -1});
   torch::Tensor x = embedding_norm(tokens + pos_embedding->weight.narrow(0, 0, len).unsqueeze(0));
   x = inverted_dropout(x, dropout_, is_training());
