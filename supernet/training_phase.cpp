@@ -46,8 +46,10 @@ void attach_teacher(Trainer& trainer, const PhaseStart& start) {
 std::unique_ptr<Trainer> start_phase(const PhaseStart& start, const RankGroup& group,
                                      const std::function<void(const std::string&)>& on_note) {
   const bool here = std::filesystem::exists(start.checkpoint);
+  // Keyed by the phase's objective, not its path: ranks may name their checkpoints differently.
+  const std::string phase = to_string(start.config.objective);
   const nlohmann::json decided = nlohmann::json::parse(group.share_from_rank0(
-      "start " + start.checkpoint,
+      "start " + phase,
       group.rank() == 0 ? nlohmann::json{{"resume", here}, {"config", to_json(start.config)}}.dump() : ""));
   std::unique_ptr<Trainer> trainer;
   if (decided.at("resume").get<bool>()) {
@@ -67,7 +69,7 @@ std::unique_ptr<Trainer> start_phase(const PhaseStart& start, const RankGroup& g
   }
   attach_teacher(*trainer, start);
   if (group.distributed()) {
-    const int64_t rank0_step = std::stoll(group.share_from_rank0("step " + start.checkpoint, std::to_string(trainer->step())));
+    const int64_t rank0_step = std::stoll(group.share_from_rank0("step " + phase, std::to_string(trainer->step())));
     QTNAS_CHECK(trainer->step() == rank0_step,
                 "rank {} would start at step {} but rank 0 at step {}: every rank needs the same checkpoint '{}'",
                 group.rank(), trainer->step(), rank0_step, start.checkpoint);
@@ -107,7 +109,7 @@ LabelPlan plan_labels(const std::string& preset, std::optional<double> pretrain_
                       const SearchSpace& space, const TrainConfig& labels, const std::string& out,
                       const std::string& init, const RankGroup& group) {
   const bool labels_begun =
-      group.share_from_rank0("labels begun " + out, std::filesystem::exists(out) ? "1" : "0") == "1";
+      group.share_from_rank0("labels begun", std::filesystem::exists(out) ? "1" : "0") == "1";
   LabelPlan plan{pretraining_before_labels(preset, pretrain_epochs, texts, space, labels, !init.empty()), init};
   if (plan.pretrain && labels_begun) plan.pretrain.reset();
   if (plan.pretrain) plan.init = pretrained_path(out);

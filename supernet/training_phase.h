@@ -39,6 +39,8 @@ struct PhaseStart {
 
 // The trainer of a phase, the same on every rank. Rank 0 decides whether it resumes (its checkpoint exists)
 // and with which configuration; every rank needs the checkpoint to resume, and starts at rank 0's step.
+// Ranks agree by the phase's objective, not by path: each may name the checkpoint differently (only rank 0
+// writes it; a rank that resumes reads its own).
 // Ranks other than 0 draw their own dropout masks. `on_note` (rank 0) gets a line on what it resumes or
 // starts from. Throws qtnas::Error when the checkpoint holds another task, space or objective, when the
 // teacher differs from the run's, or when ranks disagree.

@@ -113,10 +113,12 @@ TEST_P(DistributedTraining, TwoRanksMatchOneProcessWithTheSameGlobalBatch) {
   const CliResult one = qtnas::testing::run_qtnas(dir(), train_args(single, 16, reorder), env());
   ASSERT_EQ(one.code, 0) << one.err;
   EXPECT_NE(one.err.find(bf16() ? "bf16 autocast" : "fp32"), std::string::npos) << one.err;
-  // Rank 0 gets the group by options, rank 1 by the environment variables torchrun sets.
+  // Rank 0 gets the group by options, rank 1 by the environment variables torchrun sets. Rank 1 names another
+  // checkpoint path: only rank 0 writes, and the ranks agree without comparing paths.
   const int port = free_port();
+  const fs::path rank1_out = path("rank1_never_written.pt");
   const pid_t rank1 = qtnas::testing::spawn_qtnas(
-      train_args(dist, 16, reorder) + " --dist-timeout 120", path("rank1.log").string(),
+      train_args(rank1_out, 16, reorder) + " --dist-timeout 120", path("rank1.log").string(),
       fmt::format("{} WORLD_SIZE=2 RANK=1 MASTER_ADDR=127.0.0.1 MASTER_PORT={}", env(), port));
   const CliResult rank0 = qtnas::testing::run_qtnas(
       dir(), train_args(dist, 16, reorder) + fmt::format(" --world-size 2 --rank 0 --master-port {} --dist-timeout 120", port),
@@ -125,6 +127,7 @@ TEST_P(DistributedTraining, TwoRanksMatchOneProcessWithTheSameGlobalBatch) {
   ASSERT_EQ(qtnas::testing::wait_exit(rank1), 0) << qtnas::testing::read_file(path("rank1.log"));
   EXPECT_NE(rank0.err.find("over 2 ranks"), std::string::npos) << rank0.err;
   EXPECT_EQ(load_checkpoint(dist.string()).meta.training.at("step").get<int64_t>(), 6);
+  EXPECT_FALSE(fs::exists(rank1_out));
   ASSERT_EQ(qtnas::testing::run_qtnas(dir(), train_args(half, 8, reorder), env()).code, 0);
 
   if (!bf16()) {
