@@ -56,8 +56,16 @@ MaskedLmHeadImpl::MaskedLmHeadImpl(int hidden, int vocab_size) {
 }
 
 torch::Tensor MaskedLmHeadImpl::forward(const torch::Tensor& hidden, const torch::Tensor& embedding) {
+  // LibTorch runs GELU in oneDNN, whose primitive cache keeps memory for every distinct tensor shape. The number
+  // of masked tokens differs from batch to batch, so without buckets a pretraining run's memory would grow at
+  // nearly every step. The rows are padded to a multiple of kRowBucket for the GELU alone; the padding rows are
+  // dropped before anything reads them.
+  const torch::Tensor t = transform(hidden);
+  const int64_t rows = t.size(0), padded = (rows + kRowBucket - 1) / kRowBucket * kRowBucket;
+  const torch::Tensor activated =
+      padded == rows ? torch::gelu(t) : torch::gelu(torch::constant_pad_nd(t, {0, 0, 0, padded - rows})).narrow(0, 0, rows);
   // fp32 into the layer norm: CPU autocast leaves layer_norm to its input type, and its weights are fp32.
-  const torch::Tensor h = norm(torch::gelu(transform(hidden)).to(torch::kFloat));
+  const torch::Tensor h = norm(activated.to(torch::kFloat));
   return (torch::matmul(h, embedding.t().to(h.scalar_type())) + bias.to(h.scalar_type())).to(torch::kFloat);
 }
 

@@ -35,7 +35,12 @@ MaskedBatch mask_tokens(const Batch& batch, const std::vector<uint64_t>& row_see
                         int first_ordinary_id, int vocab_size, double fraction = kMaskFraction);
 
 // The prediction head: dense + GELU + layer norm, then logits against the (tied) token embedding plus a bias.
+// Its GELU sees the rows padded to a multiple of kRowBucket, so that the memory LibTorch's oneDNN keeps per tensor
+// shape stays bounded however many different counts of masked tokens a run has; the outputs are exactly those
+// of the unpadded rows.
 struct MaskedLmHeadImpl : torch::nn::Module {
+  static constexpr int64_t kRowBucket = 64;
+
   MaskedLmHeadImpl(int hidden, int vocab_size);
   // hidden [N, H] (the encoder's outputs at the chosen positions), embedding [V, H] -> logits [N, V] (fp32).
   torch::Tensor forward(const torch::Tensor& hidden, const torch::Tensor& embedding);
