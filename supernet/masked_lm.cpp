@@ -62,8 +62,7 @@ torch::Tensor MaskedLmHeadImpl::forward(const torch::Tensor& hidden, const torch
   // dropped before anything reads them.
   const torch::Tensor t = transform(hidden);
   const int64_t rows = t.size(0), padded = (rows + kRowBucket - 1) / kRowBucket * kRowBucket;
-  const torch::Tensor activated =
-      padded == rows ? torch::gelu(t) : torch::gelu(torch::constant_pad_nd(t, {0, 0, 0, padded - rows})).narrow(0, 0, rows);
+  const torch::Tensor activated = torch::gelu(torch::constant_pad_nd(t, {0, 0, 0, padded - rows})).narrow(0, 0, rows);
   // fp32 into the layer norm: CPU autocast leaves layer_norm to its input type, and its weights are fp32.
   const torch::Tensor h = norm(activated.to(torch::kFloat));
   return (torch::matmul(h, embedding.t().to(h.scalar_type())) + bias.to(h.scalar_type())).to(torch::kFloat);
