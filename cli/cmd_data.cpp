@@ -2,14 +2,8 @@
 // lengths.
 #include <iostream>
 
-#include <nlohmann/json.hpp>
-
 #include "cli/command.h"
 #include "cli/common_options.h"
-#include "data/baseline.h"
-#include "data/stats.h"
-#include "data/tokenizer.h"
-#include "space/error.h"
 
 namespace qtnas::cli {
 namespace {
@@ -17,35 +11,17 @@ namespace {
 int run_data(const po::variables_map& vm) {
   const TaskContext task = prepare_task(vm);
   const int seq_len = seq_len_from(vm, &task);
-  const Dataset& data = task.data;
-  const Tokenizer& tokenizer = task.tokenizer;
-  const std::string& model_path = task.tokenizer_path;
-  const bool reused = task.tokenizer_reused;
-
   if (vm.count("write-split")) {
     const std::string dir = vm["write-split"].as<std::string>();
-    write_split_jsonl(data, dir);
+    write_split_jsonl(task.data, dir);
     std::cerr << fmt::format("split written to {}/{{train,val,test}}.jsonl\n", dir);
   }
-  const DatasetStats stats = compute_stats(data, tokenizer, seq_len);
+  const DatasetStats stats = compute_stats(task.data, task.tokenizer, seq_len);
   std::optional<BaselineResult> baseline;
   std::string why = "not computed (--no-baseline)";
-  if (!vm["no-baseline"].as<bool>()) baseline = tfidf_svm_baseline(data, workdir(vm), &why);
-  if (vm["json"].as<bool>()) {
-    nlohmann::json out = to_json(stats);
-    out["baseline"] = to_json(baseline, why);
-    out["tokenizer"] = {{"path", model_path},
-                        {"reused", reused},
-                        {"vocab_size", tokenizer.vocab_size()},
-                        {"fingerprint", task.tokenizer_fingerprint}};
-    out["pairs"] = data.pairs;
-    std::cout << out.dump(2) << "\n";
-  } else {
-    std::cout << to_table(stats);
-    std::cout << describe(baseline, why) << "\n";
-    std::cout << fmt::format("tokenizer: {} ({}, vocabulary {}, fingerprint {})\n", model_path,
-                             reused ? "reused" : "trained", tokenizer.vocab_size(), task.tokenizer_fingerprint);
-  }
+  if (!vm["no-baseline"].as<bool>()) baseline = tfidf_svm_baseline(task.data, workdir(vm), &why);
+  std::cout << (vm["json"].as<bool>() ? task_summary(task, stats, baseline, why).dump(2) + "\n"
+                                      : describe_task_summary(task, stats, baseline, why));
   return 0;
 }
 

@@ -1,73 +1,28 @@
 // `qtnas eval`: accuracy, loss, params and size of one subnet of a trained supernet, with the export's numerics.
 #include <torch/torch.h>
 
-#include <filesystem>
 #include <iostream>
-
-#include <nlohmann/json.hpp>
 
 #include "cli/command.h"
 #include "cli/common_options.h"
-#include "data/baseline.h"
-#include "export/module_accuracy.h"
-#include "export/subnet_module.h"
-#include "space/error.h"
-#include "space/hash.h"
-#include "supernet/checkpoint.h"
-#include "supernet/evaluate.h"
-#include "supernet/task.h"
+#include "runs/eval_job.h"
 
 namespace qtnas::cli {
 namespace {
 
 int run_eval(const po::variables_map& vm) {
   set_threads(vm);
-  const std::string path = vm["supernet"].as<std::string>();
-  LoadedCheckpoint ckpt = load_checkpoint(path);
-  const SearchSpace& space = ckpt.net->space();
-  const Arch arch = space.arch_named(vm["arch"].as<std::string>());
-
-  const Tokenizer tokenizer = load_training_tokenizer(path, ckpt.meta);
-  const Dataset data = load_task(vm);
-  check_task_labels(data, ckpt.meta, path);
-  const std::string split_name = vm["split"].as<std::string>();
-  QTNAS_CHECK(split_name == "val" || split_name == "test", "--split must be val or test, got '{}'", split_name);
-  const auto& examples = split_name == "val" ? data.val : data.test;
-  const EncodedSplit split = encode_split(examples, tokenizer, space.config().max_seq_len);
-
-  const int batch_size = vm["batch-size"].as<int>();
-  const size_t limit = vm["limit"].as<size_t>();
-  const EvalResult r = evaluate(ckpt.net, split, arch, batch_size, limit);
-  const ArchSize size = space.size(arch);
-  nlohmann::json deployed;
-  if (vm["compare-deployed"].as<bool>()) {
-    // The deployable module on the very batches the supernet was evaluated on.
-    torch::jit::Module module = build_subnet_module(ckpt.net, arch);
-    const ModuleAgreement a = compare_with_supernet(module, ckpt.net, arch, split, batch_size, limit);
-    deployed = {{"accuracy", a.accuracy}, {"max_logit_diff", a.max_logit_diff}};
-  }
-  // The baseline beside the accuracy, when the whole split was evaluated (it is cached beside the supernet).
-  std::optional<BaselineResult> baseline;
-  std::string why = "not computed (--no-baseline)";
-  const bool with_baseline = limit == 0 && !vm["no-baseline"].as<bool>();
-  if (with_baseline) baseline = tfidf_svm_baseline(data, std::filesystem::path(path).parent_path().string(), &why);
-  if (vm["json"].as<bool>()) {
-    nlohmann::json out = {{"arch", to_string(arch)},   {"id", hash_hex(arch_id(arch))}, {"split", split_name},
-                          {"examples", r.examples},    {"accuracy", r.accuracy},        {"loss", r.loss},
-                          {"params", size.params},     {"size_bytes", size.size_bytes}};
-    if (!deployed.is_null()) out["deployed"] = deployed;
-    if (with_baseline) out["baseline"] = to_json(baseline, why);
-    std::cout << out.dump(2) << "\n";
-  } else {
-    std::cout << fmt::format("{} accuracy {:.2f}% loss {:.4f} on {} examples; params {} size_bytes {}\n  {}\n",
-                             split_name, 100 * r.accuracy, r.loss, r.examples, size.params, size.size_bytes,
-                             to_string(arch));
-    if (with_baseline) std::cout << describe(baseline, why) << "\n";
-    if (!deployed.is_null()) {
-      std::cout << fmt::format("deployed module: accuracy {:.2f}%, largest logit difference {:.2e}\n",
-                               100 * deployed["accuracy"].get<double>(), deployed["max_logit_diff"].get<double>());
-    }
-  }
+  EvalJob job;
+  job.supernet_path = vm["supernet"].as<std::string>();
+  job.task_options = task_options_json(vm);
+  job.arch = vm["arch"].as<std::string>();
+  job.split = vm["split"].as<std::string>();
+  job.batch_size = vm["batch-size"].as<int>();
+  job.limit = vm["limit"].as<size_t>();
+  job.compare_deployed = vm["compare-deployed"].as<bool>();
+  job.baseline = !vm["no-baseline"].as<bool>();
+  const EvalReport r = run_eval_job(job);
+  std::cout << (vm["json"].as<bool>() ? to_json(r).dump(2) + "\n" : describe(r));
   return 0;
 }
 

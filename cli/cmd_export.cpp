@@ -8,74 +8,31 @@
 
 #include "cli/command.h"
 #include "cli/common_options.h"
-#include "cli/progress.h"
 #include "export/package.h"
 #include "runs/export_job.h"
 #include "runs/final_choice.h"
 #include "space/error.h"
+#include "space/progress.h"
 #include "supernet/machine.h"
 
 namespace qtnas::cli {
 namespace {
 
-// --id N, or the run's final choice (runs/final_choice.h) under its budget (--best) or X ms (--best-under-ms X).
-CandidateRecord choose(RunStore& store, const po::variables_map& vm) {
-  QTNAS_CHECK(vm.count("id") + vm.count("best-under-ms") + vm["best"].as<bool>() == 1,
-              "give exactly one of --id N, --best-under-ms X and --best");
-  if (vm.count("id")) {
-    const int64_t id = vm["id"].as<int64_t>();
-    auto c = store.candidate(id);
-    QTNAS_CHECK(c && c->ok, "run '{}' has no evaluated candidate with id {}", store.path(), id);
-    return *c;
-  }
-  return final_choice(store, vm.count("best-under-ms") ? std::optional<double>(vm["best-under-ms"].as<double>())
-                                                       : std::nullopt);
-}
-
 ExportSource source_from(const po::variables_map& vm) {
   QTNAS_CHECK(vm.count("db") + vm.count("arch") == 1, "give a run (--db RUN.sqlite) or an arch (--supernet CKPT --arch A)");
   if (vm.count("db")) {
     RunStore store(vm["db"].as<std::string>(), RunStore::Mode::Read);
-    return export_source_from_run(store, choose(store, vm));
+    QTNAS_CHECK(vm.count("id") + vm.count("best-under-ms") + vm["best"].as<bool>() == 1,
+                "give exactly one of --id N, --best-under-ms X and --best");
+    const CandidateRecord chosen = export_choice(
+        store, optional_value<int64_t>(vm, "id"),
+        optional_value<double>(vm, "best-under-ms"));
+    return export_source_from_run(store, chosen);
   }
   QTNAS_CHECK(vm.count("supernet") && !vm.count("id") && !vm.count("best-under-ms") && !vm["best"].as<bool>(),
               "--arch exports an arch of --supernet CKPT; --id, --best-under-ms and --best choose from a run (--db)");
   return export_source_from_supernet(vm["supernet"].as<std::string>(), task_options_json(vm), vm["arch"].as<std::string>(),
-                                     vm["batch"].as<int>(), vm.count("seq") ? std::optional<int>(vm["seq"].as<int>()) : std::nullopt);
-}
-
-void print_report(const ExportSource& source, const ExportResult& result) {
-  const nlohmann::json& report = result.report;
-  const SavedModelCheck& check = result.check;
-  const std::optional<FinetuneReport>& finetuned = result.finetuned;
-  const std::optional<CandidateRecord>& chosen = source.chosen;
-  const Environment& env = source.env;
-  std::cout << fmt::format("exported {} to {} ({:.2f} MB)\n  {}\n",
-                           chosen ? fmt::format("candidate {}", chosen->id) : std::string("the arch"),
-                           report["out"].get<std::string>(), double(report["file_bytes"].get<uint64_t>()) / 1e6,
-                           to_string(source.arch));
-  if (check.evaluated) {
-    std::cout << fmt::format("  accuracy   {}validation {:.2f}%, test {:.2f}%\n",
-                             chosen ? fmt::format("database {:.2f}% ({}), export on the same split: ",
-                                                  100 * chosen->best_accuracy(),
-                                                  report["accuracy_db_fidelity"].get<std::string>())
-                                    : std::string(),
-                             100 * check.accuracy_val, 100 * check.accuracy_test);
-  }
-  if (finetuned && check.evaluated) {
-    std::cout << fmt::format("  fine-tune  {} steps in {}: test {:.2f}% with the inherited weights, {:.2f}% after\n",
-                             finetuned->steps, format_duration(finetuned->seconds),
-                             100 * finetuned->accuracy_inherited, 100 * check.accuracy_test);
-  }
-  std::cout << fmt::format(
-      "  latency    {}measured now {:.3f} ms{} (batch {}, seq {}, {} threads; {})\n",
-      chosen ? fmt::format("predicted {:.3f} ms, ", chosen->latency_pred_ms) : std::string(), check.latency.latency_ms,
-      chosen && chosen->latency_measured_ms
-          ? fmt::format(", measured in the run {:.3f} ms", chosen->latency_measured_ms.value())
-          : std::string(),
-      env.batch, env.seq, env.threads,
-      check.speed_corrected ? fmt::format("machine speed factor {:.3f}, divided out", check.latency.speed)
-                            : std::string("uncorrected for the machine's speed"));
+                                     vm["batch"].as<int>(), optional_value<int>(vm, "seq"));
 }
 
 int run_export(const po::variables_map& vm) {
@@ -91,11 +48,7 @@ int run_export(const po::variables_map& vm) {
   callbacks.on_step = [&](const TrainStatus& s) { progress->update(s.step, fmt::format("loss {:.3f}", s.loss)); };
   const ExportResult result = export_subnet(source, options, callbacks);
   if (progress) progress->finish();
-  if (vm["json"].as<bool>()) {
-    std::cout << result.report.dump(2) << "\n";
-  } else {
-    print_report(source, result);
-  }
+  std::cout << (vm["json"].as<bool>() ? result.report.dump(2) + "\n" : describe(source, result));
   return 0;
 }
 
@@ -103,23 +56,11 @@ int run_predict(const po::variables_map& vm) {
   set_threads(vm);
   LoadedModel model = load_model(vm["model"].as<std::string>());
   const std::vector<Example> inputs =
-      prediction_inputs(vm.count("text") ? vm["text"].as<std::vector<std::string>>() : std::vector<std::string>(),
-                        vm.count("input") ? vm["input"].as<std::string>() : "", model.meta.pairs);
+      prediction_inputs(optional_value<std::vector<std::string>>(vm, "text").value_or(std::vector<std::string>()),
+                        optional_value<std::string>(vm, "input").value_or(""), model.meta.pairs);
   const std::vector<Prediction> predictions = predict(model, inputs);
-  if (vm["json"].as<bool>()) {
-    nlohmann::json out = nlohmann::json::array();
-    for (size_t i = 0; i < inputs.size(); ++i) {
-      nlohmann::json row = {{"text", inputs[i].text}, {"label", predictions[i].label}, {"score", predictions[i].score}};
-      if (model.meta.pairs) row["text_pair"] = inputs[i].text_pair;
-      out.push_back(std::move(row));
-    }
-    std::cout << out.dump(2) << "\n";
-    return 0;
-  }
-  for (size_t i = 0; i < inputs.size(); ++i) {
-    std::cout << fmt::format("{}\t{:.3f}\t{}{}\n", predictions[i].label, predictions[i].score, inputs[i].text,
-                             model.meta.pairs ? "\t" + inputs[i].text_pair : "");
-  }
+  std::cout << (vm["json"].as<bool>() ? to_json(inputs, predictions, model.meta.pairs).dump(2) + "\n"
+                                      : to_lines(inputs, predictions, model.meta.pairs));
   return 0;
 }
 

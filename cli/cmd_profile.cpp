@@ -2,16 +2,13 @@
 // fit the latency model and report it on held-out subnets.
 #include <torch/torch.h>
 
-#include <algorithm>
-#include <cmath>
 #include <iostream>
 #include <optional>
 
 #include "cli/command.h"
 #include "cli/common_options.h"
-#include "cli/progress.h"
 #include "latency_models/profiler.h"
-#include "space/error.h"
+#include "space/progress.h"
 #include "supernet/checkpoint.h"
 #include "supernet/machine.h"
 
@@ -23,16 +20,12 @@ ProfileConfig profile_config_from(const po::variables_map& vm, const SpaceConfig
   ProfileConfig config;
   config.measure.batch = vm["batch"].as<int>();
   // Latency is measured at the length the supernet was trained for, unless asked otherwise.
-  config.measure.seq = vm.count("seq") ? vm["seq"].as<int>() : space.max_seq_len;
+  config.measure.seq = optional_value<int>(vm, "seq").value_or(space.max_seq_len);
   config.measure.rounds = vm["rounds"].as<int>();
   config.measure.min_rounds = vm["min-rounds"].as<int>();
   config.subnets = vm["samples"].as<int>();
   config.seed = vm["seed"].as<uint64_t>();
-  QTNAS_CHECK(config.measure.batch >= 1, "--batch must be positive, got {}", config.measure.batch);
-  QTNAS_CHECK(config.measure.seq >= 1 && config.measure.seq <= space.max_seq_len, "--seq must be in 1..{}, got {}",
-              space.max_seq_len, config.measure.seq);
-  QTNAS_CHECK(config.measure.rounds >= 3, "--rounds must be at least 3, got {}", config.measure.rounds);
-  QTNAS_CHECK(config.measure.min_rounds >= 1, "--min-rounds must be positive, got {}", config.measure.min_rounds);
+  check_profile_config(config, space);
   return config;
 }
 
@@ -51,33 +44,6 @@ ProfileResult measure_or_refit(const po::variables_map& vm, Supernet& net, const
   return measured;
 }
 
-void print_profile(const nlohmann::json& report, const ProfileConfig& config, const std::string& out) {
-  const auto& holdout = report["holdout"];
-  std::cout << fmt::format("batch {} seq {} threads {}: {} subnets and {} layer kinds in the database; {:.0f} s\n",
-                           config.measure.batch, config.measure.seq, at::get_num_threads(),
-                           report["subnets_measured"].get<size_t>(), report["layer_kinds_measured"].get<int>(),
-                           report["seconds"].get<double>());
-  if (report["groups"].get<int>() > 0) {
-    std::cout << fmt::format("{} groups of modules measured in {} passes (a group is measured again while its speed "
-                             "references show the machine disturbed)\n", report["groups"].get<int>(),
-                             report["passes"].get<int>());
-  }
-  std::cout << fmt::format("holdout ({} subnets never fitted): {:.1f}% within +-10%, MAPE {:.2f}%, Kendall tau {:.3f}\n",
-                           holdout["n"].get<int>(), 100 * holdout["within_10pct"].get<double>(),
-                           100 * holdout["mape"].get<double>(), holdout["kendall_tau"].get<double>());
-  for (const auto& a : report["anchors"]) {
-    std::cout << fmt::format("  measured {:9.3f} ms  predicted {:9.3f} ms  {}\n", a["measured_ms"].get<double>(),
-                             a["predicted_ms"].get<double>(), a["arch"].get<std::string>());
-  }
-  const auto& misses = report["held_out"];
-  for (size_t k = 0; k < std::min<size_t>(3, misses.size()); ++k) {
-    std::cout << fmt::format("  worst held-out miss {:+6.1f}%: measured {:.3f} ms  {}\n",
-                             100 * misses[k]["error"].get<double>(), misses[k]["measured_ms"].get<double>(),
-                             misses[k]["arch"].get<std::string>());
-  }
-  std::cout << "latency model: " << out << "\n";
-}
-
 int run_profile(const po::variables_map& vm) {
   set_threads(vm);
   // Measured modules run with LibTorch's OpenMP threads only (supernet/machine.h says why). Training keeps
@@ -88,8 +54,7 @@ int run_profile(const po::variables_map& vm) {
   const std::string db_path = vm["db"].as<std::string>();
   MeasurementStore store(db_path);
   const std::string out = vm.count("out") ? vm["out"].as<std::string>()
-                                          : fmt::format("{}.b{}.s{}.t{}.json", db_path, config.measure.batch,
-                                                        config.measure.seq, at::get_num_threads());
+                                          : default_latency_model_path(db_path, config.measure, at::get_num_threads());
   ProfileResult r = measure_or_refit(vm, ckpt.net, config, store);
   FitRecord record = r.model.fit_record();
   record.measured->seconds = r.seconds;  // this run's measuring time, 0 for --refit
@@ -98,11 +63,7 @@ int run_profile(const po::variables_map& vm) {
 
   nlohmann::json report = {{"model", out}, {"db", db_path}};
   report.update(profile_report(r));
-  if (vm["json"].as<bool>()) {
-    std::cout << report.dump(2) << "\n";
-  } else {
-    print_profile(report, config, out);
-  }
+  std::cout << (vm["json"].as<bool>() ? report.dump(2) + "\n" : describe_profile_report(report));
   return 0;
 }
 

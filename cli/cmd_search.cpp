@@ -8,58 +8,20 @@
 
 #include "cli/command.h"
 #include "cli/common_options.h"
-#include "cli/progress.h"
-#include "supernet/task.h"
-#include "distributed/remote_evaluation.h"
 #include "evaluators/proxy_evaluator.h"
 #include "latency_models/measurement_store.h"
 #include "runs/new_run.h"
+#include "runs/remote_search.h"
 #include "runs/run_inputs.h"
+#include "runs/run_report.h"
 #include "runs/search_run.h"
 #include "space/error.h"
+#include "space/progress.h"
 #include "supernet/machine.h"
+#include "supernet/task.h"
 
 namespace qtnas::cli {
 namespace {
-
-// --distributed: the candidates go to `qtnas worker` processes (rank 0 stays the only writer), with `local` for
-// what no worker takes. Null without --distributed.
-std::unique_ptr<RemoteEvaluation> remote_evaluation(const po::variables_map& vm, const RunInfo& info,
-                                                    const SearchConfig& config, ProxyFidelities& local) {
-  if (!vm["distributed"].as<bool>()) return nullptr;
-  const DistributedOptions dist = distributed_options_from(vm);
-  QTNAS_CHECK(dist.rank == 0, "qtnas search --distributed is rank 0; rank {} runs qtnas worker", dist.rank);
-  RemoteEvaluationOptions ro;
-  ro.expected_workers = std::max(1, dist.world_size - 1);
-  ro.worker_timeout = std::chrono::milliseconds(int64_t(1000 * vm["worker-timeout"].as<double>()));
-  ro.join_timeout = dist.timeout;
-  WorkerConfig worker_config;
-  worker_config.supernet_path = info.supernet_path;
-  worker_config.supernet_hash = info.supernet_hash;
-  worker_config.space_hash = info.space_hash;
-  worker_config.task = info.config.at("task");
-  worker_config.val_subset = config.val_subset;
-  worker_config.threads_per_candidate = search_parallelism(config).intra;
-  return std::make_unique<RemoteEvaluation>(dist, worker_config, &local, ro,
-                                            [](const std::string& note) { std::cerr << "\nsearch: " << note << "\n"; });
-}
-
-void print_summary(const nlohmann::json& out, const RunStore& store) {
-  const nlohmann::json& tau = out["subset_vs_full_kendall_tau"];
-  std::cout << fmt::format("{} generations, {} candidates; front of {} (subset vs full accuracy: Kendall tau {})\n",
-                           out["generations"].get<size_t>(), out["candidates"].get<size_t>(),
-                           out["front_size"].get<size_t>(),
-                           tau.is_null() ? std::string("n/a") : fmt::format("{:.3f}", tau.get<double>()));
-  if (out.contains("distributed")) {
-    const nlohmann::json& d = out["distributed"];
-    std::cout << fmt::format("distributed: {} jobs answered by {} workers ({} lost, {} jobs reassigned, {} evaluated "
-                             "on rank 0); overhead {:.1f} ms per job\n",
-                             d["jobs"].get<int64_t>(), d["workers_joined"].get<int64_t>(),
-                             d["workers_lost"].get<int64_t>(), d["reassigned"].get<int64_t>(),
-                             d["local"].get<int64_t>(), d["overhead_ms_per_job"].get<double>());
-  }
-  std::cout << "see it with: qtnas front --db " << store.path() << "\n";
-}
 
 // Runs (or continues) the search of the run in `store` and prints its progress and front.
 int search_and_report(RunStore& store, const po::variables_map& vm) {
@@ -73,7 +35,11 @@ int search_and_report(RunStore& store, const po::variables_map& vm) {
 
   const Supernet& net = inputs.task.checkpoint.net;
   ProxyFidelities local(net, inputs.task.val, config.val_subset, search_parallelism(config));
-  const std::unique_ptr<RemoteEvaluation> remote = remote_evaluation(vm, info, config, local);
+  std::unique_ptr<RemoteEvaluation> remote;  // --distributed: `qtnas worker` processes evaluate, rank 0 writes
+  if (vm["distributed"].as<bool>()) {
+    remote = remote_search_evaluation(distributed_options_from(vm), vm["worker-timeout"].as<double>(), info, config,
+                                      local, [](const std::string& note) { std::cerr << "\nsearch: " << note << "\n"; });
+  }
   CandidateEvaluation& evaluation = remote ? static_cast<CandidateEvaluation&>(*remote) : local;
   // The model is refitted as the run measures (closed loop).
   SearchRun run(store, config, net, evaluation, inputs.model, latency_db ? &*latency_db : nullptr);
@@ -88,24 +54,9 @@ int search_and_report(RunStore& store, const po::variables_map& vm) {
   }, [&](const std::string& note) { std::cerr << "search: " << note << "\n"; });
   progress.finish();
 
-  const double tau = run.fidelity_tau();
-  const std::optional<GenerationRecord> last = store.last_generation();  // its feasible front's hypervolume
-  nlohmann::json out = {{"db", store.path()},
-                        {"latency_budget_ms", config.latency_budget_ms},
-                        {"hypervolume", last ? nlohmann::json(last->hypervolume) : nlohmann::json()},
-                        {"best_feasible_accuracy", last && last->best_feasible_accuracy
-                                                       ? nlohmann::json(*last->best_feasible_accuracy)
-                                                       : nlohmann::json()},
-                        {"generations", store.generations().size()},
-                        {"candidates", store.candidates().size()},
-                        {"front_size", store.front().size()},
-                        {"subset_vs_full_kendall_tau", std::isnan(tau) ? nlohmann::json() : nlohmann::json(tau)}};
+  nlohmann::json out = search_summary(store, config.latency_budget_ms, run.fidelity_tau());
   if (remote) out["distributed"] = remote->stats().to_json();
-  if (vm["json"].as<bool>()) {
-    std::cout << out.dump(2) << "\n";
-  } else {
-    print_summary(out, store);
-  }
+  std::cout << (vm["json"].as<bool>() ? out.dump(2) + "\n" : describe_search_summary(out, store.path()));
   return 0;
 }
 

@@ -4,8 +4,6 @@
 // checkpoint `train --init` takes.
 #include <torch/torch.h>
 
-#include <filesystem>
-#include <fstream>
 #include <iostream>
 #include <optional>
 
@@ -13,12 +11,9 @@
 
 #include "cli/command.h"
 #include "cli/common_options.h"
-#include "cli/progress.h"
 #include "data/baseline.h"
 #include "distributed/process_group.h"
-#include "space/error.h"
-#include "space/hash.h"
-#include "supernet/evaluate.h"
+#include "space/progress.h"
 #include "supernet/machine.h"
 #include "supernet/task.h"
 #include "supernet/trainer.h"
@@ -27,53 +22,25 @@
 namespace qtnas::cli {
 namespace {
 
-std::string preset_name(const po::variables_map& vm) {
-  return vm.count("preset") ? vm["preset"].as<std::string>() : "default";
-}
+std::string preset_name(const po::variables_map& vm) { return optional_value<std::string>(vm, "preset").value_or("default"); }
 
-// The step count from --steps, else from the epochs over `train_examples`.
-void set_steps(TrainConfig& c, const po::variables_map& vm, size_t train_examples) {
-  const int64_t steps = vm["steps"].as<int64_t>();
-  QTNAS_CHECK(steps >= 0, "--steps must be >= 0, got {}", steps);
-  if (steps > 0) {
-    c.steps = steps;
-    c.epochs = 0;
-  } else {
-    c.steps = steps_for_epochs(c.epochs, train_examples, c.batch_size);
-  }
-}
-
-// Settings of both phases that the command line gives.
-void set_common(TrainConfig& c, const po::variables_map& vm) {
-  if (vm.count("no-bf16") && vm["no-bf16"].as<bool>()) c.bf16_autocast = false;
-  c.seed = vm["seed"].as<uint64_t>();
-  c.checkpoint_every = vm["checkpoint-every"].as<int64_t>();
-}
-
-// The preset's recipe with the options given on the command line (or in a config file) on top: of `qtnas
-// train` (labels), or of `qtnas pretrain` (masked tokens; --sandwich-start trains every subnet from then on
-// instead of the largest alone).
-TrainConfig train_config_from(const po::variables_map& vm, Objective objective, size_t train_examples,
-                              const SearchSpace& space) {
-  const bool mlm = objective == Objective::MaskedLm;
-  TrainConfig c = mlm ? pretrain_preset(preset_name(vm), space) : train_preset(preset_name(vm));
-  if (vm.count("epochs")) c.epochs = vm["epochs"].as<double>();
-  QTNAS_CHECK(!mlm || c.epochs > 0 || vm["steps"].as<int64_t>() > 0,
-              "preset '{}' does not pretrain: give --epochs or --steps", preset_name(vm));
-  if (vm.count("batch-size")) c.batch_size = vm["batch-size"].as<int>();
-  if (vm.count("lr")) c.lr = vm["lr"].as<double>();
-  if (vm.count("random-subnets")) c.random_subnets = vm["random-subnets"].as<int>();
-  if (vm.count("sandwich-start")) {
-    c.sandwich_start = vm["sandwich-start"].as<double>();
-    if (mlm) c.fixed_arch.clear();
-  }
-  if (vm.count("reorder")) c.reorder = vm["reorder"].as<bool>();
-  if (vm.count("mask-fraction")) c.mask_fraction = vm["mask-fraction"].as<double>();
-  set_common(c, vm);
-  if (vm.count("fixed-arch")) c.fixed_arch = vm["fixed-arch"].as<std::string>();
-  if (vm.count("teacher")) c.teacher_arch = to_string(space.largest());
-  set_steps(c, vm, train_examples);
-  return c;
+// The options set on top of the preset.
+RecipeOverrides overrides_from(const po::variables_map& vm) {
+  RecipeOverrides o;
+  o.epochs = optional_value<double>(vm, "epochs");
+  o.lr = optional_value<double>(vm, "lr");
+  o.sandwich_start = optional_value<double>(vm, "sandwich-start");
+  o.mask_fraction = optional_value<double>(vm, "mask-fraction");
+  o.batch_size = optional_value<int>(vm, "batch-size");
+  o.random_subnets = optional_value<int>(vm, "random-subnets");
+  o.reorder = optional_value<bool>(vm, "reorder");
+  o.fixed_arch = optional_value<std::string>(vm, "fixed-arch");
+  o.teacher = vm.count("teacher") > 0;
+  o.steps = vm["steps"].as<int64_t>();
+  o.no_bf16 = vm["no-bf16"].as<bool>();
+  o.seed = vm["seed"].as<uint64_t>();
+  o.checkpoint_every = vm["checkpoint-every"].as<int64_t>();
+  return o;
 }
 
 // What the phases of one command share: the process group, the task and its space.
@@ -89,9 +56,7 @@ struct Session {
 };
 
 void open_session(const po::variables_map& vm, Session& s) {
-  const int threads = vm["threads"].as<int>();
-  QTNAS_CHECK(threads >= 0, "--threads must be >= 0, got {}", threads);
-  s.cores = threads > 0 ? threads : int(std::max(1u, std::thread::hardware_concurrency()));
+  s.cores = cores_from(vm);
   const DistributedOptions dist = distributed_options_from(vm);
   s.world_size = dist.world_size;
   if (dist.world_size > 1) {
@@ -100,26 +65,11 @@ void open_session(const po::variables_map& vm, Session& s) {
     s.group = std::make_unique<DataParallelGroup>(dist);
     s.ranks = rank_group(*s.group);
   }
-  // Rank 0 prepares the task first (it may train the tokenizer into a shared workdir); the other ranks then
-  // must arrive at the very same tokenizer.
-  if (s.ranks.rank() == 0) s.task.emplace(prepare_task(vm));
-  const std::string fingerprint = s.ranks.share_from_rank0("tokenizer", s.task ? s.task->tokenizer_fingerprint : "");
-  if (!s.task) s.task.emplace(prepare_task(vm));
-  QTNAS_CHECK(s.task->tokenizer_fingerprint == fingerprint,
-              "rank {}: the tokenizer here differs from rank 0's (another task or --vocab-size?)", s.ranks.rank());
+  s.task.emplace(prepare_task_on_ranks(s.ranks, [&] { return prepare_task(vm); }));
   s.seq_len = seq_len_from(vm, &*s.task);
   s.val = encode_split(s.task->data.val, s.task->tokenizer, s.seq_len);
   s.space = space_config_from(vm, s.task->data.num_classes(), s.seq_len);
   s.space.vocab_size = s.task->tokenizer.vocab_size();
-}
-
-// "pretraining (masked tokens, every subnet)", "training the supernet", ...: what the phase's log line says.
-std::string phase_title(const TrainConfig& config) {
-  if (config.objective == Objective::MaskedLm) {
-    return config.fixed_arch.empty() ? "pretraining (masked tokens, every subnet)"
-                                     : "pretraining (masked tokens, the largest alone)";
-  }
-  return config.fixed_arch.empty() ? "training the supernet" : "training '" + config.fixed_arch + "' alone";
 }
 
 // Rank 0's report of a finished phase: validation rows (printed unless --json), and the baseline beside
@@ -130,16 +80,7 @@ nlohmann::json report_phase(const po::variables_map& vm, const Session& s, const
   const bool json = vm["json"].as<bool>();
   nlohmann::json report =
       qtnas::phase_report(trainer, out, train_size, s.seq_len, seconds, s.val, vm["eval-limit"].as<size_t>());
-  for (const auto& row : report["val"]) {
-    if (json) break;
-    const std::string arch = row["arch"].get<std::string>();
-    if (row.contains("masked_token_accuracy")) {
-      std::cout << fmt::format("val masked-token accuracy {:.2f}%: {}\n", 100 * row["masked_token_accuracy"].get<double>(), arch);
-    } else {
-      std::cout << fmt::format("val accuracy {:.2f}% loss {:.3f} ({} examples): {}\n", 100 * row["accuracy"].get<double>(),
-                               row["loss"].get<double>(), row["examples"].get<int64_t>(), arch);
-    }
-  }
+  if (!json) std::cout << describe_validation_rows(report);
   if (config.objective == Objective::Classify) {  // the baseline a user would pick instead, beside the accuracies
     std::optional<BaselineResult> baseline;
     std::string why = "not computed (--no-baseline)";
@@ -158,18 +99,12 @@ void run_phase(const po::variables_map& vm, Session& s, const EncodedSplit& trai
   PhaseStart start{out, fresh,
                    CheckpointMeta{s.space, vm["dropout"].as<double>(), s.task->data.label_names,
                                   s.task->tokenizer_fingerprint, {}, s.task->data.pairs},
-                   init, vm.count("teacher") ? vm["teacher"].as<std::string>() : ""};
+                   init, optional_value<std::string>(vm, "teacher").value_or("")};
   std::unique_ptr<Trainer> trainer =
       start_phase(start, s.ranks, [](const std::string& line) { std::cerr << line << "\n"; });
   configure_training_threads(s.cores, trainer->uses_bf16());
   const TrainConfig& config = trainer->config();
-  std::cerr << fmt::format("{} on {} examples of {} tokens: {} steps of {}{}{}, {} cores, {}\n", phase_title(config),
-                           train.size(), s.seq_len, config.steps, config.batch_size,
-                           config.epochs > 0 ? fmt::format(" ({:g} epochs)", config.epochs) : "",
-                           s.group ? fmt::format(" over {} ranks", s.world_size) : "", s.cores,
-                           trainer->uses_bf16()    ? "bf16 autocast"
-                           : config.bf16_autocast ? "fp32 (bf16 " + bf16_support() + ")"
-                                                  : std::string("fp32 (--no-bf16)"));
+  std::cerr << describe_phase_start(*trainer, train.size(), s.seq_len, s.world_size, s.cores) << "\n";
   if (rank > 0) {  // rank 0 reports progress, writes checkpoints and evaluates
     trainer->run(train, s.val, out);
     std::cerr << fmt::format("rank {}: {} steps done\n", rank, trainer->step());
@@ -198,16 +133,18 @@ int run_training(const po::variables_map& vm, Objective objective) {
   const EncodedSplit train = encode_split(s.task->data.train, s.task->tokenizer, s.seq_len);
   if (mlm) {
     const EncodedSplit texts = pretraining_split(train, *s.task, s.seq_len);
-    run_phase(vm, s, texts, out, train_config_from(vm, objective, texts.size(), space), "", report);
+    run_phase(vm, s, texts, out, recipe(preset_name(vm), objective, overrides_from(vm), texts.size(), space), "",
+              report);
   } else {
-    const TrainConfig on_labels = train_config_from(vm, objective, train.size(), space);
+    const RecipeOverrides overrides = overrides_from(vm);
+    const TrainConfig on_labels = recipe(preset_name(vm), objective, overrides, train.size(), space);
     const LabelPlan plan = plan_labels(
-        preset_name(vm), vm.count("pretrain-epochs") ? std::optional<double>(vm["pretrain-epochs"].as<double>()) : std::nullopt,
-        train.size() + s.task->unlabeled.size(), space, on_labels, out, vm.count("init") ? vm["init"].as<std::string>() : "",
+        preset_name(vm), optional_value<double>(vm, "pretrain-epochs"),
+        train.size() + s.task->unlabeled.size(), space, on_labels, out, optional_value<std::string>(vm, "init").value_or(""),
         s.ranks);
     if (plan.pretrain) {
       TrainConfig pre = *plan.pretrain;
-      set_common(pre, vm);
+      apply_run_settings(pre, overrides);
       run_phase(vm, s, pretraining_split(train, *s.task, s.seq_len), plan.init, pre, "", report["pretrain"]);
     }
     nlohmann::json labels;

@@ -7,11 +7,8 @@
 
 #include "cli/command.h"
 #include "cli/common_options.h"
-#include "supernet/task.h"
 #include "distributed/worker.h"
-#include "evaluators/proxy_evaluator.h"
 #include "space/error.h"
-#include "space/hash.h"
 #include "supernet/machine.h"
 
 namespace qtnas::cli {
@@ -23,17 +20,8 @@ int run_worker_command(const po::variables_map& vm) {
   QTNAS_CHECK(dist.rank != 0, "rank 0 runs qtnas search --distributed; a worker's rank is 1 or more");
   const bool json = vm["json"].as<bool>();
   auto note = [&](const std::string& line) { std::cerr << fmt::format("worker (rank {}): {}\n", dist.rank, line); };
-  const MakeEvaluation make = [&](const WorkerConfig& c) -> std::unique_ptr<CandidateEvaluation> {
-    const std::string supernet = vm.count("supernet") ? vm["supernet"].as<std::string>() : c.supernet_path;
-    QTNAS_CHECK(file_hash(supernet) == c.supernet_hash,
-                "supernet '{}' is not the one rank 0 searches with (its hash differs)", supernet);
-    const int threads = c.threads_per_candidate;
-    at::set_num_threads(threads);  // as on rank 0: the same numerics, whoever evaluates
-    note(fmt::format("loading {} ({} validation examples per candidate, {} thread{})", supernet, c.val_subset,
-                     threads, threads > 1 ? "s" : ""));
-    const SupernetTask task = load_supernet_task(supernet, c.task);
-    return std::make_unique<ProxyFidelities>(task.checkpoint.net, task.val, c.val_subset, Parallelism{1, threads});
-  };
+  const MakeEvaluation make =
+      proxy_evaluation_maker(optional_value<std::string>(vm, "supernet").value_or(""), note);
   WorkerOptions options;
   options.crash_after_jobs = vm["crash-after-jobs"].as<int>();
   const WorkerSummary s = run_worker(dist, make, options, note);

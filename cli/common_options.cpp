@@ -102,7 +102,7 @@ std::string workdir(const po::variables_map& vm) {
 
 TaskContext prepare_task(const po::variables_map& vm) {
   const std::vector<std::string> paths =
-      vm.count("unlabeled") ? vm["unlabeled"].as<std::vector<std::string>>() : std::vector<std::string>();
+      optional_value<std::vector<std::string>>(vm, "unlabeled").value_or(std::vector<std::string>());
   return qtnas::prepare_task(task_options_json(vm), vm["vocab-size"].as<int>(), workdir(vm), read_unlabeled_texts(paths),
                              [](const std::string& line) { std::cerr << line << "\n"; });
 }
@@ -124,10 +124,12 @@ DistributedOptions distributed_options_from(const po::variables_map& vm) {
   return o;
 }
 
-void set_threads(const po::variables_map& vm) {
+int cores_from(const po::variables_map& vm) {
   const int threads = vm["threads"].as<int>();
   QTNAS_CHECK(threads >= 0, "--threads must be >= 0, got {}", threads);
-  at::set_num_threads(threads > 0 ? threads : std::max(1u, std::thread::hardware_concurrency()));
+  return threads > 0 ? threads : int(std::max(1u, std::thread::hardware_concurrency()));
 }
+
+void set_threads(const po::variables_map& vm) { at::set_num_threads(cores_from(vm)); }
 
 }  // namespace qtnas::cli

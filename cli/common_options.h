@@ -1,6 +1,7 @@
 // Option groups shared by several subcommands: the search space, and the task (which data, which tokenizer).
 #pragma once
 
+#include <optional>
 #include <string>
 
 #include <nlohmann/json.hpp>
@@ -11,6 +12,12 @@
 #include "space/search_space.h"
 
 namespace qtnas::cli {
+
+// The value of an option that has no default, if it was given.
+template <typename T>
+std::optional<T> optional_value(const po::variables_map& vm, const char* name) {
+  return vm.count(name) ? std::optional<T>(vm[name].as<T>()) : std::nullopt;
+}
 
 // --layers --hidden --heads --head-dim --ffn-choices --sparsity-choices --precisions --keep-choices --pooling
 // --min-active-layers --skip-probability (defaults: the default space of qtnas).
@@ -42,7 +49,8 @@ TaskContext prepare_task(const po::variables_map& vm);
 void add_distributed_options(po::options_description& desc);
 DistributedOptions distributed_options_from(const po::variables_map& vm);
 
-// --threads N (0: all cores) -> LibTorch intra-op threads, decided once here.
+// --threads N (0: all cores): the cores to use; set_threads gives them to LibTorch's intra-op threads.
+int cores_from(const po::variables_map& vm);
 void set_threads(const po::variables_map& vm);
 
 }  // namespace qtnas::cli

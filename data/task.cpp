@@ -103,4 +103,24 @@ int parse_seq_len(const std::string& text, const TaskContext* task, int fallback
   return value;
 }
 
+nlohmann::json task_summary(const TaskContext& task, const DatasetStats& stats,
+                            const std::optional<BaselineResult>& baseline, const std::string& why) {
+  nlohmann::json out = to_json(stats);
+  out["baseline"] = to_json(baseline, why);
+  out["tokenizer"] = {{"path", task.tokenizer_path},
+                      {"reused", task.tokenizer_reused},
+                      {"vocab_size", task.tokenizer.vocab_size()},
+                      {"fingerprint", task.tokenizer_fingerprint}};
+  out["pairs"] = task.data.pairs;
+  return out;
+}
+
+std::string describe_task_summary(const TaskContext& task, const DatasetStats& stats,
+                                  const std::optional<BaselineResult>& baseline, const std::string& why) {
+  return to_table(stats) + describe(baseline, why) + "\n" +
+         fmt::format("tokenizer: {} ({}, vocabulary {}, fingerprint {})\n", task.tokenizer_path,
+                     task.tokenizer_reused ? "reused" : "trained", task.tokenizer.vocab_size(),
+                     task.tokenizer_fingerprint);
+}
+
 }  // namespace qtnas

@@ -13,12 +13,15 @@
 #pragma once
 
 #include <functional>
+#include <optional>
 #include <string>
 #include <vector>
 
 #include <nlohmann/json.hpp>
 
+#include "data/baseline.h"
 #include "data/dataset.h"
+#include "data/stats.h"
 #include "data/tokenizer.h"
 
 namespace qtnas {
@@ -50,6 +53,13 @@ struct TaskContext {
 // on bad options, unreadable files or vocab_size < 8.
 TaskContext prepare_task(const nlohmann::json& options, int vocab_size, const std::string& workdir,
                          std::vector<std::string> unlabeled, const std::function<void(const std::string&)>& on_note);
+
+// What `qtnas data` shows of a prepared task: its statistics, the baseline beside them (or `why` there is none),
+// its tokenizer {"path", "reused", "vocab_size", "fingerprint"} and "pairs"; as JSON, or as text.
+nlohmann::json task_summary(const TaskContext& task, const DatasetStats& stats,
+                            const std::optional<BaselineResult>& baseline, const std::string& why);
+std::string describe_task_summary(const TaskContext& task, const DatasetStats& stats,
+                                  const std::optional<BaselineResult>& baseline, const std::string& why);
 
 // A sequence length as a user gives it: an integer of at least 2, or "auto", the length that covers 95% of
 // the training texts (stats.h covering_seq_len), or `fallback` without a task. Throws qtnas::Error otherwise.

@@ -1,5 +1,6 @@
 #include "distributed/worker.h"
 
+#include <ATen/Parallel.h>
 #include <torch/csrc/distributed/c10d/Store.hpp>
 #include <unistd.h>
 
@@ -8,7 +9,10 @@
 #include <thread>
 
 #include "distributed/protocol.h"
+#include "evaluators/proxy_evaluator.h"
 #include "space/error.h"
+#include "space/hash.h"
+#include "supernet/task.h"
 
 namespace qtnas {
 
@@ -105,6 +109,23 @@ WorkerSummary run_worker(const DistributedOptions& options, const MakeEvaluation
                                  what.substr(0, what.find('\n')));
   }
   return summary;
+}
+
+MakeEvaluation proxy_evaluation_maker(const std::string& supernet_path,
+                                      const std::function<void(const std::string&)>& on_note) {
+  return [supernet_path, on_note](const WorkerConfig& c) -> std::unique_ptr<CandidateEvaluation> {
+    const std::string supernet = supernet_path.empty() ? c.supernet_path : supernet_path;
+    QTNAS_CHECK(file_hash(supernet) == c.supernet_hash,
+                "supernet '{}' is not the one rank 0 searches with (its hash differs)", supernet);
+    const int threads = c.threads_per_candidate;
+    at::set_num_threads(threads);
+    if (on_note) {
+      on_note(fmt::format("loading {} ({} validation examples per candidate, {} thread{})", supernet, c.val_subset,
+                          threads, threads > 1 ? "s" : ""));
+    }
+    const SupernetTask task = load_supernet_task(supernet, c.task);
+    return std::make_unique<ProxyFidelities>(task.checkpoint.net, task.val, c.val_subset, Parallelism{1, threads});
+  };
 }
 
 }  // namespace qtnas

@@ -19,6 +19,12 @@ namespace qtnas {
 // qtnas::Error when this worker cannot serve them (another supernet, missing data).
 using MakeEvaluation = std::function<std::unique_ptr<CandidateEvaluation>(const WorkerConfig& config)>;
 
+// The standard MakeEvaluation: loads the supernet at `supernet_path` (empty: rank 0's path), checks that its file
+// hash is rank 0's, sets LibTorch's threads to rank 0's per candidate (the same numerics, whoever evaluates),
+// and evaluates on the task rank 0 names, with rank 0's validation subset. `on_note` hears what it loads.
+MakeEvaluation proxy_evaluation_maker(const std::string& supernet_path,
+                                      const std::function<void(const std::string&)>& on_note);
+
 struct WorkerOptions {
   int crash_after_jobs = -1;  // >= 0: SIGKILL itself on receiving that many jobs plus one (failure tests)
 };

@@ -3,6 +3,8 @@
 #include <filesystem>
 #include <fstream>
 
+#include <fmt/format.h>
+
 #include "space/error.h"
 #include "space/hash.h"
 #include "space/json_text.h"
@@ -137,6 +139,25 @@ std::vector<Prediction> predict(LoadedModel& model, const std::vector<Example>& 
 
 std::vector<Prediction> predict(LoadedModel& model, const std::vector<std::string>& texts, int batch_size) {
   return predict(model, as_inputs(texts), batch_size);
+}
+
+nlohmann::json to_json(const std::vector<Example>& inputs, const std::vector<Prediction>& predictions, bool pairs) {
+  nlohmann::json out = nlohmann::json::array();
+  for (size_t i = 0; i < inputs.size(); ++i) {
+    nlohmann::json row = {{"text", inputs[i].text}, {"label", predictions[i].label}, {"score", predictions[i].score}};
+    if (pairs) row["text_pair"] = inputs[i].text_pair;
+    out.push_back(std::move(row));
+  }
+  return out;
+}
+
+std::string to_lines(const std::vector<Example>& inputs, const std::vector<Prediction>& predictions, bool pairs) {
+  std::string out;
+  for (size_t i = 0; i < inputs.size(); ++i) {
+    out += fmt::format("{}\t{:.3f}\t{}{}\n", predictions[i].label, predictions[i].score, inputs[i].text,
+                       pairs ? "\t" + inputs[i].text_pair : "");
+  }
+  return out;
 }
 
 }  // namespace qtnas

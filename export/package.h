@@ -56,6 +56,10 @@ std::vector<Example> prediction_inputs(const std::vector<std::string>& texts, co
 // (Example::text), or pairs (text and text_pair) for a pair model; throws qtnas::Error on the other kind.
 std::vector<Prediction> predict(LoadedModel& model, const std::vector<Example>& inputs, int batch_size = 64);
 std::vector<Prediction> predict(LoadedModel& model, const std::vector<std::string>& texts, int batch_size = 64);
+// The predictions of `qtnas predict`: a JSON list of {"text", "label", "score"} ("text_pair" too for a pair
+// model), or one line each, "label<TAB>score<TAB>text" (then "<TAB>text_pair" for a pair model).
+nlohmann::json to_json(const std::vector<Example>& inputs, const std::vector<Prediction>& predictions, bool pairs);
+std::string to_lines(const std::vector<Example>& inputs, const std::vector<Prediction>& predictions, bool pairs);
 // The logits of the inputs (rows in order), for agreement checks.
 torch::Tensor logits(LoadedModel& model, const std::vector<Example>& inputs, int batch_size = 64);
 torch::Tensor logits(LoadedModel& model, const std::vector<std::string>& texts, int batch_size = 64);

@@ -357,4 +357,43 @@ nlohmann::json profile_report(const ProfileResult& r) {
           {"held_out", held_out}};
 }
 
+std::string describe_profile_report(const nlohmann::json& report) {
+  const auto& holdout = report["holdout"];
+  const auto& env = report["environment"];
+  std::string out = fmt::format("batch {} seq {} threads {}: {} subnets and {} layer kinds in the database; {:.0f} s\n",
+                                env["batch"].get<int>(), env["seq"].get<int>(), env["threads"].get<int>(),
+                                report["subnets_measured"].get<size_t>(), report["layer_kinds_measured"].get<int>(),
+                                report["seconds"].get<double>());
+  if (report["groups"].get<int>() > 0) {
+    out += fmt::format("{} groups of modules measured in {} passes (a group is measured again while its speed "
+                       "references show the machine disturbed)\n",
+                       report["groups"].get<int>(), report["passes"].get<int>());
+  }
+  out += fmt::format("holdout ({} subnets never fitted): {:.1f}% within +-10%, MAPE {:.2f}%, Kendall tau {:.3f}\n",
+                     holdout["n"].get<int>(), 100 * holdout["within_10pct"].get<double>(),
+                     100 * holdout["mape"].get<double>(), holdout["kendall_tau"].get<double>());
+  for (const auto& a : report["anchors"]) {
+    out += fmt::format("  measured {:9.3f} ms  predicted {:9.3f} ms  {}\n", a["measured_ms"].get<double>(),
+                       a["predicted_ms"].get<double>(), a["arch"].get<std::string>());
+  }
+  const auto& misses = report["held_out"];
+  for (size_t k = 0; k < std::min<size_t>(3, misses.size()); ++k) {
+    out += fmt::format("  worst held-out miss {:+6.1f}%: measured {:.3f} ms  {}\n", 100 * misses[k]["error"].get<double>(),
+                       misses[k]["measured_ms"].get<double>(), misses[k]["arch"].get<std::string>());
+  }
+  return out + "latency model: " + report["model"].get<std::string>() + "\n";
+}
+
+void check_profile_config(const ProfileConfig& config, const SpaceConfig& space) {
+  const MeasureConfig& m = config.measure;
+  QTNAS_CHECK(m.batch >= 1, "--batch must be positive, got {}", m.batch);
+  QTNAS_CHECK(m.seq >= 1 && m.seq <= space.max_seq_len, "--seq must be in 1..{}, got {}", space.max_seq_len, m.seq);
+  QTNAS_CHECK(m.rounds >= 3, "--rounds must be at least 3, got {}", m.rounds);
+  QTNAS_CHECK(m.min_rounds >= 1, "--min-rounds must be positive, got {}", m.min_rounds);
+}
+
+std::string default_latency_model_path(const std::string& db_path, const MeasureConfig& measure, int threads) {
+  return fmt::format("{}.b{}.s{}.t{}.json", db_path, measure.batch, measure.seq, threads);
+}
+
 }  // namespace qtnas

@@ -48,6 +48,17 @@ struct ProfileResult {
 // anchors measured against predicted; the held-out subnets worst first ("error": predicted / measured - 1).
 nlohmann::json profile_report(const ProfileResult& r);
 
+// Its text form: settings and counts, the holdout, each anchor, the three worst held-out misses, and the model's
+// path (report["model"], which the caller adds).
+std::string describe_profile_report(const nlohmann::json& report);
+
+// Throws qtnas::Error, naming the option, unless batch >= 1, 1 <= seq <= the space's length, rounds >= 3 and
+// min_rounds >= 1.
+void check_profile_config(const ProfileConfig& config, const SpaceConfig& space);
+
+// Where a latency model is written by default: beside its database, named by batch, sequence length and threads.
+std::string default_latency_model_path(const std::string& db_path, const MeasureConfig& measure, int threads);
+
 // `progress(done, total)` is called after each measured group.
 ProfileResult profile(Supernet& net, const ProfileConfig& config, MeasurementStore& store,
                       const std::function<void(int, int)>& progress = {});

@@ -9,6 +9,7 @@
 #include "runs/run_inputs.h"
 #include "space/error.h"
 #include "space/hash.h"
+#include "space/progress.h"
 
 namespace qtnas {
 namespace {
@@ -105,6 +106,41 @@ ExportResult export_subnet(ExportSource& source, const ExportOptions& options, c
   result.check = check_saved_model(source, options);
   result.report = export_report(source, options.out, result.check, result.finetuned);
   return result;
+}
+
+std::string describe(const ExportSource& source, const ExportResult& result) {
+  const nlohmann::json& report = result.report;
+  const SavedModelCheck& check = result.check;
+  const std::optional<FinetuneReport>& finetuned = result.finetuned;
+  const std::optional<CandidateRecord>& chosen = source.chosen;
+  const Environment& env = source.env;
+  std::string out = fmt::format("exported {} to {} ({:.2f} MB)\n  {}\n",
+                           chosen ? fmt::format("candidate {}", chosen->id) : std::string("the arch"),
+                           report["out"].get<std::string>(), double(report["file_bytes"].get<uint64_t>()) / 1e6,
+                           to_string(source.arch));
+  if (check.evaluated) {
+    out += fmt::format("  accuracy   {}validation {:.2f}%, test {:.2f}%\n",
+                             chosen ? fmt::format("database {:.2f}% ({}), export on the same split: ",
+                                                  100 * chosen->best_accuracy(),
+                                                  report["accuracy_db_fidelity"].get<std::string>())
+                                    : std::string(),
+                             100 * check.accuracy_val, 100 * check.accuracy_test);
+  }
+  if (finetuned && check.evaluated) {
+    out += fmt::format("  fine-tune  {} steps in {}: test {:.2f}% with the inherited weights, {:.2f}% after\n",
+                             finetuned->steps, format_duration(finetuned->seconds),
+                             100 * finetuned->accuracy_inherited, 100 * check.accuracy_test);
+  }
+  out += fmt::format(
+      "  latency    {}measured now {:.3f} ms{} (batch {}, seq {}, {} threads; {})\n",
+      chosen ? fmt::format("predicted {:.3f} ms, ", chosen->latency_pred_ms) : std::string(), check.latency.latency_ms,
+      chosen && chosen->latency_measured_ms
+          ? fmt::format(", measured in the run {:.3f} ms", chosen->latency_measured_ms.value())
+          : std::string(),
+      env.batch, env.seq, env.threads,
+      check.speed_corrected ? fmt::format("machine speed factor {:.3f}, divided out", check.latency.speed)
+                            : std::string("uncorrected for the machine's speed"));
+  return out;
 }
 
 }  // namespace qtnas

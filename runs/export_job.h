@@ -72,4 +72,8 @@ struct ExportResult {
 ExportResult export_subnet(ExportSource& source, const ExportOptions& options,
                            const FinetuneCallbacks& callbacks = {});
 
+// The text form of an export's report: the file, the arch, the accuracies (beside the database's), the fine-tune
+// and the re-measured latency (beside the predicted and the run's measured one).
+std::string describe(const ExportSource& source, const ExportResult& result);
+
 }  // namespace qtnas

@@ -41,4 +41,11 @@ CandidateRecord final_choice(RunStore& store, std::optional<double> budget_ms) {
              fastest);
 }
 
+CandidateRecord export_choice(RunStore& store, std::optional<int64_t> id, std::optional<double> budget_ms) {
+  if (!id) return final_choice(store, budget_ms);
+  auto c = store.candidate(*id);
+  QTNAS_CHECK(c && c->ok, "run '{}' has no evaluated candidate with id {}", store.path(), *id);
+  return *c;
+}
+
 }  // namespace qtnas

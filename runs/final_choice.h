@@ -27,4 +27,8 @@ std::optional<CandidateRecord> final_choice(const std::vector<CandidateRecord>& 
 // qualifies.
 CandidateRecord final_choice(RunStore& store, std::optional<double> budget_ms = std::nullopt);
 
+// The candidate an export takes from a run: candidate `id` when given (it must have been evaluated), else
+// final_choice(store, budget_ms). Throws qtnas::Error naming the run.
+CandidateRecord export_choice(RunStore& store, std::optional<int64_t> id, std::optional<double> budget_ms);
+
 }  // namespace qtnas

@@ -126,6 +126,40 @@ int64_t steps_for_epochs(double epochs, size_t examples, int batch_size) {
   return std::max<int64_t>(1, std::llround(epochs * double(per_epoch)));
 }
 
+TrainConfig recipe(const std::string& preset, Objective objective, const RecipeOverrides& o, size_t examples,
+                   const SearchSpace& space) {
+  const bool mlm = objective == Objective::MaskedLm;
+  TrainConfig c = mlm ? pretrain_preset(preset, space) : train_preset(preset);
+  if (o.epochs) c.epochs = *o.epochs;
+  QTNAS_CHECK(!mlm || c.epochs > 0 || o.steps > 0, "preset '{}' does not pretrain: give --epochs or --steps", preset);
+  if (o.batch_size) c.batch_size = *o.batch_size;
+  if (o.lr) c.lr = *o.lr;
+  if (o.random_subnets) c.random_subnets = *o.random_subnets;
+  if (o.sandwich_start) {
+    c.sandwich_start = *o.sandwich_start;
+    if (mlm) c.fixed_arch.clear();
+  }
+  if (o.reorder) c.reorder = *o.reorder;
+  if (o.mask_fraction) c.mask_fraction = *o.mask_fraction;
+  apply_run_settings(c, o);
+  if (o.fixed_arch) c.fixed_arch = *o.fixed_arch;
+  if (o.teacher) c.teacher_arch = to_string(space.largest());
+  QTNAS_CHECK(o.steps >= 0, "--steps must be >= 0, got {}", o.steps);
+  if (o.steps > 0) {
+    c.steps = o.steps;
+    c.epochs = 0;
+  } else {
+    c.steps = steps_for_epochs(c.epochs, examples, c.batch_size);
+  }
+  return c;
+}
+
+void apply_run_settings(TrainConfig& c, const RecipeOverrides& o) {
+  if (o.no_bf16) c.bf16_autocast = false;
+  c.seed = o.seed;
+  c.checkpoint_every = o.checkpoint_every;
+}
+
 Trainer::Trainer(Supernet net, TrainConfig config, CheckpointMeta meta)
     : net_(std::move(net)), config_(std::move(config)), meta_(std::move(meta)), rng_(config_.seed) {
   QTNAS_CHECK(config_.steps >= 1, "training needs at least 1 step, got {}", config_.steps);

@@ -73,6 +73,30 @@ TrainConfig pretrain_preset(const std::string& name, const SearchSpace& space);
 // Steps of `batch_size` examples that make `epochs` passes over `examples` examples (at least 1).
 int64_t steps_for_epochs(double epochs, size_t examples, int batch_size);
 
+// What a user sets on top of a preset (the options of `qtnas train` and `qtnas pretrain`); what is unset keeps
+// the preset's value.
+struct RecipeOverrides {
+  std::optional<double> epochs, lr, sandwich_start, mask_fraction;
+  std::optional<int> batch_size, random_subnets;
+  std::optional<bool> reorder;
+  std::optional<std::string> fixed_arch;
+  bool teacher = false;  // distill from a frozen teacher's largest subnet
+  int64_t steps = 0;     // > 0: this many steps, whatever the epochs
+  // The settings of every phase of one command (run_settings):
+  bool no_bf16 = false;
+  uint64_t seed = 0;
+  int64_t checkpoint_every = 500;
+};
+
+// Preset `preset`'s recipe for `objective` (train_preset, or pretrain_preset for MaskedLm) with `o` on top; its
+// steps come from o.steps, else from its epochs over `examples`. A pretraining given a sandwich_start trains
+// every subnet, not the preset's largest alone. Throws qtnas::Error on an unknown preset, o.steps < 0, or a
+// pretraining with neither epochs (the preset's or o's) nor steps.
+TrainConfig recipe(const std::string& preset, Objective objective, const RecipeOverrides& o, size_t examples,
+                   const SearchSpace& space);
+// Sets o's per-command settings (bf16, seed, checkpoint interval) on a phase's config.
+void apply_run_settings(TrainConfig& c, const RecipeOverrides& o);
+
 struct TrainStatus {
   int64_t step = 0, steps = 0;
   double loss = 0;  // the largest (or fixed) subnet's training loss at this step

@@ -151,4 +151,44 @@ nlohmann::json phase_report(const Trainer& trainer, const std::string& checkpoin
           {"val", validation_rows(trainer, val, eval_limit)}};
 }
 
+TaskContext prepare_task_on_ranks(const RankGroup& ranks, const std::function<TaskContext()>& prepare) {
+  std::optional<TaskContext> task;
+  if (ranks.rank() == 0) task.emplace(prepare());
+  const std::string fingerprint = ranks.share_from_rank0("tokenizer", task ? task->tokenizer_fingerprint : "");
+  if (!task) task.emplace(prepare());
+  QTNAS_CHECK(task->tokenizer_fingerprint == fingerprint,
+              "rank {}: the tokenizer here differs from rank 0's (another task or --vocab-size?)", ranks.rank());
+  return std::move(*task);
+}
+
+std::string describe_validation_rows(const nlohmann::json& report) {
+  std::string out;
+  for (const auto& row : report["val"]) {
+    const std::string arch = row["arch"].get<std::string>();
+    if (row.contains("masked_token_accuracy")) {
+      out += fmt::format("val masked-token accuracy {:.2f}%: {}\n", 100 * row["masked_token_accuracy"].get<double>(), arch);
+    } else {
+      out += fmt::format("val accuracy {:.2f}% loss {:.3f} ({} examples): {}\n", 100 * row["accuracy"].get<double>(),
+                         row["loss"].get<double>(), row["examples"].get<int64_t>(), arch);
+    }
+  }
+  return out;
+}
+
+std::string describe_phase_start(const Trainer& trainer, size_t examples, int seq_len, int world_size, int cores) {
+  const TrainConfig& config = trainer.config();
+  const bool mlm = config.objective == Objective::MaskedLm;
+  const std::string title =
+      mlm ? (config.fixed_arch.empty() ? "pretraining (masked tokens, every subnet)"
+                                       : "pretraining (masked tokens, the largest alone)")
+          : (config.fixed_arch.empty() ? "training the supernet" : "training '" + config.fixed_arch + "' alone");
+  return fmt::format("{} on {} examples of {} tokens: {} steps of {}{}{}, {} cores, {}", title, examples, seq_len,
+                     config.steps, config.batch_size,
+                     config.epochs > 0 ? fmt::format(" ({:g} epochs)", config.epochs) : "",
+                     world_size > 1 ? fmt::format(" over {} ranks", world_size) : "", cores,
+                     trainer.uses_bf16()    ? "bf16 autocast"
+                     : config.bf16_autocast ? "fp32 (bf16 " + bf16_support() + ")"
+                                            : std::string("fp32 (--no-bf16)"));
+}
+
 }  // namespace qtnas

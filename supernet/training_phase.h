@@ -74,6 +74,11 @@ LabelPlan plan_labels(const std::string& preset, std::optional<double> pretrain_
                       const SearchSpace& space, const TrainConfig& labels, const std::string& out,
                       const std::string& init, const RankGroup& group);
 
+// The task of a command on every rank: rank 0 prepares it first (it may train the tokenizer into a workdir the
+// ranks share), then the others; each must arrive at rank 0's tokenizer. Throws qtnas::Error on a rank whose
+// tokenizer differs.
+TaskContext prepare_task_on_ranks(const RankGroup& ranks, const std::function<TaskContext()>& prepare);
+
 // A finished phase on validation (at most `limit` examples; 0: all), one JSON row per subnet: the largest and
 // the smallest, or the fixed arch alone; "accuracy", "loss", "examples" on the labels, or
 // "masked_token_accuracy" after pretraining.
@@ -83,5 +88,11 @@ nlohmann::json validation_rows(const Trainer& trainer, const EncodedSplit& val, 
 // "seq_len", "train_seconds", "cpu", "bf16", "reorder", "val" (validation_rows)}.
 nlohmann::json phase_report(const Trainer& trainer, const std::string& checkpoint, size_t train_size, int seq_len,
                             double seconds, const EncodedSplit& val, size_t eval_limit);
+// Its validation rows as text, one line per subnet.
+std::string describe_validation_rows(const nlohmann::json& report);
+
+// The line a phase starts with: what it trains, on how many examples of how many tokens, its steps, batch and
+// epochs, the ranks (when world_size > 1), the cores, and fp32 or bf16 (and why fp32).
+std::string describe_phase_start(const Trainer& trainer, size_t examples, int seq_len, int world_size, int cores);
 
 }  // namespace qtnas

@@ -12,6 +12,7 @@
 #include "evaluators/proxy_evaluator.h"
 #include "runs/budgets.h"
 #include "runs/final_choice.h"
+#include "runs/run_report.h"
 #include "runs/run_store.h"
 #include "runs/search_run.h"
 #include "space/error.h"
@@ -166,6 +167,14 @@ TEST(FinalChoice, MostAccurateFeasibleMemberWithinTheBudgetByMeasurementElsePred
       [&] { final_choice(store, 0.4); },
       {fmt::format("no front member of run '{}' is within 0.4 ms (the fastest takes 0.450 ms)", path.string())});
 
+  // What an export takes: the candidate named by id, else the final choice under the budget given.
+  const std::vector<CandidateRecord> front = store.front();
+  EXPECT_EQ(export_choice(store, front[0].id, std::nullopt).arch, front[0].arch);
+  EXPECT_EQ(export_choice(store, std::nullopt, std::nullopt).arch, members[2].arch);
+  EXPECT_EQ(export_choice(store, std::nullopt, 0.6).arch, members[3].arch);
+  qtnas::testing::expect_error([&] { export_choice(store, 999, std::nullopt); },
+                               {fmt::format("run '{}' has no evaluated candidate with id 999", path.string())});
+
   // A front with no feasible member has no final choice under any budget.
   const fs::path none_path = scratch("final_choice_infeasible.sqlite");
   RunStore none(none_path.string(), RunStore::Mode::Write);
@@ -173,6 +182,46 @@ TEST(FinalChoice, MostAccurateFeasibleMemberWithinTheBudgetByMeasurementElsePred
   none.commit_generation({0, 1, 0.0, std::nullopt, 1.0, {}}, {members[0]}, {archs[0]}, {archs[0]});
   qtnas::testing::expect_error([&] { final_choice(none, 5.0); },
                                {fmt::format("no front member of run '{}' is feasible", none_path.string())});
+}
+
+// What `qtnas front` and a finished search show of a run: members within a budget by their best latency (measured
+// over predicted), their JSON rows, the table, and the summary with a Kendall tau that was not computed.
+TEST(RunReport, FrontWithinABudgetItsRowsAndTheSummary) {
+  const SearchSpace space(qtnas::testing::tiny_space());
+  const fs::path path = scratch("run_report.sqlite");
+  RunStore store(path.string(), RunStore::Mode::Write);
+  store.create_run(toy_info(space));
+  CandidateRecord slow, fast;
+  slow.arch = "h2-f64-s0-fp32,h2-f64-s0-fp32";
+  slow.accuracy = 0.9;
+  slow.latency_pred_ms = 0.5;  // measured at 2 ms below: over a budget of 1 ms
+  fast.arch = "h1-f32-s0-int8,skip";
+  fast.accuracy = 0.7;
+  fast.latency_pred_ms = 0.8;
+  store.commit_generation({0, 2, 0.5, 0.9, 1.0, {}}, {slow, fast}, {slow.arch, fast.arch}, {slow.arch, fast.arch});
+  store.add_measurement({slow.arch, 2.0, 0.01, 5, 0, nlohmann::json::object()});
+
+  EXPECT_EQ(front_within(store, 0).size(), 2u);
+  const std::vector<CandidateRecord> within = front_within(store, 1.0);
+  ASSERT_EQ(within.size(), 1u);
+  EXPECT_EQ(within[0].arch, fast.arch);
+  const std::vector<CandidateRecord> all = front_within(store, 0);
+  const auto measured = std::find_if(all.begin(), all.end(), [&](const auto& c) { return c.arch == slow.arch; });
+  ASSERT_NE(measured, all.end());
+  const nlohmann::json row = to_json(*measured);
+  EXPECT_DOUBLE_EQ(row["latency_ms"].get<double>(), 2.0);
+  EXPECT_DOUBLE_EQ(row["latency_pred_ms"].get<double>(), 0.5);
+  EXPECT_TRUE(row["accuracy_full"].is_null());
+  const std::string table = front_table(store, within, 1.0);
+  EXPECT_NE(table.find("within 1 ms: 1 members"), std::string::npos) << table;
+  EXPECT_NE(table.find(fast.arch), std::string::npos) << table;
+  EXPECT_EQ(table.find(slow.arch), std::string::npos) << table;
+
+  const nlohmann::json summary = search_summary(store, 1.0, std::nan(""));
+  EXPECT_EQ(summary["front_size"].get<size_t>(), 2u);
+  EXPECT_EQ(summary["candidates"].get<size_t>(), 2u);
+  EXPECT_TRUE(summary["subset_vs_full_kendall_tau"].is_null());
+  EXPECT_NE(describe_search_summary(summary, path.string()).find("Kendall tau n/a"), std::string::npos);
 }
 
 // Budgets without solution are refused, naming what the fastest or smallest arch needs; others pass.

@@ -56,6 +56,49 @@ TEST(Epochs, StepsCoverTheRequestedPasses) {
   expect_error([] { steps_for_epochs(0, 100, 32); }, {"epochs must be positive"});
 }
 
+TEST(Recipe, KeepsThePresetWhereNothingIsSetAndAppliesWhatIs) {
+  const SearchSpace space(tiny_space());
+  const TrainConfig preset = train_preset("default");
+  const TrainConfig plain = recipe("default", Objective::Classify, RecipeOverrides{}, 100, space);
+  EXPECT_EQ(plain.lr, preset.lr);
+  EXPECT_EQ(plain.batch_size, preset.batch_size);
+  EXPECT_EQ(plain.steps, steps_for_epochs(preset.epochs, 100, preset.batch_size));
+
+  RecipeOverrides o;
+  o.epochs = 2;
+  o.batch_size = 10;
+  o.lr = 5e-4;
+  o.no_bf16 = true;
+  o.seed = 7;
+  o.teacher = true;
+  const TrainConfig set = recipe("default", Objective::Classify, o, 100, space);
+  EXPECT_EQ(set.steps, 20);  // 2 passes over 100 examples in batches of 10
+  EXPECT_EQ(set.lr, 5e-4);
+  EXPECT_FALSE(set.bf16_autocast);
+  EXPECT_EQ(set.seed, 7u);
+  EXPECT_EQ(set.teacher_arch, to_string(space.largest()));
+
+  o.steps = 3;  // steps win over epochs, and the config no longer claims epochs
+  const TrainConfig by_steps = recipe("default", Objective::Classify, o, 100, space);
+  EXPECT_EQ(by_steps.steps, 3);
+  EXPECT_EQ(by_steps.epochs, 0);
+  o.steps = -1;
+  expect_error([&] { recipe("default", Objective::Classify, o, 100, space); }, {"--steps must be >= 0"});
+}
+
+TEST(Recipe, PretrainingNeedsEpochsAndTrainsEverySubnetOnlyWhenAskedTo) {
+  const SearchSpace space(tiny_space());
+  expect_error([&] { recipe("quick", Objective::MaskedLm, RecipeOverrides{}, 100, space); },
+               {"preset 'quick' does not pretrain"});
+  const TrainConfig largest_alone = recipe("default", Objective::MaskedLm, RecipeOverrides{}, 100, space);
+  EXPECT_EQ(largest_alone.fixed_arch, to_string(space.largest()));
+  RecipeOverrides o;
+  o.sandwich_start = 0.2;
+  const TrainConfig sandwich = recipe("default", Objective::MaskedLm, o, 100, space);
+  EXPECT_TRUE(sandwich.fixed_arch.empty());
+  EXPECT_EQ(sandwich.sandwich_start, 0.2);
+}
+
 TEST(TrainConfigJson, RoundTripsAndReadsOlderCheckpoints) {
   TrainConfig c;
   c.epochs = 3;

@@ -6,7 +6,7 @@
 #include <cstdint>
 #include <string>
 
-namespace qtnas::cli {
+namespace qtnas {
 
 class Progress {
  public:
@@ -27,4 +27,4 @@ class Progress {
 
 std::string format_duration(double seconds);  // "1h02m", "3m07s", "12s"
 
-}  // namespace qtnas::cli
+}  // namespace qtnas

@@ -1,4 +1,4 @@
-#include "cli/progress.h"
+#include "space/progress.h"
 
 #include <unistd.h>
 
@@ -6,7 +6,7 @@
 
 #include <fmt/format.h>
 
-namespace qtnas::cli {
+namespace qtnas {
 
 std::string format_duration(double seconds) {
   const int64_t s = static_cast<int64_t>(seconds + 0.5);
@@ -57,4 +57,4 @@ void Progress::print(int64_t done, const std::string& note, bool final) {
   std::fflush(stderr);
 }
 
-}  // namespace qtnas::cli
+}  // namespace qtnas
