@@ -81,8 +81,7 @@ void add_task_options(po::options_description& desc) {
 
 nlohmann::json task_options_json(const po::variables_map& vm) {
   nlohmann::json j = nlohmann::json::object();
-  for (const char* key : {"task", "wordnet-dir", "data", "train", "val", "test", "format", "text-column",
-                          "label-column", "text-pair-column"}) {
+  for (const char* key : kTaskOptionKeys) {
     if (vm.count(key)) j[key] = vm[key].as<std::string>();
   }
   const bool has_files = vm.count("data") || vm.count("train") || vm.count("val") || vm.count("test");

@@ -26,6 +26,12 @@
 
 namespace qtnas {
 
+// The keys of the task options, each a string (named as the command's options are). Without "task", a task
+// with any of data, train, val, test is "files", else "wordnet".
+inline constexpr const char* kTaskOptionKeys[] = {"task",   "wordnet-dir", "data",        "train",        "val",
+                                                  "test",   "format",      "text-column", "label-column",
+                                                  "text-pair-column"};
+
 // The task the options name. Throws qtnas::Error on an unknown task, a contradictory or incomplete set of
 // files, or an unreadable or malformed file.
 Dataset load_task(const nlohmann::json& options);
