@@ -31,7 +31,8 @@ int run_plot(const po::variables_map& vm) {
   std::ofstream file(out);
   file << front_svg(spec);
   QTNAS_CHECK(file.good(), "cannot write '{}'", out);
-  const auto on_front = std::count_if(spec.points.begin(), spec.points.end(), [](const PlotPoint& p) { return p.on_front; });
+  const auto on_front =
+      std::count_if(spec.points.begin(), spec.points.end(), [](const PlotPoint& p) { return p.on_front; });
   std::cout << fmt::format("{} candidates, {} on the front: {}\n", spec.points.size(), on_front, out);
   return 0;
 }

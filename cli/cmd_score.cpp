@@ -1,5 +1,6 @@
 // `qtnas score`: arch strings read one per line on stdin, each scored as `qtnas search` scores a candidate
-// (runs/score.h), one JSON line each, so that another program (bench/optuna_search.py) can drive the real problem through a pipe:
+// (runs/score.h), one JSON line each, so that another program (bench/optuna_search.py) can drive the real
+// problem through a pipe:
 //   printf 'h4-f1024-s0-fp32,skip,skip,skip,skip,skip\n' | qtnas score --supernet qtnas_work/supernet.pt
 //       --latency-model qtnas_work/latency.sqlite.b1.s64.t2.json --val-subset 200     (one command line)
 //   -> {"arch": ..., "accuracy": ..., "latency_ms": ..., "size_bytes": ..., "ok": true, "error": ""}

@@ -38,7 +38,8 @@ int search_and_report(RunStore& store, const po::variables_map& vm) {
   std::unique_ptr<RemoteEvaluation> remote;  // --distributed: `qtnas worker` processes evaluate, rank 0 writes
   if (vm["distributed"].as<bool>()) {
     remote = remote_search_evaluation(distributed_options_from(vm), vm["worker-timeout"].as<double>(), info, config,
-                                      local, [](const std::string& note) { std::cerr << "\nsearch: " << note << "\n"; });
+                                      local,
+                                      [](const std::string& note) { std::cerr << "\nsearch: " << note << "\n"; });
   }
   CandidateEvaluation& evaluation = remote ? static_cast<CandidateEvaluation&>(*remote) : local;
   // The model is refitted as the run measures (closed loop).

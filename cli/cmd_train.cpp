@@ -22,7 +22,9 @@
 namespace qtnas::cli {
 namespace {
 
-std::string preset_name(const po::variables_map& vm) { return optional_value<std::string>(vm, "preset").value_or("default"); }
+std::string preset_name(const po::variables_map& vm) {
+  return optional_value<std::string>(vm, "preset").value_or("default");
+}
 
 // The options set on top of the preset.
 RecipeOverrides overrides_from(const po::variables_map& vm) {
@@ -140,8 +142,8 @@ int run_training(const po::variables_map& vm, Objective objective) {
     const TrainConfig on_labels = recipe(preset_name(vm), objective, overrides, train.size(), space);
     const LabelPlan plan = plan_labels(
         preset_name(vm), optional_value<double>(vm, "pretrain-epochs"),
-        train.size() + s.task->unlabeled.size(), space, on_labels, out, optional_value<std::string>(vm, "init").value_or(""),
-        s.ranks);
+        train.size() + s.task->unlabeled.size(), space, on_labels, out,
+        optional_value<std::string>(vm, "init").value_or(""), s.ranks);
     if (plan.pretrain) {
       TrainConfig pre = *plan.pretrain;
       apply_run_settings(pre, overrides);

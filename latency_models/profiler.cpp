@@ -378,8 +378,9 @@ std::string describe_profile_report(const nlohmann::json& report) {
   }
   const auto& misses = report["held_out"];
   for (size_t k = 0; k < std::min<size_t>(3, misses.size()); ++k) {
-    out += fmt::format("  worst held-out miss {:+6.1f}%: measured {:.3f} ms  {}\n", 100 * misses[k]["error"].get<double>(),
-                       misses[k]["measured_ms"].get<double>(), misses[k]["arch"].get<std::string>());
+    out += fmt::format("  worst held-out miss {:+6.1f}%: measured {:.3f} ms  {}\n",
+                       100 * misses[k]["error"].get<double>(), misses[k]["measured_ms"].get<double>(),
+                       misses[k]["arch"].get<std::string>());
   }
   return out + "latency model: " + report["model"].get<std::string>() + "\n";
 }

@@ -36,7 +36,8 @@ EvalReport run_eval_job(const EvalJob& job) {
   r.with_baseline = job.limit == 0 && job.baseline;
   r.baseline_why = "not computed (--no-baseline)";
   if (r.with_baseline) {
-    r.baseline = tfidf_svm_baseline(data, std::filesystem::path(job.supernet_path).parent_path().string(), &r.baseline_why);
+    const std::string cache_dir = std::filesystem::path(job.supernet_path).parent_path().string();
+    r.baseline = tfidf_svm_baseline(data, cache_dir, &r.baseline_why);
   }
   return r;
 }
@@ -45,7 +46,9 @@ nlohmann::json to_json(const EvalReport& r) {
   nlohmann::json out = {{"arch", to_string(r.arch)},       {"id", hash_hex(arch_id(r.arch))}, {"split", r.split},
                         {"examples", r.result.examples},    {"accuracy", r.result.accuracy},    {"loss", r.result.loss},
                         {"params", r.size.params},          {"size_bytes", r.size.size_bytes}};
-  if (r.deployed) out["deployed"] = {{"accuracy", r.deployed->accuracy}, {"max_logit_diff", r.deployed->max_logit_diff}};
+  if (r.deployed) {
+    out["deployed"] = {{"accuracy", r.deployed->accuracy}, {"max_logit_diff", r.deployed->max_logit_diff}};
+  }
   if (r.with_baseline) out["baseline"] = to_json(r.baseline, r.baseline_why);
   return out;
 }

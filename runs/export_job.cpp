@@ -115,21 +115,21 @@ std::string describe(const ExportSource& source, const ExportResult& result) {
   const std::optional<CandidateRecord>& chosen = source.chosen;
   const Environment& env = source.env;
   std::string out = fmt::format("exported {} to {} ({:.2f} MB)\n  {}\n",
-                           chosen ? fmt::format("candidate {}", chosen->id) : std::string("the arch"),
-                           report["out"].get<std::string>(), double(report["file_bytes"].get<uint64_t>()) / 1e6,
-                           to_string(source.arch));
+                                chosen ? fmt::format("candidate {}", chosen->id) : std::string("the arch"),
+                                report["out"].get<std::string>(), double(report["file_bytes"].get<uint64_t>()) / 1e6,
+                                to_string(source.arch));
   if (check.evaluated) {
     out += fmt::format("  accuracy   {}validation {:.2f}%, test {:.2f}%\n",
-                             chosen ? fmt::format("database {:.2f}% ({}), export on the same split: ",
-                                                  100 * chosen->best_accuracy(),
-                                                  report["accuracy_db_fidelity"].get<std::string>())
-                                    : std::string(),
-                             100 * check.accuracy_val, 100 * check.accuracy_test);
+                       chosen ? fmt::format("database {:.2f}% ({}), export on the same split: ",
+                                            100 * chosen->best_accuracy(),
+                                            report["accuracy_db_fidelity"].get<std::string>())
+                              : std::string(),
+                       100 * check.accuracy_val, 100 * check.accuracy_test);
   }
   if (finetuned && check.evaluated) {
     out += fmt::format("  fine-tune  {} steps in {}: test {:.2f}% with the inherited weights, {:.2f}% after\n",
-                             finetuned->steps, format_duration(finetuned->seconds),
-                             100 * finetuned->accuracy_inherited, 100 * check.accuracy_test);
+                       finetuned->steps, format_duration(finetuned->seconds), 100 * finetuned->accuracy_inherited,
+                       100 * check.accuracy_test);
   }
   out += fmt::format(
       "  latency    {}measured now {:.3f} ms{} (batch {}, seq {}, {} threads; {})\n",

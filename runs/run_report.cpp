@@ -78,10 +78,10 @@ nlohmann::json search_summary(RunStore& store, double latency_budget_ms, double 
 
 std::string describe_search_summary(const nlohmann::json& s, const std::string& db_path) {
   const nlohmann::json& tau = s["subset_vs_full_kendall_tau"];
-  std::string out = fmt::format("{} generations, {} candidates; front of {} (subset vs full accuracy: Kendall tau {})\n",
-                                s["generations"].get<size_t>(), s["candidates"].get<size_t>(),
-                                s["front_size"].get<size_t>(),
-                                tau.is_null() ? std::string("n/a") : fmt::format("{:.3f}", tau.get<double>()));
+  std::string out = fmt::format(
+      "{} generations, {} candidates; front of {} (subset vs full accuracy: Kendall tau {})\n",
+      s["generations"].get<size_t>(), s["candidates"].get<size_t>(), s["front_size"].get<size_t>(),
+      tau.is_null() ? std::string("n/a") : fmt::format("{:.3f}", tau.get<double>()));
   if (s.contains("distributed")) {
     const nlohmann::json& d = s["distributed"];
     out += fmt::format("distributed: {} jobs answered by {} workers ({} lost, {} jobs reassigned, {} evaluated "

@@ -166,7 +166,8 @@ std::string describe_validation_rows(const nlohmann::json& report) {
   for (const auto& row : report["val"]) {
     const std::string arch = row["arch"].get<std::string>();
     if (row.contains("masked_token_accuracy")) {
-      out += fmt::format("val masked-token accuracy {:.2f}%: {}\n", 100 * row["masked_token_accuracy"].get<double>(), arch);
+      out += fmt::format("val masked-token accuracy {:.2f}%: {}\n", 100 * row["masked_token_accuracy"].get<double>(),
+                         arch);
     } else {
       out += fmt::format("val accuracy {:.2f}% loss {:.3f} ({} examples): {}\n", 100 * row["accuracy"].get<double>(),
                          row["loss"].get<double>(), row["examples"].get<int64_t>(), arch);
