@@ -6,25 +6,10 @@
 #include "cli/command.h"
 #include "cli/common_options.h"
 #include "space/error.h"
-#include "space/hash.h"
+#include "space/space_json.h"
 
 namespace qtnas::cli {
 namespace {
-
-nlohmann::json describe(const SearchSpace& space, const Arch& arch) {
-  const ArchSize size = space.size(arch);
-  return {{"id", hash_hex(arch_id(arch))},   {"arch", to_string(arch)},         {"active_layers", arch.active_layers()},
-          {"params", size.params},           {"nonzeros", size.nonzeros},       {"size_bytes", size.size_bytes}};
-}
-
-void print_table(const std::vector<nlohmann::json>& rows) {
-  std::cout << fmt::format("{:<16}  {:>6}  {:>9}  {:>10}  {}\n", "id", "layers", "params", "size_bytes", "arch");
-  for (const auto& r : rows) {
-    std::cout << fmt::format("{:<16}  {:>6}  {:>9}  {:>10}  {}\n", r["id"].get<std::string>(),
-                             r["active_layers"].get<int>(), r["params"].get<int64_t>(),
-                             r["size_bytes"].get<int64_t>(), r["arch"].get<std::string>());
-  }
-}
 
 int run_arch(const po::variables_map& vm) {
   const SearchSpace space(space_config_from(vm, vm["num-classes"].as<int>(), seq_len_from(vm, nullptr)));
@@ -37,14 +22,14 @@ int run_arch(const po::variables_map& vm) {
     const int n = vm["random"].as<int>();
     QTNAS_CHECK(n >= 1, "--random must be at least 1, got {}", n);
     Rng rng(vm["seed"].as<uint64_t>());
-    for (int i = 0; i < n; ++i) rows.push_back(describe(space, space.sample(rng)));
+    for (int i = 0; i < n; ++i) rows.push_back(arch_row(space, space.sample(rng)));
   } else if (vm.count("check")) {
     const Arch arch = parse_arch(vm["check"].as<std::string>());
     space.validate(arch);
-    rows.push_back(describe(space, arch));
+    rows.push_back(arch_row(space, arch));
   } else {
     const Precision p = parse_precision(vm["precision"].as<std::string>());
-    rows.push_back(describe(space, vm.count("largest") ? space.largest(p) : space.smallest(p)));
+    rows.push_back(arch_row(space, vm.count("largest") ? space.largest(p) : space.smallest(p)));
   }
 
   if (vm["json"].as<bool>()) {
@@ -55,7 +40,7 @@ int run_arch(const po::variables_map& vm) {
   } else {
     std::cerr << fmt::format("space {} ({}): 10^{:.1f} archs\n", space.hash_hex(), to_string(space.config()),
                              space.log10_cardinality());
-    print_table(rows);
+    std::cout << arch_table(rows);
   }
   return 0;
 }

@@ -1,6 +1,9 @@
 #include "space/space_json.h"
 
+#include <fmt/format.h>
+
 #include "space/error.h"
+#include "space/hash.h"
 
 namespace qtnas {
 
@@ -48,6 +51,21 @@ SpaceConfig space_config_from_json(const nlohmann::json& j) {
   }
   validate(c);
   return c;
+}
+
+nlohmann::json arch_row(const SearchSpace& space, const Arch& arch) {
+  const ArchSize size = space.size(arch);
+  return {{"id", hash_hex(arch_id(arch))}, {"arch", to_string(arch)},   {"active_layers", arch.active_layers()},
+          {"params", size.params},         {"nonzeros", size.nonzeros}, {"size_bytes", size.size_bytes}};
+}
+
+std::string arch_table(const std::vector<nlohmann::json>& rows) {
+  std::string out = fmt::format("{:<16}  {:>6}  {:>9}  {:>10}  {}\n", "id", "layers", "params", "size_bytes", "arch");
+  for (const auto& r : rows) {
+    out += fmt::format("{:<16}  {:>6}  {:>9}  {:>10}  {}\n", r["id"].get<std::string>(), r["active_layers"].get<int>(),
+                       r["params"].get<int64_t>(), r["size_bytes"].get<int64_t>(), r["arch"].get<std::string>());
+  }
+  return out;
 }
 
 }  // namespace qtnas

@@ -1,5 +1,9 @@
-// SpaceConfig <-> JSON, for checkpoints, run databases and exported models.
+// SpaceConfig <-> JSON, for checkpoints, run databases and exported models; an arch of a space as `qtnas arch`
+// shows it.
 #pragma once
+
+#include <string>
+#include <vector>
 
 #include <nlohmann/json.hpp>
 
@@ -10,5 +14,10 @@ namespace qtnas {
 nlohmann::json to_json(const SpaceConfig& config);
 // Throws qtnas::Error naming the missing or mistyped field.
 SpaceConfig space_config_from_json(const nlohmann::json& j);
+
+// {"id" (hex), "arch", "active_layers", "params", "nonzeros", "size_bytes"}: an arch with its id and sizes in
+// `space`; and a table of such rows, a heading and one line each.
+nlohmann::json arch_row(const SearchSpace& space, const Arch& arch);
+std::string arch_table(const std::vector<nlohmann::json>& rows);
 
 }  // namespace qtnas
