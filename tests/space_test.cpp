@@ -10,6 +10,7 @@
 #include "space/error.h"
 #include "space/hash.h"
 #include "space/json_text.h"
+#include "space/progress.h"
 #include "space/search_space.h"
 #include "space/space_json.h"
 #include "tests/expect_error.h"
@@ -346,4 +347,19 @@ TEST(JsonText, FileIsReadOrRefusedNamingIt) {
   expect_error([&] { parse_json_file((dir / "none.json").string(), "latency model"); },
                {"cannot open latency model '", "none.json': No such file or directory"});
   expect_error([&] { parse_json_file(dir.string(), "latency model"); }, {"'" + dir.string() + "': Is a directory"});
+}
+
+// The progress line of long work: durations as a person reads them, and a last line with the count and the time
+// whatever the rate limit held back (an update in the first second of a non-terminal run prints nothing).
+TEST(Progress, FormatsDurationsAndAlwaysPrintsTheLastLine) {
+  EXPECT_EQ(format_duration(12.4), "12s");
+  EXPECT_EQ(format_duration(187), "3m07s");
+  EXPECT_EQ(format_duration(3725), "1h02m");
+  ::testing::internal::CaptureStderr();
+  Progress progress("work", 10, 2);
+  progress.update(5, "halfway");
+  progress.finish();
+  const std::string err = ::testing::internal::GetCapturedStderr();
+  EXPECT_NE(err.find("work: done 10/10 in 0s"), std::string::npos) << err;
+  EXPECT_EQ(err.find("halfway"), std::string::npos) << err;
 }
