@@ -4,9 +4,9 @@
 
 #include <filesystem>
 #include <iostream>
-#include <thread>
 
 #include "space/error.h"
+#include "supernet/machine.h"
 
 namespace qtnas::cli {
 
@@ -126,7 +126,7 @@ DistributedOptions distributed_options_from(const po::variables_map& vm) {
 int cores_from(const po::variables_map& vm) {
   const int threads = vm["threads"].as<int>();
   QTNAS_CHECK(threads >= 0, "--threads must be >= 0, got {}", threads);
-  return threads > 0 ? threads : int(std::max(1u, std::thread::hardware_concurrency()));
+  return cores_to_use(threads);
 }
 
 void set_threads(const po::variables_map& vm) { at::set_num_threads(cores_from(vm)); }

@@ -3,7 +3,6 @@
 #include <algorithm>
 #include <chrono>
 #include <cmath>
-#include <thread>
 
 #include "export/subnet_module.h"
 #include "runs/final_choice.h"
@@ -13,6 +12,7 @@
 #include "search/pareto.h"
 #include "search/random_search.h"
 #include "space/error.h"
+#include "supernet/machine.h"
 
 namespace qtnas {
 
@@ -61,8 +61,7 @@ double Scoring::violation(double latency_ms, double size_bytes) const {
 }
 
 Parallelism search_parallelism(const SearchConfig& c) {
-  const int cores = c.threads > 0 ? c.threads : int(std::max(1u, std::thread::hardware_concurrency()));
-  return split_cores(cores, c.population);
+  return split_cores(cores_to_use(c.threads), c.population);
 }
 
 SearchRun::SearchRun(RunStore& store, SearchConfig config, Supernet net, CandidateEvaluation& evaluation,

@@ -5,9 +5,11 @@
 
 #include <ATen/Parallel.h>
 
+#include <algorithm>
 #include <cstdlib>
 #include <fstream>
 #include <sstream>
+#include <thread>
 
 namespace qtnas {
 namespace {
@@ -62,6 +64,10 @@ bool set_openblas_threads(int threads) {
   if (!set) return false;
   set(threads);
   return true;
+}
+
+int cores_to_use(int threads) {
+  return threads > 0 ? threads : int(std::max(1u, std::thread::hardware_concurrency()));
 }
 
 bool set_openblas_single_threaded() { return set_openblas_threads(1); }

@@ -16,6 +16,9 @@ bool cpu_has_fast_bf16();
 // "emulated: no avx512_bf16 or amx_bf16 on this CPU", or "switched off by QTNAS_NO_NATIVE_BF16".
 std::string bf16_support();
 
+// The cores a `--threads N` option asks for: N when positive, else every core of this machine (at least 1).
+int cores_to_use(int threads);
+
 // Gives OpenBLAS (LibTorch's fp32 matmuls, when Debian's BLAS is OpenBLAS) a single thread of its own; LibTorch's
 // OpenMP threads do the intra-op parallelism. Its pthread pool and OpenMP's pool spin against each other on few
 // cores: measured here, the largest fp32 subnet took 164 ms instead of 15 ms at batch 1 when modules alternated.
