@@ -182,7 +182,7 @@ Trainer::Trainer(Supernet net, TrainConfig config, CheckpointMeta meta)
     mlm_head_ = MaskedLmHead(net_->space().config().hidden, net_->space().config().vocab_size);
     for (const auto& p : mlm_head_->parameters()) params.push_back(p);
   }
-  optimizer_ = std::make_unique<torch::optim::AdamW>(
+  optimizer_ = std::make_unique<FusedAdamW>(
       params, torch::optim::AdamWOptions(config_.lr).weight_decay(config_.weight_decay));
 }
 
@@ -316,12 +316,10 @@ double Trainer::train_step(const Batch& batch, double share, const std::vector<u
     dp_.all_reduce_sum(sums);
     teacher_loss = sums.back().item<double>();
   }
-  for (auto& group : optimizer_->param_groups()) {
-    torch::nn::utils::clip_grad_norm_(group.params(), config_.grad_clip);
-    static_cast<torch::optim::AdamWOptions&>(group.options()).lr(lr_at(step_));
-  }
-  optimizer_->step();
-  optimizer_->zero_grad();
+  auto& group = optimizer_->param_groups().at(0);  // the trainer's only group
+  static_cast<torch::optim::AdamWOptions&>(group.options()).lr(lr_at(step_));
+  optimizer_->step_scaled(clip_coefficient(group.params(), config_.grad_clip));
+  optimizer_->release_grads();
   return teacher_loss;
 }
 

@@ -20,6 +20,7 @@
 #include "supernet/batches.h"
 #include "supernet/checkpoint.h"
 #include "supernet/masked_lm.h"
+#include "supernet/optimizer.h"
 #include "supernet/supernet.h"
 
 namespace qtnas {
@@ -167,7 +168,7 @@ class Trainer {
   MaskedLmHead mlm_head_{nullptr};  // Objective::MaskedLm only
   TrainConfig config_;
   CheckpointMeta meta_;
-  std::unique_ptr<torch::optim::AdamW> optimizer_;
+  std::unique_ptr<FusedAdamW> optimizer_;
   Rng rng_;
   int64_t step_ = 0;
   bool reordered_ = false;

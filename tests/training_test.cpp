@@ -14,6 +14,8 @@
 #include "supernet/checkpoint.h"
 #include "supernet/evaluate.h"
 #include "supernet/masked_lm.h"
+#include "supernet/importance.h"
+#include "supernet/optimizer.h"
 #include "supernet/trainer.h"
 #include "tests/expect_error.h"
 #include "tests/files.h"
@@ -47,6 +49,53 @@ EncodedSplit pattern_split(size_t n, uint64_t seed) {
 }
 
 }  // namespace
+
+TEST(FusedAdamW, AgreesWithLibTorchsClippingAndAdamW) {
+  torch::manual_seed(5);
+  // Shapes around the parallel grain (2^14 elements), a bias, and a parameter that never gets a gradient.
+  const std::vector<std::vector<int64_t>> shapes = {{300, 70}, {17}, {128, 256}, {9, 3}};
+  std::vector<torch::Tensor> ref, fused;
+  for (const auto& shape : shapes) {
+    ref.push_back(torch::randn(shape).requires_grad_());
+    fused.push_back(ref.back().detach().clone().requires_grad_());
+  }
+  const auto options = torch::optim::AdamWOptions(2e-3).weight_decay(0.05);
+  torch::optim::AdamW libtorch(ref, options);
+  FusedAdamW ours(fused, options);
+  const double max_norm = 2.0;
+  bool clipped = false, unclipped = false;
+  for (int step = 0; step < 6; ++step) {
+    for (size_t i = 0; i + 1 < shapes.size(); ++i) {
+      // Gradient norms from about 0.1 to 20: some steps clip, some do not.
+      const torch::Tensor g = torch::randn(shapes[i]) * (step % 2 ? 0.001 : 0.1);
+      ref[i].mutable_grad() = g.clone();
+      fused[i].mutable_grad() = g.clone();
+    }
+    const double coef = clip_coefficient(fused, max_norm);
+    (coef < 1 ? clipped : unclipped) = true;
+    torch::nn::utils::clip_grad_norm_(ref, max_norm);
+    libtorch.step();
+    ours.step_scaled(coef);
+    ours.release_grads();
+    for (const auto& p : fused) EXPECT_FALSE(p.grad().defined());
+    for (size_t i = 0; i < shapes.size(); ++i) {
+      EXPECT_TRUE(torch::allclose(fused[i], ref[i], 1e-5, 1e-7)) << "step " << step << ", parameter " << i << ": "
+          << (fused[i] - ref[i]).abs().max().item<float>();
+    }
+  }
+  EXPECT_TRUE(clipped && unclipped);
+  for (size_t i = 0; i < shapes.size(); ++i) {
+    auto* a = adamw_state(libtorch, ref[i]);
+    auto* b = adamw_state(ours, fused[i]);
+    ASSERT_EQ(a == nullptr, b == nullptr);
+    if (!a) continue;  // the parameter without a gradient: no state, and unchanged (checked above)
+    EXPECT_EQ(a->step(), b->step());
+    EXPECT_TRUE(torch::allclose(a->exp_avg(), b->exp_avg(), 1e-5, 1e-9));
+    EXPECT_TRUE(torch::allclose(a->exp_avg_sq(), b->exp_avg_sq(), 1e-5, 1e-12));
+  }
+  EXPECT_EQ(adamw_state(ours, fused.back()), nullptr);
+  EXPECT_DOUBLE_EQ(clip_coefficient(fused, max_norm), 1.0);  // no gradient defined
+}
 
 TEST(Epochs, StepsCoverTheRequestedPasses) {
   EXPECT_EQ(steps_for_epochs(1, 100, 32), 4);  // 4 batches make one pass over 100 examples
