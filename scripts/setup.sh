@@ -7,6 +7,7 @@ cd "$(dirname "$0")/.."
 packages=(
   build-essential cmake pkg-config
   libtorch-dev libopenblas0-pthread   # LibTorch 1.13; without OpenBLAS it falls back to reference BLAS (30x slower)
+  libblas-dev                         # cblas.h and the link to that BLAS (attention's small matmuls)
   libtbb-dev libboost-program-options-dev libsqlite3-dev libfmt-dev
   googletest libgtest-dev
   libsentencepiece-dev nlohmann-json3-dev

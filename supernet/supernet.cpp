@@ -6,6 +6,7 @@
 #include <vector>
 
 #include "space/error.h"
+#include "supernet/attention_matmul.h"
 #include "supernet/numerics.h"
 
 namespace qtnas {
@@ -88,8 +89,8 @@ torch::Tensor SuperLayerImpl::attend(torch::Tensor x, const torch::Tensor& key_b
   const bool train = is_training();
   const int64_t batch = x.size(0), len = x.size(1), inner = int64_t{arch.heads} * head_dim;
   const torch::Tensor h = attn_norm(x);
-  auto heads_of = [&](const torch::Tensor& t) {  // [B, L, k*d] -> [B, k, L, d]
-    return t.view({batch, len, arch.heads, head_dim}).transpose(1, 2);
+  auto heads_of = [&](const torch::Tensor& t) {  // [B, L, k*d] -> [B, L, k, d], a view
+    return t.view({batch, len, arch.heads, head_dim});
   };
   // One matmul for q, k and v (as the exported module does): the per-row numerics (magnitude masks, int8
   // weight scales) are those of the three separate weights, and the input's int8 range is the same.
@@ -97,13 +98,13 @@ torch::Tensor SuperLayerImpl::attend(torch::Tensor x, const torch::Tensor& key_b
   const torch::Tensor b = torch::cat({bq.narrow(0, 0, inner), bk.narrow(0, 0, inner), bv.narrow(0, 0, inner)});
   const std::vector<torch::Tensor> qkv = linear(h, w, b).chunk(3, -1);
   const torch::Tensor q = heads_of(qkv[0]), k = heads_of(qkv[1]), v = heads_of(qkv[2]);
-  torch::Tensor scores = torch::matmul(q, k.transpose(-2, -1)) / std::sqrt(double(head_dim)) + key_bias;
+  torch::Tensor scores = head_scores(q, k) / std::sqrt(double(head_dim)) + key_bias;
   const torch::Tensor attention = torch::softmax(scores, -1);
   if (received) {  // summed over heads first; keep [B, L, 1] then zeroes the rows of padding queries
     *received = (attention.to(torch::kFloat).sum(1) * keep).sum(1);
   }
   const torch::Tensor probs = inverted_dropout(attention, dropout, train);
-  const torch::Tensor context = torch::matmul(probs.to(v.scalar_type()), v).transpose(1, 2).reshape({batch, len, inner});
+  const torch::Tensor context = head_context(probs.to(v.scalar_type()), v).reshape({batch, len, inner});
   return x + inverted_dropout(linear(context, wo.narrow(1, 0, inner), bo), dropout, train);
 }
 

@@ -10,6 +10,8 @@
 #include <fstream>
 
 #include "space/error.h"
+#include "supernet/attention_matmul.h"
+#include "supernet/autocast.h"
 #include "supernet/checkpoint.h"
 #include "supernet/evaluate.h"
 #include "supernet/importance.h"
@@ -112,6 +114,44 @@ TEST(Numerics, Bf16LinearAgreesWithBf16Tensors) {
   // One bf16 rounding of the output apart at most (8 bits of mantissa).
   EXPECT_TRUE(torch::allclose(native, emulated, /*rtol=*/1e-2, /*atol=*/1e-2));
   EXPECT_TRUE(round_bf16(emulated).equal(emulated));
+}
+
+TEST(AttentionMatmul, MatchesTorchMatmulInValueAndGradient) {
+  torch::manual_seed(3);
+  const int64_t batch = 3, len = 5, heads = 2, d = 4;
+  // q, k, v as the fused q/k/v linear gives them: strided views of one [B, L, 3 * H * d] tensor.
+  const torch::Tensor qkv = torch::randn({batch, len, 3 * heads * d});
+  const torch::Tensor probs0 = torch::softmax(torch::randn({batch, heads, len, len}), -1);
+  const torch::Tensor g_scores = torch::randn({batch, heads, len, len}), g_context = torch::randn({batch, len, heads, d});
+  for (const bool blas : {true, false}) {  // fp32 takes BLAS; bf16 under autocast takes torch::matmul
+    SCOPED_TRACE(blas ? "fp32" : "bf16 autocast");
+    torch::Tensor x = qkv.clone().requires_grad_(), probs = probs0.clone().requires_grad_();
+    torch::Tensor ref_x = qkv.clone().requires_grad_(), ref_probs = probs0.clone().requires_grad_();
+    auto split = [&](const torch::Tensor& t) {
+      std::vector<torch::Tensor> parts;
+      for (const auto& c : t.chunk(3, -1)) parts.push_back(c.view({batch, len, heads, d}));
+      return parts;
+    };
+    torch::Tensor scores, context, ref_scores, ref_context;
+    {
+      CpuAutocast autocast(!blas);
+      const auto p = split(x), r = split(ref_x);
+      scores = head_scores(p[0], p[1]);
+      context = head_context(probs, p[2]);
+      ref_scores = torch::matmul(r[0].transpose(1, 2), r[1].transpose(1, 2).transpose(-2, -1));
+      ref_context = torch::matmul(ref_probs, r[2].transpose(1, 2)).transpose(1, 2);
+    }
+    ASSERT_EQ(scores.sizes(), (std::vector<int64_t>{batch, heads, len, len}));
+    ASSERT_EQ(context.sizes(), (std::vector<int64_t>{batch, len, heads, d}));
+    EXPECT_EQ(scores.scalar_type(), blas ? torch::kFloat : torch::kBFloat16);
+    const double tol = blas ? 1e-5 : 1e-2;
+    EXPECT_TRUE(torch::allclose(scores.to(torch::kFloat), ref_scores.to(torch::kFloat), tol, tol));
+    EXPECT_TRUE(torch::allclose(context.to(torch::kFloat), ref_context.to(torch::kFloat), tol, tol));
+    ((scores.to(torch::kFloat) * g_scores).sum() + (context.to(torch::kFloat) * g_context).sum()).backward();
+    ((ref_scores.to(torch::kFloat) * g_scores).sum() + (ref_context.to(torch::kFloat) * g_context).sum()).backward();
+    EXPECT_TRUE(torch::allclose(x.grad(), ref_x.grad(), tol, tol));
+    EXPECT_TRUE(torch::allclose(probs.grad(), ref_probs.grad(), tol, tol));
+  }
 }
 
 TEST(Dropout, DropsAtTheRateAndKeepsTheExpectation) {
