@@ -25,10 +25,10 @@ void FusedAdamW::step_scaled(double grad_scale) {
   torch::NoGradGuard no_grad;
   for (auto& group : param_groups()) {
     const auto& options = static_cast<const torch::optim::AdamWOptions&>(group.options());
-    QTNAS_CHECK(!options.amsgrad(), "FusedAdamW does not implement amsgrad");
+    QTNAS_ASSERT(!options.amsgrad(), "FusedAdamW does not implement amsgrad");
     for (auto& p : group.params()) {
       if (!p.grad().defined()) continue;
-      QTNAS_CHECK(p.scalar_type() == torch::kFloat && p.is_contiguous() && p.grad().is_contiguous(),
+      QTNAS_ASSERT(p.scalar_type() == torch::kFloat && p.is_contiguous() && p.grad().is_contiguous(),
                   "FusedAdamW needs contiguous fp32 parameters and gradients");
       auto& slot = state_[c10::guts::to_string(p.unsafeGetTensorImpl())];
       if (!slot) {
@@ -66,7 +66,7 @@ void FusedAdamW::step_scaled(double grad_scale) {
 }
 
 torch::Tensor FusedAdamW::step(LossClosure closure) {
-  QTNAS_CHECK(closure == nullptr, "FusedAdamW::step takes no closure");
+  QTNAS_ASSERT(closure == nullptr, "FusedAdamW::step takes no closure");
   step_scaled(1.0);
   return {};
 }
