@@ -59,7 +59,7 @@ struct HeadScores : torch::autograd::Function<HeadScores> {
   }
   static variable_list backward(AutogradContext* ctx, variable_list grads) {
     const auto saved = ctx->get_saved_variables();
-    const torch::Tensor &q = saved[0], &k = saved[1], g = grads[0].contiguous();
+    const torch::Tensor &q = saved[0], &k = saved[1], g = heads_ready(grads[0]);
     const int64_t batch = q.size(0), lq = q.size(1), heads = q.size(2), d = q.size(3), lk = k.size(1);
     torch::Tensor dq = torch::empty({batch, lq, heads, d}, q.options());
     torch::Tensor dk = torch::empty({batch, lk, heads, d}, k.options());

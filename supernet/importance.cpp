@@ -17,12 +17,6 @@ void permute_param(torch::Tensor& t, int64_t dim, const torch::Tensor& index, to
 
 }  // namespace
 
-torch::optim::AdamWParamState* adamw_state(torch::optim::AdamW& optimizer, const torch::Tensor& param) {
-  auto& states = optimizer.state();
-  const auto it = states.find(c10::guts::to_string(param.unsafeGetTensorImpl()));
-  return it == states.end() ? nullptr : &static_cast<torch::optim::AdamWParamState&>(*it->second);
-}
-
 Importance measure_importance(Supernet& net, const EncodedSplit& split,
                               const std::vector<std::vector<size_t>>& batches) {
   const SpaceConfig& c = net->space().config();

@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "supernet/batches.h"
+#include "supernet/optimizer.h"
 #include "supernet/supernet.h"
 
 namespace qtnas {
@@ -25,8 +26,5 @@ Importance measure_importance(Supernet& net, const EncodedSplit& split,
 // Permutes heads and neurons of every layer into decreasing importance; the function the net computes for the
 // largest arch is unchanged. If `optimizer` is given, its AdamW moments are permuted along.
 void reorder_by_importance(Supernet& net, const Importance& importance, torch::optim::AdamW* optimizer);
-
-// The AdamW moments the optimizer holds for `param`, or null before its first step.
-torch::optim::AdamWParamState* adamw_state(torch::optim::AdamW& optimizer, const torch::Tensor& param);
 
 }  // namespace qtnas

@@ -8,6 +8,18 @@
 #include "supernet/adamw_kernel.h"
 
 namespace qtnas {
+namespace {
+
+// The key under which LibTorch's optimizers keep a parameter's state: its TensorImpl's address, as a string.
+std::string state_key(const torch::Tensor& param) { return c10::guts::to_string(param.unsafeGetTensorImpl()); }
+
+}  // namespace
+
+torch::optim::AdamWParamState* adamw_state(torch::optim::AdamW& optimizer, const torch::Tensor& param) {
+  auto& states = optimizer.state();
+  const auto it = states.find(state_key(param));
+  return it == states.end() ? nullptr : &static_cast<torch::optim::AdamWParamState&>(*it->second);
+}
 
 double clip_coefficient(const std::vector<torch::Tensor>& params, double max_norm) {
   torch::NoGradGuard no_grad;
@@ -30,7 +42,7 @@ void FusedAdamW::step_scaled(double grad_scale) {
       if (!p.grad().defined()) continue;
       QTNAS_ASSERT(p.scalar_type() == torch::kFloat && p.is_contiguous() && p.grad().is_contiguous(),
                   "FusedAdamW needs contiguous fp32 parameters and gradients");
-      auto& slot = state_[c10::guts::to_string(p.unsafeGetTensorImpl())];
+      auto& slot = state_[state_key(p)];
       if (!slot) {
         auto fresh = std::make_unique<torch::optim::AdamWParamState>();
         fresh->step(0);

@@ -8,6 +8,9 @@
 
 namespace qtnas {
 
+// The AdamW moments the optimizer holds for `param`, or null before its first step.
+torch::optim::AdamWParamState* adamw_state(torch::optim::AdamW& optimizer, const torch::Tensor& param);
+
 // The factor torch::nn::utils::clip_grad_norm_(params, max_norm) multiplies every gradient by:
 // min(1, max_norm / (global 2-norm of the defined gradients + 1e-6)). 1 when no gradient is defined.
 double clip_coefficient(const std::vector<torch::Tensor>& params, double max_norm);
