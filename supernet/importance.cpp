@@ -1,5 +1,7 @@
 #include "supernet/importance.h"
 
+#include "supernet/optimizer.h"
+
 namespace qtnas {
 namespace {
 

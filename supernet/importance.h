@@ -7,7 +7,6 @@
 #include <vector>
 
 #include "supernet/batches.h"
-#include "supernet/optimizer.h"
 #include "supernet/supernet.h"
 
 namespace qtnas {
