@@ -1,11 +1,12 @@
 // qtnas: the command-line entry point. Parses `qtnas <subcommand> [options]`, merges the config file, and runs
 // the subcommand. The only place that catches every exception: one line on stderr, exit code 2 for bad input.
 #include <iostream>
+#include <optional>
 
 #include <fmt/format.h>
 
 #include "cli/command.h"
-#include "cli/config_file.h"
+#include "space/config_file.h"
 #include "space/error.h"
 #include "supernet/machine.h"
 
@@ -38,6 +39,47 @@ bool known_in_any_command(const std::string& key) {
     if (make_options(c).find_nothrow(key, false)) return true;
   }
   return false;
+}
+
+// The config file's settings for `command` (space/config_file.h), stored after the command line's values.
+void store_config_file(const std::string& path, const Command& command, const po::options_description& desc,
+                       po::variables_map& vm) {
+  po::parsed_options parsed(&desc);
+  const auto has_option = [&](const std::string& key) { return desc.find_nothrow(key, false) != nullptr; };
+  for (const ConfigSetting& s : read_config_file(path, command.name, has_option, known_in_any_command)) {
+    po::option option(s.key, {s.value});
+    option.original_tokens = {s.key, s.value};
+    parsed.options.push_back(option);
+  }
+  try {
+    po::store(parsed, vm);
+  } catch (const po::error& e) {
+    QTNAS_FAIL("config file '{}': {}", path, e.what());
+  }
+}
+
+std::optional<std::string> value_text(const po::variables_map& vm, const std::string& key) {
+  const auto it = vm.find(key);
+  if (it == vm.end()) return std::nullopt;  // no default, not set
+  const boost::any& value = it->second.value();
+  if (value.empty()) return "";
+  if (auto v = boost::any_cast<std::string>(&value)) return *v;
+  if (auto v = boost::any_cast<int>(&value)) return std::to_string(*v);
+  if (auto v = boost::any_cast<int64_t>(&value)) return std::to_string(*v);
+  if (auto v = boost::any_cast<uint64_t>(&value)) return std::to_string(*v);
+  if (auto v = boost::any_cast<double>(&value)) return fmt::format("{}", *v);
+  if (auto v = boost::any_cast<bool>(&value)) return *v ? "true" : "false";
+  if (auto v = boost::any_cast<std::vector<std::string>>(&value)) return fmt::format("{}", fmt::join(*v, " "));
+  return "?";
+}
+
+// --dump-config: the effective configuration of `command` as its config-file section.
+std::string dump_config(const Command& command, const po::options_description& desc, const po::variables_map& vm) {
+  std::vector<std::pair<std::string, std::optional<std::string>>> options;
+  for (const auto& option : desc.options()) {
+    if (!is_meta_option(option->long_name())) options.emplace_back(option->long_name(), value_text(vm, option->long_name()));
+  }
+  return config_section(command.name, options);
 }
 
 int run(int argc, char** argv) {
@@ -74,7 +116,7 @@ int run(int argc, char** argv) {
     return 0;
   }
   if (vm.count("config")) {
-    store_config_file(vm["config"].as<std::string>(), name, desc, known_in_any_command, vm);
+    store_config_file(vm["config"].as<std::string>(), *command, desc, vm);
   }
   try {
     po::notify(vm);
@@ -82,7 +124,7 @@ int run(int argc, char** argv) {
     QTNAS_FAIL("qtnas {}: {}", name, e.what());
   }
   if (vm.count("dump-config")) {
-    std::cout << dump_config(name, desc, vm);
+    std::cout << dump_config(*command, desc, vm);
     return 0;
   }
   return command->run(vm);

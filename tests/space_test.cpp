@@ -7,6 +7,7 @@
 #include <set>
 
 #include "space/arch.h"
+#include "space/config_file.h"
 #include "space/error.h"
 #include "space/hash.h"
 #include "space/json_text.h"
@@ -347,6 +348,38 @@ TEST(JsonText, FileIsReadOrRefusedNamingIt) {
   expect_error([&] { parse_json_file((dir / "none.json").string(), "latency model"); },
                {"cannot open latency model '", "none.json': No such file or directory"});
   expect_error([&] { parse_json_file(dir.string(), "latency model"); }, {"'" + dir.string() + "': Is a directory"});
+}
+
+// The config file: a [command] section overrides the top of the file and other sections are ignored; each
+// mistake is refused naming the file and line.
+TEST(ConfigFile, SectionsApplyToTheirCommandAndMistakesNameTheLine) {
+  const auto dir = qtnas::testing::scratch_dir("qtnas_space_test");
+  const auto write = [&](const std::string& name, const std::string& text) {
+    std::ofstream((dir / name).string()) << text;
+    return (dir / name).string();
+  };
+  const std::set<std::string> ours = {"seed", "layers", "random"}, anywhere = {"seed", "layers", "random", "task"};
+  const auto has = [&](const std::string& k) { return ours.count(k) > 0; };
+  const auto known = [&](const std::string& k) { return anywhere.count(k) > 0; };
+  const std::string ini = write("q.ini", "seed = 9   # comment\ntask = tsv\nlayers=4\n[data]\nlayers = 1\n"
+                                         "[arch]\n; comment\nlayers = 3\nrandom = 2\n");
+  const std::vector<ConfigSetting> s = read_config_file(ini, "arch", has, known);
+  ASSERT_EQ(s.size(), 3u);  // task is another command's; [data] is not read
+  EXPECT_EQ(s[0].key + "=" + s[0].value, "seed=9");
+  EXPECT_EQ(s[1].key + "=" + s[1].value, "layers=3");
+  EXPECT_EQ(s[2].key + "=" + s[2].value, "random=2");
+  const auto refused = [&](const std::string& name, const std::string& text, const std::string& what) {
+    const std::string path = write(name, text);
+    expect_error([&] { read_config_file(path, "arch", has, known); }, {path, what});
+  };
+  refused("twice.ini", "seed = 1\nseed = 2\n", ":2: 'seed' is set twice");
+  refused("typo.ini", "[arch]\nsed = 1\n", ":2: 'qtnas arch' has no option 'sed'");
+  refused("nowhere.ini", "nonsense = 1\n", ":1: no qtnas subcommand has an option 'nonsense'");
+  refused("noeq.ini", "[arch]\nrandom\n", ":2: expected 'key = value'");
+  refused("header.ini", "[arch\n", ":1: malformed section header");
+  refused("meta.ini", "config = x.ini\n", ":1: 'config' cannot be set");
+  expect_error([&] { read_config_file((dir / "none.ini").string(), "arch", has, known); }, {"none.ini"});
+  EXPECT_EQ(config_section("arch", {{"seed", "9"}, {"out", std::nullopt}}), "[arch]\nseed = 9\n# out =\n");
 }
 
 // The progress line of long work: durations as a person reads them, and a last line with the count and the time
