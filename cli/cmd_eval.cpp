@@ -31,12 +31,13 @@ int run_eval(const po::variables_map& vm) {
 Command eval_command() {
   return {"eval", "evaluate one subnet of a trained supernet (accuracy, loss, params, size)",
           [](po::options_description& desc) {
+            const EvalJob d;
             desc.add_options()
                 ("supernet", po::value<std::string>()->required(), "supernet checkpoint")
                 ("arch", po::value<std::string>()->required(), "arch string, or 'largest' / 'smallest'")
-                ("split", po::value<std::string>()->default_value("val"), "val or test")
-                ("limit", po::value<size_t>()->default_value(0), "first N examples of the split (0: all)")
-                ("batch-size", po::value<int>()->default_value(64), "examples per batch")
+                ("split", defaulted(d.split), "val or test")
+                ("limit", defaulted(d.limit), "first N examples of the split (0: all)")
+                ("batch-size", defaulted(d.batch_size), "examples per batch")
                 ("compare-deployed", po::bool_switch(),
                  "also run the deployable module on the same batches and compare")
                 ("threads", po::value<int>()->default_value(0), "LibTorch threads (0: all cores)")

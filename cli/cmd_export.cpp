@@ -69,6 +69,7 @@ int run_predict(const po::variables_map& vm) {
 Command export_command() {
   return {"export", "save a run's chosen subnet as a deployable TorchScript checkpoint, re-measured and re-evaluated",
           [](po::options_description& desc) {
+            const ExportOptions d;
             desc.add_options()
                 ("db", po::value<std::string>(), "run database (or --supernet and --arch)")
                 ("supernet", po::value<std::string>(), "supernet checkpoint, to export --arch")
@@ -80,10 +81,10 @@ Command export_command() {
                 ("best-under-ms", po::value<double>(), "the final choice within this latency instead of the run's budget")
                 ("best", po::bool_switch(), "the most accurate front member within the run's budget")
                 ("out", po::value<std::string>()->required(), "model file to write")
-                ("rounds", po::value<int>()->default_value(MeasureConfig{}.rounds), "timed repetitions of the latency re-measurement (at most)")
+                ("rounds", defaulted(d.rounds), "timed repetitions of the latency re-measurement (at most)")
                 ("no-evaluate", po::bool_switch(), "save and re-measure only: no accuracy on validation and test")
-                ("finetune-steps", po::value<int64_t>()->default_value(0), "train the arch alone this many steps first, distilled from the largest subnet (0: inherited weights)")
-                ("finetune-lr", po::value<double>()->default_value(3e-4), "peak learning rate of the fine-tune")
+                ("finetune-steps", defaulted(d.finetune_steps), "train the arch alone this many steps first, distilled from the largest subnet (0: inherited weights)")
+                ("finetune-lr", defaulted(d.finetune_lr), "peak learning rate of the fine-tune")
                 ("threads", po::value<int>()->default_value(0), "LibTorch threads for evaluation (0: all cores)")
                 ("json", po::bool_switch(), "machine-readable report");
             add_task_options(desc);

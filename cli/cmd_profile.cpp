@@ -72,15 +72,16 @@ int run_profile(const po::variables_map& vm) {
 Command profile_command() {
   return {"profile", "measure deployable subnets on this machine and fit the latency model",
           [](po::options_description& desc) {
+            const ProfileConfig d;
             desc.add_options()
                 ("supernet", po::value<std::string>()->required(), "supernet checkpoint")
                 ("db", po::value<std::string>()->required(), "SQLite file the measurements are added to")
-                ("batch", po::value<int>()->default_value(1), "examples per forward")
+                ("batch", defaulted(d.measure.batch), "examples per forward")
                 ("seq", po::value<int>(), "tokens per example (default: the supernet's sequence length)")
-                ("samples", po::value<int>()->default_value(60), "subnets measured (a quarter held out)")
-                ("rounds", po::value<int>()->default_value(MeasureConfig{}.rounds), "timed repetitions per module (at most; fewer for slow modules)")
-                ("min-rounds", po::value<int>()->default_value(MeasureConfig{}.min_rounds), "timed repetitions per module at least (a module slower than 1.5 s / rounds gets fewer than --rounds)")
-                ("seed", po::value<uint64_t>()->default_value(0), "which subnets are sampled")
+                ("samples", defaulted(d.subnets), "subnets measured (a quarter held out)")
+                ("rounds", defaulted(d.measure.rounds), "timed repetitions per module (at most; fewer for slow modules)")
+                ("min-rounds", defaulted(d.measure.min_rounds), "timed repetitions per module at least (a module slower than 1.5 s / rounds gets fewer than --rounds)")
+                ("seed", defaulted(d.seed), "which subnets are sampled")
                 ("refit", po::bool_switch(), "measure nothing: refit the model from the database's measurements")
                 ("out", po::value<std::string>(), "latency model file (default: next to the database)")
                 ("threads", po::value<int>()->default_value(0), "LibTorch threads (0: all cores)")

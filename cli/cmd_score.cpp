@@ -11,6 +11,7 @@
 #include "cli/command.h"
 #include "cli/common_options.h"
 #include "runs/score.h"
+#include "runs/search_run.h"
 #include "supernet/machine.h"
 #include "supernet/task.h"
 
@@ -46,7 +47,7 @@ Command score_command() {
             desc.add_options()
                 ("supernet", po::value<std::string>()->required(), "supernet checkpoint")
                 ("latency-model", po::value<std::string>()->required(), "latency model (JSON from qtnas profile)")
-                ("val-subset", po::value<size_t>()->default_value(1000), "validation examples of the proxy")
+                ("val-subset", defaulted(SearchConfig{}.val_subset), "validation examples of the proxy")
                 ("skip-accuracy-over-ms", po::value<double>()->default_value(0),
                  "leave the accuracy of archs predicted slower than this null (0: evaluate every arch)")
                 ("allow-other-environment", po::bool_switch(), "use a latency model profiled under another setup")

@@ -2,19 +2,14 @@
 // generation to a run database, and continued from it after any interruption.
 #include <torch/torch.h>
 
-#include <filesystem>
 #include <iostream>
 #include <optional>
 
 #include "cli/command.h"
 #include "cli/common_options.h"
-#include "evaluators/proxy_evaluator.h"
-#include "latency_models/measurement_store.h"
 #include "runs/new_run.h"
-#include "runs/remote_search.h"
-#include "runs/run_inputs.h"
 #include "runs/run_report.h"
-#include "runs/search_run.h"
+#include "runs/search_job.h"
 #include "space/error.h"
 #include "space/progress.h"
 #include "supernet/machine.h"
@@ -23,41 +18,26 @@
 namespace qtnas::cli {
 namespace {
 
-// Runs (or continues) the search of the run in `store` and prints its progress and front.
+// Runs (or continues) the search of the run in `store` and prints its progress and summary.
 int search_and_report(RunStore& store, const po::variables_map& vm) {
-  const RunInfo info = store.run_info();
-  SearchConfig config = search_config_from_json(info.config.at("search"));
-  if (vm.count("generations") && !vm["generations"].defaulted()) config.generations = vm["generations"].as<int>();
-  RunInputs inputs = reload_run_inputs(store.path(), info, /*same_model=*/true);
-  std::optional<MeasurementStore> latency_db;
-  const std::string latency_db_path = info.config.value("latency_db", std::string());
-  if (!latency_db_path.empty() && std::filesystem::exists(latency_db_path)) latency_db.emplace(latency_db_path);
-
-  const Supernet& net = inputs.task.checkpoint.net;
-  ProxyFidelities local(net, inputs.task.val, config.val_subset, search_parallelism(config));
-  std::unique_ptr<RemoteEvaluation> remote;  // --distributed: `qtnas worker` processes evaluate, rank 0 writes
-  if (vm["distributed"].as<bool>()) {
-    remote = remote_search_evaluation(distributed_options_from(vm), vm["worker-timeout"].as<double>(), info, config,
-                                      local,
-                                      [](const std::string& note) { std::cerr << "\nsearch: " << note << "\n"; });
-  }
-  CandidateEvaluation& evaluation = remote ? static_cast<CandidateEvaluation&>(*remote) : local;
-  // The model is refitted as the run measures (closed loop).
-  SearchRun run(store, config, net, evaluation, inputs.model, latency_db ? &*latency_db : nullptr);
-  Progress progress("search (generations)", config.generations, store.last_generation_number().value_or(-1) + 1);
-  run.run([&](const GenerationReport& r) {
-    progress.update(r.generation + 1,
-                    fmt::format("evals {}{} best feasible acc {} HV {:.4f}", r.evaluations,
-                                r.failed ? fmt::format(" ({} failed)", r.failed) : "",
-                                r.best_feasible_accuracy ? fmt::format("{:.2f}%", 100 * *r.best_feasible_accuracy)
-                                                         : "none",
-                                r.hypervolume));
-  }, [&](const std::string& note) { std::cerr << "search: " << note << "\n"; });
-  progress.finish();
-
-  nlohmann::json out = search_summary(store, config.latency_budget_ms, run.fidelity_tau());
-  if (remote) out["distributed"] = remote->stats().to_json();
-  std::cout << (vm["json"].as<bool>() ? out.dump(2) + "\n" : describe_search_summary(out, store.path()));
+  SearchJob job;
+  if (vm.count("generations") && !vm["generations"].defaulted()) job.generations = vm["generations"].as<int>();
+  if (vm["distributed"].as<bool>()) job.dist = distributed_options_from(vm);
+  job.worker_timeout_s = vm["worker-timeout"].as<double>();
+  std::optional<Progress> progress;
+  SearchJobCallbacks callbacks;
+  callbacks.on_start = [&](int64_t total, int64_t done) { progress.emplace("search (generations)", total, done); };
+  callbacks.on_generation = [&](const GenerationReport& r) {
+    const auto& best = r.best_feasible_accuracy;
+    progress->update(r.generation + 1,
+                     fmt::format("evals {}{} best feasible acc {} HV {:.4f}", r.evaluations,
+                                 r.failed ? fmt::format(" ({} failed)", r.failed) : "",
+                                 best ? fmt::format("{:.2f}%", 100 * *best) : "none", r.hypervolume));
+  };
+  callbacks.on_note = [](const std::string& note) { std::cerr << "search: " << note << "\n"; };
+  const nlohmann::json summary = run_search_job(store, job, callbacks);
+  progress->finish();
+  std::cout << (vm["json"].as<bool>() ? summary.dump(2) + "\n" : describe_search_summary(summary, store.path()));
   return 0;
 }
 
@@ -100,7 +80,7 @@ int run_resume(const po::variables_map& vm) {
 void add_remote_options(po::options_description& desc) {
   desc.add_options()
       ("distributed", po::bool_switch(), "evaluate candidates on `qtnas worker` processes (this is rank 0)")
-      ("worker-timeout", po::value<double>()->default_value(30),
+      ("worker-timeout", defaulted(SearchJob{}.worker_timeout_s),
        "seconds of heartbeat silence after which a worker is lost and its candidate reassigned");
   add_distributed_options(desc);
 }
@@ -110,18 +90,19 @@ void add_remote_options(po::options_description& desc) {
 Command search_command() {
   return {"search", "evolutionary search under a latency budget, recorded in a run database",
           [](po::options_description& desc) {
+            const SearchConfig d;
             desc.add_options()
                 ("supernet", po::value<std::string>()->required(), "supernet checkpoint")
                 ("latency-model", po::value<std::string>()->required(), "latency model (JSON from qtnas profile)")
                 ("latency-budget-ms", po::value<double>(), "hard latency budget")
                 ("latency-budget-fraction", po::value<double>(),
                  "the budget as a fraction of the largest FP32 subnet's predicted latency (instead of -ms)")
-                ("size-budget-mb", po::value<double>()->default_value(0), "optional size budget (0: none)")
-                ("population", po::value<int>()->default_value(20), "population (and children per generation)")
-                ("generations", po::value<int>()->default_value(10), "generations, counting the initial one")
-                ("seed", po::value<uint64_t>()->default_value(0), "seed of the searcher")
-                ("searcher", po::value<std::string>()->default_value("nsga2"), "nsga2 or random")
-                ("val-subset", po::value<size_t>()->default_value(1000), "validation examples of the proxy")
+                ("size-budget-mb", defaulted(d.size_budget_mb), "optional size budget (0: none)")
+                ("population", defaulted(d.population), "population (and children per generation)")
+                ("generations", defaulted(d.generations), "generations, counting the initial one")
+                ("seed", defaulted(d.seed), "seed of the searcher")
+                ("searcher", defaulted(std::string(to_string(d.searcher))), "nsga2 or random")
+                ("val-subset", defaulted(d.val_subset), "validation examples of the proxy")
                 ("no-closed-loop", po::bool_switch(),
                  "measure nothing during the search (deterministic: resume gives the uninterrupted front)")
                 ("no-full-fidelity", po::bool_switch(), "skip the whole-validation evaluation of the final front")

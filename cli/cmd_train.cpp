@@ -11,13 +11,8 @@
 
 #include "cli/command.h"
 #include "cli/common_options.h"
-#include "data/baseline.h"
-#include "distributed/process_group.h"
+#include "runs/train_job.h"
 #include "space/progress.h"
-#include "supernet/machine.h"
-#include "supernet/task.h"
-#include "supernet/trainer.h"
-#include "supernet/training_phase.h"
 
 namespace qtnas::cli {
 namespace {
@@ -45,116 +40,47 @@ RecipeOverrides overrides_from(const po::variables_map& vm) {
   return o;
 }
 
-// What the phases of one command share: the process group, the task and its space.
-struct Session {
-  std::unique_ptr<DataParallelGroup> group;  // null in a single process
-  RankGroup ranks;
-  int world_size = 1;
-  int cores = 1;  // for configure_training_threads, once the phase knows its arithmetic
-  std::optional<TaskContext> task;
-  int seq_len = 0;
-  SpaceConfig space;
-  EncodedSplit val;
-};
-
-void open_session(const po::variables_map& vm, Session& s) {
-  s.cores = cores_from(vm);
-  const DistributedOptions dist = distributed_options_from(vm);
-  s.world_size = dist.world_size;
-  if (dist.world_size > 1) {
-    std::cerr << fmt::format("rank {} of {}: joining rank 0 at {}:{}\n", dist.rank, dist.world_size, dist.master_addr,
-                             dist.master_port);
-    s.group = std::make_unique<DataParallelGroup>(dist);
-    s.ranks = rank_group(*s.group);
-  }
-  s.task.emplace(prepare_task_on_ranks(s.ranks, [&] { return prepare_task(vm); }));
-  s.seq_len = seq_len_from(vm, &*s.task);
-  s.val = encode_split(s.task->data.val, s.task->tokenizer, s.seq_len);
-  s.space = space_config_from(vm, s.task->data.num_classes(), s.seq_len);
-  s.space.vocab_size = s.task->tokenizer.vocab_size();
-}
-
-// Rank 0's report of a finished phase: validation rows (printed unless --json), and the baseline beside
-// accuracies on the labels.
-nlohmann::json report_phase(const po::variables_map& vm, const Session& s, const Trainer& trainer,
-                            const std::string& out, size_t train_size, double seconds) {
-  const TrainConfig& config = trainer.config();
-  const bool json = vm["json"].as<bool>();
-  nlohmann::json report =
-      qtnas::phase_report(trainer, out, train_size, s.seq_len, seconds, s.val, vm["eval-limit"].as<size_t>());
-  if (!json) std::cout << describe_validation_rows(report);
-  if (config.objective == Objective::Classify) {  // the baseline a user would pick instead, beside the accuracies
-    std::optional<BaselineResult> baseline;
-    std::string why = "not computed (--no-baseline)";
-    if (!vm["no-baseline"].as<bool>()) baseline = tfidf_svm_baseline(s.task->data, workdir(vm), &why);
-    report["baseline"] = to_json(baseline, why);
-    if (!json) std::cout << describe(baseline, why) << "\n";
-  }
-  return report;
-}
-
-// One phase: trains `out` on `train` (resuming it if it exists, else from `fresh` and, when `init` is not empty,
-// from those pretrained weights). Rank 0 reports progress, and the validation figures into `report`.
-void run_phase(const po::variables_map& vm, Session& s, const EncodedSplit& train, const std::string& out,
-               const TrainConfig& fresh, const std::string& init, nlohmann::json& report) {
-  const int rank = s.ranks.rank();
-  PhaseStart start{out, fresh,
-                   CheckpointMeta{s.space, vm["dropout"].as<double>(), s.task->data.label_names,
-                                  s.task->tokenizer_fingerprint, {}, s.task->data.pairs},
-                   init, optional_value<std::string>(vm, "teacher").value_or("")};
-  std::unique_ptr<Trainer> trainer =
-      start_phase(start, s.ranks, [](const std::string& line) { std::cerr << line << "\n"; });
-  configure_training_threads(s.cores, trainer->uses_bf16());
-  const TrainConfig& config = trainer->config();
-  std::cerr << describe_phase_start(*trainer, train.size(), s.seq_len, s.world_size, s.cores) << "\n";
-  if (rank > 0) {  // rank 0 reports progress, writes checkpoints and evaluates
-    trainer->run(train, s.val, out);
-    std::cerr << fmt::format("rank {}: {} steps done\n", rank, trainer->step());
-    return;
-  }
-  Progress progress(config.objective == Objective::MaskedLm ? "pretrain" : "train", config.steps, trainer->step());
-  TrainCallbacks callbacks;
-  callbacks.on_step = [&](const TrainStatus& st) {
-    progress.update(st.step, fmt::format("loss {:.3f} lr {:.2e}", st.loss, st.lr));
-  };
-  callbacks.on_log = [](const std::string& line) { std::cerr << "\n" << line << "\n"; };
-  trainer->run(train, s.val, out, callbacks);
-  progress.finish();
-  report = report_phase(vm, s, *trainer, out, train.size(), progress.elapsed_seconds());
+TrainJob train_job_from(const po::variables_map& vm, Objective objective) {
+  TrainJob job;
+  job.objective = objective;
+  job.task_options = task_options_json(vm);
+  job.vocab_size = vm["vocab-size"].as<int>();
+  job.workdir = workdir(vm);
+  job.unlabeled = optional_value<std::vector<std::string>>(vm, "unlabeled").value_or(std::vector<std::string>());
+  job.seq_len = vm["seq-len"].as<std::string>();
+  job.space = space_options_from(vm);
+  job.preset = preset_name(vm);
+  job.overrides = overrides_from(vm);
+  job.pretrain_epochs = optional_value<double>(vm, "pretrain-epochs");
+  job.init = optional_value<std::string>(vm, "init").value_or("");
+  job.teacher = optional_value<std::string>(vm, "teacher").value_or("");
+  job.out = optional_value<std::string>(vm, "out").value_or("");
+  job.dropout = vm["dropout"].as<double>();
+  job.eval_limit = vm["eval-limit"].as<size_t>();
+  job.baseline = !(vm.count("no-baseline") && vm["no-baseline"].as<bool>());
+  job.dist = distributed_options_from(vm);
+  job.cores = cores_from(vm);
+  return job;
 }
 
 int run_training(const po::variables_map& vm, Objective objective) {
-  Session s;
-  open_session(vm, s);
-  const SearchSpace space(s.space);
-  const bool mlm = objective == Objective::MaskedLm;
-  const std::string out = vm.count("out") ? vm["out"].as<std::string>()
-                                          : workdir(vm) + (mlm ? "/pretrained.pt" : "/supernet.pt");
-  if (s.ranks.rank() == 0) place_training_tokenizer(out, s.task->tokenizer);
-  nlohmann::json report;
-  const EncodedSplit train = encode_split(s.task->data.train, s.task->tokenizer, s.seq_len);
-  if (mlm) {
-    const EncodedSplit texts = pretraining_split(train, *s.task, s.seq_len);
-    run_phase(vm, s, texts, out, recipe(preset_name(vm), objective, overrides_from(vm), texts.size(), space), "",
-              report);
-  } else {
-    const RecipeOverrides overrides = overrides_from(vm);
-    const TrainConfig on_labels = recipe(preset_name(vm), objective, overrides, train.size(), space);
-    const LabelPlan plan = plan_labels(
-        preset_name(vm), optional_value<double>(vm, "pretrain-epochs"),
-        train.size() + s.task->unlabeled.size(), space, on_labels, out,
-        optional_value<std::string>(vm, "init").value_or(""), s.ranks);
-    if (plan.pretrain) {
-      TrainConfig pre = *plan.pretrain;
-      apply_run_settings(pre, overrides);
-      run_phase(vm, s, pretraining_split(train, *s.task, s.seq_len), plan.init, pre, "", report["pretrain"]);
-    }
-    nlohmann::json labels;
-    run_phase(vm, s, train, out, on_labels, plan.init, labels);
-    if (report.contains("pretrain")) labels["pretrain"] = report["pretrain"];
-    report = std::move(labels);
-  }
-  if (s.ranks.rank() == 0 && vm["json"].as<bool>()) std::cout << report.dump(2) << "\n";
+  const bool json = vm["json"].as<bool>();
+  std::optional<Progress> progress;  // of the phase in training
+  TrainJobCallbacks callbacks;
+  callbacks.on_note = [](const std::string& line) { std::cerr << line << "\n"; };
+  callbacks.on_phase_start = [&](const std::string& what, int64_t steps, int64_t done) {
+    progress.emplace(what, steps, done);
+  };
+  callbacks.train.on_step = [&](const TrainStatus& st) {
+    progress->update(st.step, fmt::format("loss {:.3f} lr {:.2e}", st.loss, st.lr));
+  };
+  callbacks.train.on_log = [](const std::string& line) { std::cerr << "\n" << line << "\n"; };
+  callbacks.on_phase_trained = [&] { progress->finish(); };
+  callbacks.on_phase_report = [&](const nlohmann::json&, const std::string& text) {
+    if (!json) std::cout << text;
+  };
+  const nlohmann::json report = run_train_job(train_job_from(vm, objective), callbacks);
+  if (!report.is_null() && json) std::cout << report.dump(2) << "\n";
   return 0;
 }
 
@@ -164,11 +90,12 @@ void add_training_options(po::options_description& desc, Objective objective) {
   add_dims_options(desc);
   add_space_options(desc);
   const bool mlm = objective == Objective::MaskedLm;
+  const TrainJob d;
   desc.add_options()
       ("preset", po::value<std::string>(), "default (the measured recipe) or quick (the demo's); other options "
        "override its settings")
       ("epochs", po::value<double>(), "passes over the training texts (default: the preset's)")
-      ("steps", po::value<int64_t>()->default_value(0), "training steps instead of epochs (0: from --epochs)")
+      ("steps", defaulted(d.overrides.steps), "training steps instead of epochs (0: from --epochs)")
       ("batch-size", po::value<int>(), "examples per step (default: the preset's)")
       ("lr", po::value<double>(), "peak learning rate, AdamW (default: the preset's)")
       ("random-subnets", po::value<int>(), "random subnets per step besides the largest and smallest")
@@ -176,13 +103,13 @@ void add_training_options(po::options_description& desc, Objective objective) {
                                                     "this fraction of steps first (default: the largest alone throughout)"
                                                   : "fraction of steps the largest subnet trains alone before the "
                                                     "sandwich rule starts (default: the preset's)")
-      ("dropout", po::value<double>()->default_value(0.1), "dropout while training")
+      ("dropout", defaulted(d.dropout), "dropout while training")
       ("no-bf16", po::bool_switch(), "train in fp32 even where the CPU has native bf16")
-      ("seed", po::value<uint64_t>()->default_value(0), "random seed")
-      ("checkpoint-every", po::value<int64_t>()->default_value(500), "steps per checkpoint")
+      ("seed", defaulted(d.overrides.seed), "random seed")
+      ("checkpoint-every", defaulted(d.overrides.checkpoint_every), "steps per checkpoint")
       ("out", po::value<std::string>(), mlm ? "checkpoint path (default: <workdir>/pretrained.pt)"
                                             : "checkpoint path (default: <workdir>/supernet.pt)")
-      ("eval-limit", po::value<size_t>()->default_value(0), "validation examples for the report (0: all)")
+      ("eval-limit", defaulted(d.eval_limit), "validation examples for the report (0: all)")
       ("threads", po::value<int>()->default_value(0), "threads (0: all cores)")
       ("json", po::bool_switch(), "machine-readable report");
   desc.add_options()

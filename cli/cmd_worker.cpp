@@ -41,7 +41,7 @@ Command worker_command() {
           [](po::options_description& desc) {
             desc.add_options()
                 ("supernet", po::value<std::string>(), "this host's copy of the supernet (default: rank 0's path)")
-                ("crash-after-jobs", po::value<int>()->default_value(-1),
+                ("crash-after-jobs", defaulted(WorkerOptions{}.crash_after_jobs),
                  "for failure tests: kill this worker (SIGKILL) when its next job after N arrives")
                 ("json", po::bool_switch(), "machine-readable summary");
             add_distributed_options(desc);

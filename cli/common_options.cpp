@@ -11,29 +11,33 @@
 namespace qtnas::cli {
 
 void add_space_options(po::options_description& desc) {
-  const SpaceConfig d;
+  const SpaceConfig d = default_space();
+  const auto list = [](const auto& values) { return fmt::format("{}", fmt::join(values, ",")); };
+  std::vector<std::string> precisions;
+  for (Precision p : d.precisions) precisions.push_back(to_string(p));
   desc.add_options()
-      ("layers", po::value<int>()->default_value(d.layers), "supernet layers (maximum depth)")
-      ("hidden", po::value<int>()->default_value(d.hidden), "hidden size")
-      ("heads", po::value<int>()->default_value(d.max_heads), "maximum attention heads per layer")
-      ("head-dim", po::value<int>()->default_value(d.head_dim), "size of one attention head")
-      ("ffn-choices", po::value<std::string>()->default_value("0,256,512,768,1024"), "FFN widths (0 = no FFN)")
-      ("sparsity-choices", po::value<std::string>()->default_value("0,0.5,0.75,0.9"),
+      ("layers", defaulted(d.layers), "supernet layers (maximum depth)")
+      ("hidden", defaulted(d.hidden), "hidden size")
+      ("heads", defaulted(d.max_heads), "maximum attention heads per layer")
+      ("head-dim", defaulted(d.head_dim), "size of one attention head")
+      ("ffn-choices", defaulted(list(d.ffn_choices)), "FFN widths (0 = no FFN)")
+      ("sparsity-choices", defaulted(list(d.sparsity_pct_choices)),
        "weight sparsity levels, as fractions or percents")
-      ("precisions", po::value<std::string>()->default_value("fp32,bf16,int8"), "layer precisions")
-      ("keep-choices", po::value<std::string>()->default_value("1"),
-       "fractions of the tokens a layer may keep (token elimination), e.g. 1,0.75,0.5,0.25; 1 alone: none")
-      ("pooling", po::value<std::string>()->default_value("mean"),
+      ("precisions", defaulted(list(precisions)), "layer precisions")
+      ("keep-choices", defaulted(list(d.keep_pct_choices)),
+       "fractions or percents of the tokens a layer may keep (token elimination), e.g. 1,0.75,0.5,0.25; 1 or 100 "
+       "alone: none")
+      ("pooling", defaulted(to_string(d.pooling)),
        "what the classifier reads: cls (the [CLS] vector) or mean (the mean over the real tokens)")
-      ("min-active-layers", po::value<int>()->default_value(d.min_active_layers), "fewest non-skipped layers")
-      ("skip-probability", po::value<double>()->default_value(d.skip_probability),
+      ("min-active-layers", defaulted(d.min_active_layers), "fewest non-skipped layers")
+      ("skip-probability", defaulted(d.skip_probability),
        "chance that a randomly sampled layer is skipped");
 }
 
 void add_dims_options(po::options_description& desc) {
-  const SpaceConfig d;
+  const SpaceConfig d = default_space();
   desc.add_options()
-      ("vocab-size", po::value<int>()->default_value(d.vocab_size), "tokenizer vocabulary size")
+      ("vocab-size", defaulted(d.vocab_size), "tokenizer vocabulary size")
       ("seq-len", po::value<std::string>()->default_value("auto"),
        "tokens per example, [CLS] included; auto: the length that covers 95% of the training texts");
 }
@@ -42,7 +46,7 @@ int seq_len_from(const po::variables_map& vm, const TaskContext* task) {
   return parse_seq_len(vm["seq-len"].as<std::string>(), task, SpaceConfig{}.max_seq_len);
 }
 
-SpaceConfig space_config_from(const po::variables_map& vm, int num_classes, int seq_len) {
+SpaceConfig space_options_from(const po::variables_map& vm) {
   SpaceConfig c;
   c.layers = vm["layers"].as<int>();
   c.hidden = vm["hidden"].as<int>();
@@ -56,6 +60,11 @@ SpaceConfig space_config_from(const po::variables_map& vm, int num_classes, int 
   c.min_active_layers = vm["min-active-layers"].as<int>();
   c.skip_probability = vm["skip-probability"].as<double>();
   c.vocab_size = vm["vocab-size"].as<int>();
+  return c;
+}
+
+SpaceConfig space_config_from(const po::variables_map& vm, int num_classes, int seq_len) {
+  SpaceConfig c = space_options_from(vm);
   c.max_seq_len = seq_len;
   c.num_classes = num_classes;
   return SearchSpace(c).config();  // validated, and canonical: lists sorted as every stored space has them
@@ -66,7 +75,7 @@ void add_task_options(po::options_description& desc) {
       ("task", po::value<std::string>()->default_value("wordnet"),
        "wordnet (the embedded default: WordNet glosses -> 45 lexicographer classes), or files (implied by --data or "
        "--train)")
-      ("wordnet-dir", po::value<std::string>()->default_value("/usr/share/wordnet"), "WordNet 3.0 data files")
+      ("wordnet-dir", defaulted(std::string(kWordnetDir)), "WordNet 3.0 data files")
       ("data", po::value<std::string>(), "one tsv/csv/json(l) file, split 80/10/10 by a hash of each example")
       ("train", po::value<std::string>(), "training file (with --val and --test instead of --data)")
       ("val", po::value<std::string>(), "validation file")
@@ -112,7 +121,7 @@ void add_distributed_options(po::options_description& desc) {
       ("rank", po::value<int>()->default_value(-1), "this process's rank (-1: $RANK, else 0)")
       ("master-addr", po::value<std::string>()->default_value(""), "rank 0's host ('': $MASTER_ADDR, else 127.0.0.1)")
       ("master-port", po::value<int>()->default_value(0), "rank 0's TCPStore port (0: $MASTER_PORT, else 29500)")
-      ("dist-timeout", po::value<int>()->default_value(300), "seconds to wait for the other ranks");
+      ("dist-timeout", defaulted(int(std::chrono::duration_cast<std::chrono::seconds>(DistributedOptions{}.timeout).count())), "seconds to wait for the other ranks");
 }
 
 DistributedOptions distributed_options_from(const po::variables_map& vm) {

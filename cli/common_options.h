@@ -4,14 +4,23 @@
 #include <optional>
 #include <string>
 
+#include <fmt/format.h>
 #include <nlohmann/json.hpp>
 
 #include "cli/command.h"
 #include "data/task.h"
+#include "data/wordnet.h"
 #include "distributed/process_group.h"
 #include "space/search_space.h"
 
 namespace qtnas::cli {
+
+// An option's value whose default is `v`, a library struct's field (the default's one home), shown in --help as
+// a person writes it (Boost would print 0.1 as 0.10000000000000001).
+template <typename T>
+po::typed_value<T>* defaulted(const T& v) {
+  return po::value<T>()->default_value(v, fmt::format("{}", v));
+}
 
 // The value of an option that has no default, if it was given.
 template <typename T>
@@ -27,6 +36,8 @@ void add_dims_options(po::options_description& desc);
 // --seq-len: a number, or "auto" (data/stats.h covering_seq_len of the task's training texts; without a task,
 // the default space's length). Throws qtnas::Error on anything else.
 int seq_len_from(const po::variables_map& vm, const TaskContext* task);
+// The space and dims options as given, neither checked nor sorted (their classes and length unset).
+SpaceConfig space_options_from(const po::variables_map& vm);
 // Builds the space from those options; num_classes comes from the task or from --num-classes.
 // Validated and canonical (SearchSpace sorts its lists): the form every checkpoint and database stores.
 SpaceConfig space_config_from(const po::variables_map& vm, int num_classes, int seq_len);

@@ -22,7 +22,7 @@ Dataset load_task(const nlohmann::json& options) {
   const std::string task = options.value("task", has_files ? "files" : "wordnet");
   if (task == "wordnet") {
     QTNAS_CHECK(!has_files, "--task wordnet takes no --data/--train files");
-    return load_wordnet(options.value("wordnet-dir", "/usr/share/wordnet"));
+    return load_wordnet(options.value("wordnet-dir", std::string(kWordnetDir)));
   }
   QTNAS_CHECK(task == "files" || task == "tsv" || task == "csv" || task == "json" || task == "jsonl",
               "unknown task '{}' (allowed: wordnet, files, tsv, csv, json, jsonl)", task);

@@ -5,7 +5,7 @@
 // Task options (every key optional):
 //   "task"         "wordnet" (the default without files) | "files" (the default with files) | "tsv" | "csv" |
 //                  "json" | "jsonl" (files of that format, as older runs stored it)
-//   "wordnet-dir"  WordNet 3.0's dict folder (default /usr/share/wordnet)
+//   "wordnet-dir"  WordNet 3.0's dict folder (default data/wordnet.h kWordnetDir)
 //   "data"         one file, split 80/10/10 by a hash of each example; or
 //   "train", "val", "test"  three files
 //   "format"       "tsv" | "csv" | "json" | "jsonl" (default: by each file's extension)

@@ -65,6 +65,12 @@ void add_fp32(ArchSize& s, int64_t count) {
 
 }  // namespace
 
+SpaceConfig default_space() {
+  SpaceConfig c;
+  c.pooling = Pooling::Mean;
+  return c;
+}
+
 std::string to_string(const SpaceConfig& c) {
   std::string text = fmt::format(
       "layers={};hidden={};max_heads={};head_dim={};ffn={};sparsity_pct={};precisions={};min_active_layers={};"

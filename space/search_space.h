@@ -36,10 +36,14 @@ struct SpaceConfig {
   int vocab_size = 8000;
   int max_seq_len = 64;
   int num_classes = 45;
-  // Fixed like the dimensions above. Cls is what a space without the field (older files) means; `qtnas train`
-  // picks its own default (cli/common_options.cpp).
+  // Fixed like the dimensions above. Cls is what a space without the field (older files) means; a new space of
+  // the command is default_space()'s.
   Pooling pooling = Pooling::Cls;
 };
+
+// The space of the `qtnas` commands where no option changes it: SpaceConfig's fields, with mean pooling (on
+// WordNet's validation split it beat [CLS] pooling; README "Supernet").
+SpaceConfig default_space();
 
 // Canonical "key=value;..." text of every field; its stable hash identifies the space.
 std::string to_string(const SpaceConfig& config);
