@@ -19,7 +19,8 @@ namespace qtnas::cli {
 namespace {
 
 ExportSource source_from(const po::variables_map& vm) {
-  QTNAS_CHECK(vm.count("db") + vm.count("arch") == 1, "give a run (--db RUN.sqlite) or an arch (--supernet CKPT --arch A)");
+  QTNAS_CHECK(vm.count("db") + vm.count("arch") == 1,
+              "give a run (--db RUN.sqlite) or an arch (--supernet CKPT --arch A)");
   if (vm.count("db")) {
     RunStore store(vm["db"].as<std::string>(), RunStore::Mode::Read);
     QTNAS_CHECK(vm.count("id") + vm.count("best-under-ms") + vm["best"].as<bool>() == 1,
@@ -31,7 +32,8 @@ ExportSource source_from(const po::variables_map& vm) {
   }
   QTNAS_CHECK(vm.count("supernet") && !vm.count("id") && !vm.count("best-under-ms") && !vm["best"].as<bool>(),
               "--arch exports an arch of --supernet CKPT; --id, --best-under-ms and --best choose from a run (--db)");
-  return export_source_from_supernet(vm["supernet"].as<std::string>(), task_options_json(vm), vm["arch"].as<std::string>(),
+  return export_source_from_supernet(vm["supernet"].as<std::string>(), task_options_json(vm),
+                                     vm["arch"].as<std::string>(),
                                      vm["batch"].as<int>(), optional_value<int>(vm, "seq"));
 }
 
@@ -74,16 +76,19 @@ Command export_command() {
                 ("db", po::value<std::string>(), "run database (or --supernet and --arch)")
                 ("supernet", po::value<std::string>(), "supernet checkpoint, to export --arch")
                 ("arch", po::value<std::string>(), "arch string to export from --supernet, or 'largest' / 'smallest'")
-                ("batch", po::value<int>()->default_value(1), "with --arch: examples per forward of the latency measurement")
+                ("batch", defaulted(MeasureConfig{}.batch),
+                 "with --arch: examples per forward of the latency measurement")
                 ("seq", po::value<int>(), "with --arch: tokens per example of the latency measurement (default: the "
                  "supernet's sequence length)")
                 ("id", po::value<int64_t>(), "candidate id (see qtnas front)")
-                ("best-under-ms", po::value<double>(), "the final choice within this latency instead of the run's budget")
+                ("best-under-ms", po::value<double>(),
+                 "the final choice within this latency instead of the run's budget")
                 ("best", po::bool_switch(), "the most accurate front member within the run's budget")
                 ("out", po::value<std::string>()->required(), "model file to write")
                 ("rounds", defaulted(d.rounds), "timed repetitions of the latency re-measurement (at most)")
                 ("no-evaluate", po::bool_switch(), "save and re-measure only: no accuracy on validation and test")
-                ("finetune-steps", defaulted(d.finetune_steps), "train the arch alone this many steps first, distilled from the largest subnet (0: inherited weights)")
+                ("finetune-steps", defaulted(d.finetune_steps),
+                 "train the arch alone this many steps first, distilled from the largest subnet (0: inherited weights)")
                 ("finetune-lr", defaulted(d.finetune_lr), "peak learning rate of the fine-tune")
                 ("threads", po::value<int>()->default_value(0), "LibTorch threads for evaluation (0: all cores)")
                 ("json", po::bool_switch(), "machine-readable report");

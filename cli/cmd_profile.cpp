@@ -79,8 +79,10 @@ Command profile_command() {
                 ("batch", defaulted(d.measure.batch), "examples per forward")
                 ("seq", po::value<int>(), "tokens per example (default: the supernet's sequence length)")
                 ("samples", defaulted(d.subnets), "subnets measured (a quarter held out)")
-                ("rounds", defaulted(d.measure.rounds), "timed repetitions per module (at most; fewer for slow modules)")
-                ("min-rounds", defaulted(d.measure.min_rounds), "timed repetitions per module at least (a module slower than 1.5 s / rounds gets fewer than --rounds)")
+                ("rounds", defaulted(d.measure.rounds),
+                 "timed repetitions per module (at most; fewer for slow modules)")
+                ("min-rounds", defaulted(d.measure.min_rounds),
+                 "timed repetitions per module at least (a module slower than 1.5 s / rounds gets fewer than --rounds)")
                 ("seed", defaulted(d.seed), "which subnets are sampled")
                 ("refit", po::bool_switch(), "measure nothing: refit the model from the database's measurements")
                 ("out", po::value<std::string>(), "latency model file (default: next to the database)")

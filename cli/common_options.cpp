@@ -111,17 +111,20 @@ std::string workdir(const po::variables_map& vm) {
 TaskContext prepare_task(const po::variables_map& vm) {
   const std::vector<std::string> paths =
       optional_value<std::vector<std::string>>(vm, "unlabeled").value_or(std::vector<std::string>());
-  return qtnas::prepare_task(task_options_json(vm), vm["vocab-size"].as<int>(), workdir(vm), read_unlabeled_texts(paths),
+  return qtnas::prepare_task(task_options_json(vm), vm["vocab-size"].as<int>(), workdir(vm),
+                             read_unlabeled_texts(paths),
                              [](const std::string& line) { std::cerr << line << "\n"; });
 }
 
 void add_distributed_options(po::options_description& desc) {
+  const DistributedOptions d;
   desc.add_options()
       ("world-size", po::value<int>()->default_value(0), "processes in the group (0: $WORLD_SIZE, else 1)")
       ("rank", po::value<int>()->default_value(-1), "this process's rank (-1: $RANK, else 0)")
       ("master-addr", po::value<std::string>()->default_value(""), "rank 0's host ('': $MASTER_ADDR, else 127.0.0.1)")
       ("master-port", po::value<int>()->default_value(0), "rank 0's TCPStore port (0: $MASTER_PORT, else 29500)")
-      ("dist-timeout", defaulted(int(std::chrono::duration_cast<std::chrono::seconds>(DistributedOptions{}.timeout).count())), "seconds to wait for the other ranks");
+      ("dist-timeout", defaulted(int(std::chrono::duration_cast<std::chrono::seconds>(d.timeout).count())),
+       "seconds to wait for the other ranks");
 }
 
 DistributedOptions distributed_options_from(const po::variables_map& vm) {

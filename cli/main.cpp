@@ -58,6 +58,7 @@ void store_config_file(const std::string& path, const Command& command, const po
   }
 }
 
+// An option's value as the config file writes it; none when it has neither a default nor a value.
 std::optional<std::string> value_text(const po::variables_map& vm, const std::string& key) {
   const auto it = vm.find(key);
   if (it == vm.end()) return std::nullopt;  // no default, not set
@@ -77,7 +78,8 @@ std::optional<std::string> value_text(const po::variables_map& vm, const std::st
 std::string dump_config(const Command& command, const po::options_description& desc, const po::variables_map& vm) {
   std::vector<std::pair<std::string, std::optional<std::string>>> options;
   for (const auto& option : desc.options()) {
-    if (!is_meta_option(option->long_name())) options.emplace_back(option->long_name(), value_text(vm, option->long_name()));
+    const std::string& key = option->long_name();
+    if (!is_meta_option(key)) options.emplace_back(key, value_text(vm, key));
   }
   return config_section(command.name, options);
 }
