@@ -17,10 +17,6 @@
 namespace qtnas::cli {
 namespace {
 
-std::string preset_name(const po::variables_map& vm) {
-  return optional_value<std::string>(vm, "preset").value_or("default");
-}
-
 // The options set on top of the preset.
 RecipeOverrides overrides_from(const po::variables_map& vm) {
   RecipeOverrides o;
@@ -49,12 +45,12 @@ TrainJob train_job_from(const po::variables_map& vm, Objective objective) {
   job.unlabeled = optional_value<std::vector<std::string>>(vm, "unlabeled").value_or(std::vector<std::string>());
   job.seq_len = vm["seq-len"].as<std::string>();
   job.space = space_options_from(vm);
-  job.preset = preset_name(vm);
+  job.preset = optional_value<std::string>(vm, "preset").value_or(job.preset);
   job.overrides = overrides_from(vm);
   job.pretrain_epochs = optional_value<double>(vm, "pretrain-epochs");
-  job.init = optional_value<std::string>(vm, "init").value_or("");
-  job.teacher = optional_value<std::string>(vm, "teacher").value_or("");
-  job.out = optional_value<std::string>(vm, "out").value_or("");
+  job.init = optional_value<std::string>(vm, "init").value_or(job.init);
+  job.teacher = optional_value<std::string>(vm, "teacher").value_or(job.teacher);
+  job.out = optional_value<std::string>(vm, "out").value_or(job.out);
   job.dropout = vm["dropout"].as<double>();
   job.eval_limit = vm["eval-limit"].as<size_t>();
   job.baseline = !(vm.count("no-baseline") && vm["no-baseline"].as<bool>());
@@ -99,11 +95,11 @@ void add_training_options(po::options_description& desc, Objective objective) {
       ("batch-size", po::value<int>(), "examples per step (default: the preset's)")
       ("lr", po::value<double>(), "peak learning rate, AdamW (default: the preset's)")
       ("random-subnets", po::value<int>(), "random subnets per step besides the largest and smallest")
-      ("sandwich-start", po::value<double>(), mlm ? "pretrain every subnet (the sandwich rule), the largest alone for "
-                                                    "this fraction of steps first (default: the largest alone throughout)"
-                                                  : "fraction of steps the largest subnet trains alone before the "
-                                                    "sandwich rule starts (default: the preset's)")
-      ("dropout", defaulted(d.dropout), "dropout while training")
+      ("sandwich-start", po::value<double>(),
+       mlm ? "pretrain every subnet (the sandwich rule), the largest alone for this fraction of steps first "
+             "(default: the largest alone throughout)"
+           : "fraction of steps the largest subnet trains alone before the sandwich rule (default: the preset's)")
+      ("dropout", defaulted(d.dropout), "dropout while training (every phase)")
       ("no-bf16", po::bool_switch(), "train in fp32 even where the CPU has native bf16")
       ("seed", defaulted(d.overrides.seed), "random seed")
       ("checkpoint-every", defaulted(d.overrides.checkpoint_every), "steps per checkpoint")
