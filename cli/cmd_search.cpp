@@ -72,7 +72,6 @@ int run_resume(const po::variables_map& vm) {
   set_threads(vm);
   set_openblas_single_threaded();
   RunStore store(vm["db"].as<std::string>(), RunStore::Mode::Write);
-  QTNAS_CHECK(store.has_run(), "'{}' holds no run to resume; start one with qtnas search", store.path());
   return search_and_report(store, vm);
 }
 

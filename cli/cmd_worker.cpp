@@ -8,7 +8,6 @@
 #include "cli/command.h"
 #include "cli/common_options.h"
 #include "distributed/worker.h"
-#include "space/error.h"
 #include "supernet/machine.h"
 
 namespace qtnas::cli {
@@ -17,7 +16,6 @@ namespace {
 int run_worker_command(const po::variables_map& vm) {
   set_openblas_single_threaded();
   const DistributedOptions dist = distributed_options_from(vm);
-  QTNAS_CHECK(dist.rank != 0, "rank 0 runs qtnas search --distributed; a worker's rank is 1 or more");
   const bool json = vm["json"].as<bool>();
   auto note = [&](const std::string& line) { std::cerr << fmt::format("worker (rank {}): {}\n", dist.rank, line); };
   const MakeEvaluation make =

@@ -54,6 +54,7 @@ std::string host_name() {
 
 WorkerSummary run_worker(const DistributedOptions& options, const MakeEvaluation& make, const WorkerOptions& worker,
                          const std::function<void(const std::string&)>& on_note) {
+  QTNAS_CHECK(options.rank != 0, "rank 0 runs qtnas search --distributed; a worker's rank is 1 or more");
   const auto note = on_note ? on_note : [](const std::string&) {};
   auto store = connect_store(options);
   nlohmann::json config;

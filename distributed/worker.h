@@ -35,8 +35,8 @@ struct WorkerSummary {
   std::string reason;
 };
 
-// Throws qtnas::Error when rank 0 cannot be reached within the options' timeout, its settings are malformed, or
-// `make` refuses.
+// Throws qtnas::Error when options.rank is 0 (rank 0 is the search), when rank 0 cannot be reached within the
+// options' timeout, its settings are malformed, or `make` refuses.
 WorkerSummary run_worker(const DistributedOptions& options, const MakeEvaluation& make,
                          const WorkerOptions& worker = {},
                          const std::function<void(const std::string&)>& on_note = {});

@@ -8,10 +8,12 @@
 #include "runs/remote_search.h"
 #include "runs/run_inputs.h"
 #include "runs/run_report.h"
+#include "space/error.h"
 
 namespace qtnas {
 
 nlohmann::json run_search_job(RunStore& store, const SearchJob& job, const SearchJobCallbacks& callbacks) {
+  QTNAS_CHECK(store.has_run(), "'{}' holds no run to resume; start one with qtnas search", store.path());
   const RunInfo info = store.run_info();
   SearchConfig config = search_config_from_json(info.config.at("search"));
   if (job.generations) config.generations = *job.generations;

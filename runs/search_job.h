@@ -32,7 +32,7 @@ struct SearchJobCallbacks {
 
 // Runs the search of the run in `store` (opened for writing) to its last generation, and returns
 // run_report.h's search_summary, with the workers' statistics under "distributed" when distributed. Throws
-// qtnas::Error as reload_run_inputs and remote_search_evaluation do.
+// qtnas::Error when the store holds no run, and as reload_run_inputs and remote_search_evaluation do.
 nlohmann::json run_search_job(RunStore& store, const SearchJob& job, const SearchJobCallbacks& callbacks);
 
 }  // namespace qtnas

@@ -183,6 +183,10 @@ TEST(SearchCli, BadInputIsRefusedWithOneLineAndNoDataLost) {
   }
   EXPECT_EQ(read_file(foreign), before);
   EXPECT_EQ(run("front --db " + (dir() / "absent.sqlite").string()).code, 2);
+  // A database without a run has nothing to resume.
+  const Result nothing = run("resume --db " + (dir() / "no_run.sqlite").string());
+  EXPECT_EQ(nothing.code, 2);
+  EXPECT_NE(nothing.err.find("holds no run to resume; start one with qtnas search"), std::string::npos) << nothing.err;
 }
 
 TEST(SearchCli, ARunWhoseSupernetChangedIsNeitherResumedNorExported) {
