@@ -12,19 +12,16 @@ namespace qtnas::cli {
 
 void add_space_options(po::options_description& desc) {
   const SpaceConfig d = default_space();
-  const auto list = [](const auto& values) { return fmt::format("{}", fmt::join(values, ",")); };
-  std::vector<std::string> precisions;
-  for (Precision p : d.precisions) precisions.push_back(to_string(p));
   desc.add_options()
       ("layers", defaulted(d.layers), "supernet layers (maximum depth)")
       ("hidden", defaulted(d.hidden), "hidden size")
       ("heads", defaulted(d.max_heads), "maximum attention heads per layer")
       ("head-dim", defaulted(d.head_dim), "size of one attention head")
-      ("ffn-choices", defaulted(list(d.ffn_choices)), "FFN widths (0 = no FFN)")
-      ("sparsity-choices", defaulted(list(d.sparsity_pct_choices)),
+      ("ffn-choices", defaulted(list_text(d.ffn_choices)), "FFN widths (0 = no FFN)")
+      ("sparsity-choices", defaulted(list_text(d.sparsity_pct_choices)),
        "weight sparsity levels, as fractions or percents")
-      ("precisions", defaulted(list(precisions)), "layer precisions")
-      ("keep-choices", defaulted(list(d.keep_pct_choices)),
+      ("precisions", defaulted(list_text(d.precisions)), "layer precisions")
+      ("keep-choices", defaulted(list_text(d.keep_pct_choices)),
        "fractions or percents of the tokens a layer may keep (token elimination), e.g. 1,0.75,0.5,0.25; 1 or 100 "
        "alone: none")
       ("pooling", defaulted(to_string(d.pooling)),

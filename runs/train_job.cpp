@@ -40,9 +40,8 @@ void open_session(const TrainJob& job, const TrainJobCallbacks& callbacks, Sessi
   SpaceConfig space = job.space;
   space.num_classes = s.task->data.num_classes();
   space.max_seq_len = s.seq_len;
-  space.vocab_size = job.vocab_size;
+  space.vocab_size = s.task->tokenizer.vocab_size();
   s.space = SearchSpace(space).config();  // validated, and canonical: lists sorted as every stored space has them
-  s.space.vocab_size = s.task->tokenizer.vocab_size();
 }
 
 // Rank 0's report of a finished phase: its validation rows, and the baseline beside accuracies on the labels.
@@ -97,10 +96,10 @@ nlohmann::json run_train_job(const TrainJob& job, const TrainJobCallbacks& callb
   const std::string out =
       !job.out.empty() ? job.out : job.workdir + (mlm ? "/pretrained.pt" : "/supernet.pt");
   if (s.ranks.rank() == 0) place_training_tokenizer(out, s.task->tokenizer);
-  nlohmann::json report;
   const EncodedSplit train = encode_split(s.task->data.train, s.task->tokenizer, s.seq_len);
   if (mlm) {
     const EncodedSplit texts = pretraining_split(train, *s.task, s.seq_len);
+    nlohmann::json report;
     run_phase(job, callbacks, s, texts, out, recipe(job.preset, job.objective, job.overrides, texts.size(), space),
               "", report);
     return s.ranks.rank() == 0 ? report : nullptr;
@@ -108,16 +107,16 @@ nlohmann::json run_train_job(const TrainJob& job, const TrainJobCallbacks& callb
   const TrainConfig on_labels = recipe(job.preset, job.objective, job.overrides, train.size(), space);
   const LabelPlan plan = plan_labels(job.preset, job.pretrain_epochs, train.size() + s.task->unlabeled.size(), space,
                                      on_labels, out, job.init, s.ranks);
+  nlohmann::json pretrained;
   if (plan.pretrain) {
     TrainConfig pre = *plan.pretrain;
     apply_run_settings(pre, job.overrides);
-    run_phase(job, callbacks, s, pretraining_split(train, *s.task, s.seq_len), plan.init, pre, "",
-              report["pretrain"]);
+    run_phase(job, callbacks, s, pretraining_split(train, *s.task, s.seq_len), plan.init, pre, "", pretrained);
   }
   nlohmann::json labels;
   run_phase(job, callbacks, s, train, out, on_labels, plan.init, labels);
   if (s.ranks.rank() > 0) return nullptr;
-  if (plan.pretrain) labels["pretrain"] = report["pretrain"];
+  if (plan.pretrain) labels["pretrain"] = std::move(pretrained);
   return labels;
 }
 

@@ -29,7 +29,7 @@ struct TrainJob {
   std::string workdir;  // must exist
   std::vector<std::string> unlabeled;
   std::string seq_len = "auto";  // data/task.h parse_seq_len, over the task's training texts
-  SpaceConfig space;  // its classes, sequence length and vocabulary are replaced by the task's
+  SpaceConfig space;  // its classes, sequence length and vocabulary are replaced by the task's (its tokenizer's)
   std::string preset = "default";
   RecipeOverrides overrides;
   std::optional<double> pretrain_epochs;  // train: replaces the preset's pretraining epochs (0: none)

@@ -9,18 +9,16 @@
 #include "space/hash.h"
 
 namespace qtnas {
-namespace {
 
-template <typename T>
-std::string join(const std::vector<T>& values) {
-  return fmt::format("{}", fmt::join(values, ","));
-}
+std::string list_text(const std::vector<int>& values) { return fmt::format("{}", fmt::join(values, ",")); }
 
-std::string join(const std::vector<Precision>& values) {
+std::string list_text(const std::vector<Precision>& values) {
   std::vector<std::string> names;
   for (Precision p : values) names.push_back(to_string(p));
-  return join(names);
+  return fmt::format("{}", fmt::join(names, ","));
 }
+
+namespace {
 
 template <typename T>
 bool contains(const std::vector<T>& values, const T& v) {
@@ -75,10 +73,10 @@ std::string to_string(const SpaceConfig& c) {
   std::string text = fmt::format(
       "layers={};hidden={};max_heads={};head_dim={};ffn={};sparsity_pct={};precisions={};min_active_layers={};"
       "vocab_size={};max_seq_len={};num_classes={}",
-      c.layers, c.hidden, c.max_heads, c.head_dim, join(c.ffn_choices), join(c.sparsity_pct_choices),
-      join(c.precisions), c.min_active_layers, c.vocab_size, c.max_seq_len, c.num_classes);
+      c.layers, c.hidden, c.max_heads, c.head_dim, list_text(c.ffn_choices), list_text(c.sparsity_pct_choices),
+      list_text(c.precisions), c.min_active_layers, c.vocab_size, c.max_seq_len, c.num_classes);
   // Only a space with token elimination names it: every other space keeps the hash it always had.
-  if (c.keep_pct_choices != std::vector<int>{100}) text += ";keep_pct=" + join(c.keep_pct_choices);
+  if (c.keep_pct_choices != std::vector<int>{100}) text += ";keep_pct=" + list_text(c.keep_pct_choices);
   // Likewise: a [CLS]-pooled space keeps its hash.
   if (c.pooling != Pooling::Cls) text += ";pooling=" + to_string(c.pooling);
   return text;
@@ -307,19 +305,19 @@ std::vector<std::string> SearchSpace::problems(const Arch& arch) const {
       out.push_back(fmt::format("layer {}: {} heads is outside 0..{}", i, l.heads, config_.max_heads));
     }
     if (!contains(config_.ffn_choices, l.ffn)) {
-      out.push_back(fmt::format("layer {}: ffn width {} is not one of {}", i, l.ffn, join(config_.ffn_choices)));
+      out.push_back(fmt::format("layer {}: ffn width {} is not one of {}", i, l.ffn, list_text(config_.ffn_choices)));
     }
     if (!contains(config_.sparsity_pct_choices, l.sparsity_pct)) {
       out.push_back(fmt::format("layer {}: sparsity {}% is not one of {} (percent)", i, l.sparsity_pct,
-                                join(config_.sparsity_pct_choices)));
+                                list_text(config_.sparsity_pct_choices)));
     }
     if (!contains(config_.precisions, l.precision)) {
-      out.push_back(
-          fmt::format("layer {}: precision {} is not one of {}", i, to_string(l.precision), join(config_.precisions)));
+      out.push_back(fmt::format("layer {}: precision {} is not one of {}", i, to_string(l.precision),
+                                list_text(config_.precisions)));
     }
     if (!contains(config_.keep_pct_choices, l.keep_pct)) {
       out.push_back(fmt::format("layer {}: keep {}% is not one of {} (percent)", i, l.keep_pct,
-                                join(config_.keep_pct_choices)));
+                                list_text(config_.keep_pct_choices)));
     }
   }
   if (arch.active_layers() < config_.min_active_layers) {

@@ -50,6 +50,9 @@ std::string to_string(const SpaceConfig& config);
 // Throws qtnas::Error naming the first inconsistent field.
 void validate(const SpaceConfig& config);
 
+// A list in the comma-separated form the parsers below read back: "0,256,512", "fp32,int8".
+std::string list_text(const std::vector<int>& values);
+std::string list_text(const std::vector<Precision>& values);
 // Parses a comma-separated list: "0,256,512". parse_sparsity_list also takes fractions: "0,0.5,0.75,0.9".
 // parse_keep_list takes fractions of the tokens or percents, a value up to 1 being a fraction: "1,0.75,0.5" is
 // {100, 75, 50}, as is "100,75,50".
