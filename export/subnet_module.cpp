@@ -58,22 +58,22 @@ constexpr const char* kFp32LinearMethod =
     "        return torch.mkldnn_linear(x.to_mkldnn(), w_onednn, b_onednn).to_dense()\n"
     "    return torch.linear(x, w, b)\n";
 
-// Token elimination, the supernet's rule (supernet/supernet.h: select_tokens, kept_token_counts) on standard ops
+// Token elimination, the supernet's rule (supernet/supernet.h: choose_tokens, kept_token_counts) on standard ops
 // (sort, gather) so that plain PyTorch runs it: row b keeps its count[b] unpadded tokens of highest score, [CLS]
 // always and first, ties to the earlier position (stable sorts), in their order; its columns past count[b] are
-// padding. Returns the kept rows, their padding and their scores.
-constexpr const char* kSelectTokensMethod = R"(
-def select_tokens(self, x: Tensor, pad: Tensor, score: Tensor, count: Tensor) -> Tuple[Tensor, Tensor, Tensor]:
+// padding and point at [CLS]. Returns the kept positions, their padding and their scores.
+constexpr const char* kChooseTokensMethod = R"(
+def choose_tokens(self, pad: Tensor, score: Tensor, count: Tensor) -> Tuple[Tensor, Tensor, Tensor]:
     ranked = score.masked_fill(pad, -1e+30)
     ranked.select(1, 0).fill_(1e+30)
     order = torch.sort(ranked, dim=1, descending=True, stable=True)[1]
     width = int(count.max())
-    past = x.size(1)
+    past = pad.size(1)
     extra = torch.arange(width, dtype=4).unsqueeze(0).ge(count.unsqueeze(1))
     kept = torch.sort(order.narrow(1, 0, width).masked_fill(extra, past), dim=1, stable=True)[0]
     kept_pad = kept.eq(past)
     chosen = kept.masked_fill(kept_pad, 0)
-    return x.gather(1, chosen.unsqueeze(-1).expand([x.size(0), width, x.size(2)])), kept_pad, score.gather(1, chosen)
+    return chosen, kept_pad, score.gather(1, chosen)
 )";
 
 // Bit j of byte [r, c] says whether weight [r, 8c + j] is kept.
@@ -233,6 +233,22 @@ std::string assemble(torch::jit::Module& m, ModuleState& state, Supernet& net, c
     auto linear = [&](const std::string& name, const torch::Tensor& w, const torch::Tensor& b) {
       return add_linear(m, state, p + name, w, b, la.precision, la.sparsity_pct);
     };
+    // Where the layer drops tokens (as the supernet's encode): `chosen`, with x, pad, score and the masks cut to
+    // the kept positions.
+    const bool drops = la.keep_pct < kept_pct;
+    auto select = [&] {
+      if (kept_pct == 100) src += "    lengths = pad.logical_not().sum(1)\n";
+      if (!scored) src += "    score = torch.zeros([batch, length])\n";  // no attention yet: the first tokens
+      scored = true;
+      src += fmt::format(
+          "    chosen, pad, score = self.choose_tokens(pad, score, "
+          "torch.div(lengths * {} + 99, 100, rounding_mode='floor').clamp_min(1))\n",
+          la.keep_pct);
+      src += "    length = chosen.size(1)\n";
+      src += "    x = x.gather(1, chosen.unsqueeze(-1).expand([batch, length, x.size(2)]))\n";
+      src += kMasks;
+      kept_pct = la.keep_pct;
+    };
     if (la.heads > 0) {
       const int64_t inner = int64_t{la.heads} * d;
       add_norm(m, state, p + "attn_norm", L->attn_norm);
@@ -256,20 +272,15 @@ std::string assemble(torch::jit::Module& m, ModuleState& state, Supernet& net, c
         src += "    score = (probs.sum(1) * keep).sum(1)\n";
         scored = true;
       }
+      if (drops) {  // the context and output of the kept queries only
+        select();
+        src += fmt::format("    probs = probs.gather(2, chosen.view([batch, 1, length, 1]).expand([batch, {}, "
+                           "length, probs.size(3)]))\n", la.heads);
+      }
       src += fmt::format("    context = torch.matmul(probs, v).transpose(1, 2).reshape([batch, length, {}])\n", inner);
       src += "    x = x + " + call(out, "context") + "\n";
-    }
-    if (la.keep_pct < kept_pct) {
-      if (kept_pct == 100) src += "    lengths = pad.logical_not().sum(1)\n";
-      if (!scored) src += "    score = torch.zeros([batch, length])\n";  // no attention yet: the first tokens
-      scored = true;
-      src += fmt::format(
-          "    x, pad, score = self.select_tokens(x, pad, score, "
-          "torch.div(lengths * {} + 99, 100, rounding_mode='floor').clamp_min(1))\n",
-          la.keep_pct);
-      src += "    length = x.size(1)\n";
-      src += kMasks;
-      kept_pct = la.keep_pct;
+    } else if (drops) {
+      select();
     }
     if (la.ffn > 0) {
       add_norm(m, state, p + "ffn_norm", L->ffn_norm);
@@ -349,7 +360,7 @@ torch::jit::Module build_subnet_module(Supernet& net, const Arch& arch, bool all
   const std::string forward = assemble(module, state, net, arch);
   const bool drops = std::any_of(arch.layers.begin(), arch.layers.end(),
                                   [](const LayerArch& l) { return !l.skipped() && l.keep_pct < 100; });
-  module.define(forward + kFp32LinearMethod + (drops ? kSelectTokensMethod : "") + state_methods(state) +
+  module.define(forward + kFp32LinearMethod + (drops ? kChooseTokensMethod : "") + state_methods(state) +
                     classify_methods(net->space().config().max_seq_len),
                 std::make_shared<QuantizedOpsResolver>());
   // Build the run-time weights exactly as torch.jit.load will: from the saved state.

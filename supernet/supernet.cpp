@@ -79,14 +79,9 @@ SuperLayerImpl::SuperLayerImpl(int hidden, int max_heads, int head_dim_, int max
   b2 = zero_param(*this, "b2", hidden);
 }
 
-torch::Tensor SuperLayerImpl::attend(torch::Tensor x, const torch::Tensor& key_bias, const torch::Tensor& keep,
-                                     const LayerArch& arch, double dropout, torch::Tensor* received) {
-  if (arch.heads == 0) return x;
+SelfAttention SuperLayerImpl::attention(const torch::Tensor& x, const torch::Tensor& key_bias,
+                                        const torch::Tensor& keep, const LayerArch& arch) {
   const bool int8 = arch.precision == Precision::INT8;
-  auto linear = [&](const torch::Tensor& in, const torch::Tensor& w, const torch::Tensor& b) {
-    return linear_at_precision(int8 ? in * keep : in, pruned(w, arch.sparsity_pct), b, arch.precision);
-  };
-  const bool train = is_training();
   const int64_t batch = x.size(0), len = x.size(1), inner = int64_t{arch.heads} * head_dim;
   const torch::Tensor h = attn_norm(x);
   auto heads_of = [&](const torch::Tensor& t) {  // [B, L, k*d] -> [B, L, k, d], a view
@@ -96,16 +91,27 @@ torch::Tensor SuperLayerImpl::attend(torch::Tensor x, const torch::Tensor& key_b
   // weight scales) are those of the three separate weights, and the input's int8 range is the same.
   const torch::Tensor w = torch::cat({wq.narrow(0, 0, inner), wk.narrow(0, 0, inner), wv.narrow(0, 0, inner)});
   const torch::Tensor b = torch::cat({bq.narrow(0, 0, inner), bk.narrow(0, 0, inner), bv.narrow(0, 0, inner)});
-  const std::vector<torch::Tensor> qkv = linear(h, w, b).chunk(3, -1);
+  const std::vector<torch::Tensor> qkv =
+      linear_at_precision(int8 ? h * keep : h, pruned(w, arch.sparsity_pct), b, arch.precision).chunk(3, -1);
   const torch::Tensor q = heads_of(qkv[0]), k = heads_of(qkv[1]), v = heads_of(qkv[2]);
-  torch::Tensor scores = head_scores(q, k) / std::sqrt(double(head_dim)) + key_bias;
-  const torch::Tensor attention = torch::softmax(scores, -1);
-  if (received) {  // summed over heads first; keep [B, L, 1] then zeroes the rows of padding queries
-    *received = (attention.to(torch::kFloat).sum(1) * keep).sum(1);
-  }
-  const torch::Tensor probs = inverted_dropout(attention, dropout, train);
-  const torch::Tensor context = head_context(probs.to(v.scalar_type()), v).reshape({batch, len, inner});
-  return x + inverted_dropout(linear(context, wo.narrow(1, 0, inner), bo), dropout, train);
+  const torch::Tensor scores = head_scores(q, k) / std::sqrt(double(head_dim)) + key_bias;
+  return {torch::softmax(scores, -1), v};
+}
+
+torch::Tensor SuperLayerImpl::attention_output(const torch::Tensor& x, const SelfAttention& a,
+                                               const torch::Tensor& keep, const LayerArch& arch, double dropout) {
+  const bool int8 = arch.precision == Precision::INT8, train = is_training();
+  const int64_t inner = int64_t{arch.heads} * head_dim;
+  const torch::Tensor probs = inverted_dropout(a.probs, dropout, train);
+  const torch::Tensor context =
+      head_context(probs.to(a.v.scalar_type()), a.v).reshape({x.size(0), x.size(1), inner});
+  const torch::Tensor out = linear_at_precision(int8 ? context * keep : context,
+                                                pruned(wo.narrow(1, 0, inner), arch.sparsity_pct), bo, arch.precision);
+  return x + inverted_dropout(out, dropout, train);
+}
+
+torch::Tensor received_attention(const SelfAttention& a, const torch::Tensor& keep) {
+  return (a.probs.to(torch::kFloat).sum(1) * keep).sum(1);  // over heads first; keep zeroes padding queries
 }
 
 torch::Tensor SuperLayerImpl::feed_forward(torch::Tensor x, const torch::Tensor& keep, const LayerArch& arch,
@@ -169,13 +175,24 @@ torch::Tensor SupernetImpl::encode(const torch::Tensor& ids, const torch::Tensor
   for (size_t i = 0; i < layers.size(); ++i) {
     const LayerArch& layer = arch.layers[i];
     if (layer.skipped()) continue;
-    x = layers[i]->attend(x, key_bias, keep, layer, dropout_, ranks[i] ? &score : nullptr);
-    if (layer.keep_pct < kept_pct) {
+    // Where the layer drops tokens: the positions kept, with x, the padding and the masks cut to them.
+    const auto select = [&] {
       if (!lengths.defined()) lengths = pad.logical_not().sum(1);
       if (!score.defined()) score = torch::zeros(padding.sizes());  // no attention yet: the first tokens
-      x = select_tokens(x, padding, score, kept_token_counts(lengths, layer.keep_pct));
+      const torch::Tensor chosen = choose_tokens(padding, score, kept_token_counts(lengths, layer.keep_pct));
+      x = gather_rows(x, chosen, 1);
       set_masks();
       kept_pct = layer.keep_pct;
+      return chosen;
+    };
+    const bool drops = layer.keep_pct < kept_pct;
+    if (layer.heads > 0) {
+      SelfAttention a = layers[i]->attention(x, key_bias, keep, layer);
+      if (ranks[i]) score = received_attention(a, keep);
+      if (drops) a.probs = gather_rows(a.probs, select(), 2);  // only the kept queries go on
+      x = layers[i]->attention_output(x, a, keep, layer, dropout_);
+    } else if (drops) {
+      select();
     }
     x = layers[i]->feed_forward(x, keep, layer, dropout_);
   }
@@ -187,9 +204,7 @@ torch::Tensor kept_token_counts(const torch::Tensor& lengths, int keep_pct) {
   return (lengths * keep_pct + 99).div(100, "floor").clamp_min(1);
 }
 
-torch::Tensor select_tokens(const torch::Tensor& x, torch::Tensor& pad, torch::Tensor& score,
-                            const torch::Tensor& keep) {
-  const int64_t batch = x.size(0);
+torch::Tensor choose_tokens(torch::Tensor& pad, torch::Tensor& score, const torch::Tensor& keep) {
   const double big = 1e30;
   // Padding never, [CLS] always; a stable sort sends ties to the earlier position.
   torch::Tensor ranked = score.masked_fill(pad, -big);
@@ -198,14 +213,22 @@ torch::Tensor select_tokens(const torch::Tensor& x, torch::Tensor& pad, torch::T
   const int64_t width = keep.max().item<int64_t>();
   // Row b's first keep[b] choices, in their order; its other columns (up to the widest row) are padding, sorted
   // last by an index past every token, then pointed at [CLS] (their content is ignored).
-  const int64_t past = x.size(1);
+  const int64_t past = pad.size(1);
   const torch::Tensor extra = torch::arange(width, torch::kLong).unsqueeze(0).ge(keep.unsqueeze(1));
   const torch::Tensor sorted = std::get<0>(
       torch::sort(order.narrow(1, 0, width).masked_fill(extra, past), /*stable=*/true, /*dim=*/1, /*descending=*/false));
   pad = sorted.eq(past);
   const torch::Tensor chosen = sorted.masked_fill(pad, 0);
   score = score.gather(1, chosen);
-  return x.gather(1, chosen.unsqueeze(-1).expand({batch, width, x.size(2)}));
+  return chosen;
+}
+
+torch::Tensor gather_rows(const torch::Tensor& t, const torch::Tensor& chosen, int64_t dim) {
+  std::vector<int64_t> shape(t.dim(), 1), sizes = t.sizes().vec();
+  shape[0] = chosen.size(0);
+  shape[dim] = chosen.size(1);
+  sizes[dim] = chosen.size(1);
+  return t.gather(dim, chosen.view(shape).expand(sizes));
 }
 
 Supernet clone_supernet(const Supernet& net) {

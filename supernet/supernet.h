@@ -22,16 +22,29 @@ namespace qtnas {
 // CPU generator (torch::manual_seed and its saved state reproduce them). Returns x itself when !train or p <= 0.
 torch::Tensor inverted_dropout(const torch::Tensor& x, double p, bool train);
 
+// One layer's attention before its output: probabilities [B, heads, L, L] (before dropout; queries by keys) and
+// values [B, L, heads, head_dim].
+struct SelfAttention {
+  torch::Tensor probs, v;
+};
+
+// The attention each key received, summed over heads and over the real queries (keep [B, L, 1]): [B, L] fp32.
+torch::Tensor received_attention(const SelfAttention& a, const torch::Tensor& keep);
+
 struct SuperLayerImpl : torch::nn::Module {
   SuperLayerImpl(int hidden, int max_heads, int head_dim, int max_ffn);
 
-  // A layer is attend() then feed_forward() (token selection may come between). x [B, L, hidden]; key_bias
+  // A layer is its attention sub-layer, attention() then attention_output(), then feed_forward(); token
+  // selection may come between the two halves of the attention (exactly as the exported module does it), so that
+  // the context and output projection are computed for the kept queries only. x [B, L, hidden]; key_bias
   // [B, 1, 1, L] (0 or a large negative number for padding); keep [B, L, 1] (1 for real tokens, 0 for padding:
-  // zeroes padding rows before int8 linears so that padding never moves their range). attend() also returns,
-  // when `received` is not null, the attention each key received, summed over heads and real queries: [B, L]
-  // fp32 (untouched when the layer has no heads).
-  torch::Tensor attend(torch::Tensor x, const torch::Tensor& key_bias, const torch::Tensor& keep,
-                       const LayerArch& arch, double dropout, torch::Tensor* received = nullptr);
+  // zeroes padding rows before int8 linears so that padding never moves their range). Both halves need heads > 0.
+  SelfAttention attention(const torch::Tensor& x, const torch::Tensor& key_bias, const torch::Tensor& keep,
+                          const LayerArch& arch);
+  // x plus the attention's output for the queries of `a.probs` [B, heads, L', L], which are x's rows [B, L'];
+  // keep [B, L', 1] marks their padding.
+  torch::Tensor attention_output(const torch::Tensor& x, const SelfAttention& a, const torch::Tensor& keep,
+                                 const LayerArch& arch, double dropout);
   torch::Tensor feed_forward(torch::Tensor x, const torch::Tensor& keep, const LayerArch& arch, double dropout);
 
   int head_dim;
@@ -67,12 +80,14 @@ struct SupernetImpl : torch::nn::Module {
 };
 TORCH_MODULE(Supernet);
 
-// Token elimination on a padded batch: of the tokens of `x` [B, L, H] that `pad` [B, L] leaves, row b keeps
-// keep[b] (>= 1), those of highest `score` [B, L] with position 0 always first and ties to the earlier position,
-// in their order. Returns the kept rows [B, max keep, H]; `pad`, `score` become those of the kept rows (the
-// rows past keep[b] are padding).
-torch::Tensor select_tokens(const torch::Tensor& x, torch::Tensor& pad, torch::Tensor& score,
-                            const torch::Tensor& keep);
+// Token elimination on a padded batch: of the tokens that `pad` [B, L] leaves, row b keeps keep[b] (>= 1),
+// those of highest `score` [B, L] with position 0 always first and ties to the earlier position, in their order.
+// Returns their positions [B, max keep] (the columns past keep[b] point at position 0 and are padding); `pad`
+// and `score` become those of the kept rows.
+torch::Tensor choose_tokens(torch::Tensor& pad, torch::Tensor& score, const torch::Tensor& keep);
+
+// The rows `chosen` [B, L'] of t along `dim` (1 for x [B, L, H], 2 for attention probabilities [B, h, L, L]).
+torch::Tensor gather_rows(const torch::Tensor& t, const torch::Tensor& chosen, int64_t dim);
 
 // Which layers' received attention a forward of `arch` ranks tokens by: for each layer that drops tokens (keep
 // below the previous layer's), the last layer with heads at or before it. Only these sum their attention.

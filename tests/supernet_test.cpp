@@ -272,7 +272,10 @@ TEST(TokenElimination, KeepsTheMostAttendedTokensInOrderWithClsFirst) {
   const torch::Tensor x = torch::arange(6, torch::kFloat).view({1, 6, 1}).repeat({2, 1, 1});
   torch::Tensor pad = torch::tensor({0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1, 1}, torch::kBool).view({2, 6});
   torch::Tensor score = torch::tensor({0.f, 5.f, 1.f, 7.f, 1.f, 0.f, 0.f, 1.f, 3.f, 2.f, 9.f, 9.f}).view({2, 6});
-  const torch::Tensor kept = select_tokens(x, pad, score, torch::tensor({3, 2}));
+  const torch::Tensor chosen = choose_tokens(pad, score, torch::tensor({3, 2}));
+  // Row 1's padding column points at [CLS].
+  EXPECT_TRUE(torch::equal(chosen, torch::tensor({0, 1, 3, 0, 2, 0}, torch::kLong).view({2, 3})));
+  const torch::Tensor kept = gather_rows(x, chosen, 1);
   ASSERT_EQ(kept.sizes(), (std::vector<int64_t>{2, 3, 1}));
   EXPECT_TRUE(torch::equal(kept.squeeze(-1).select(0, 0), torch::tensor({0.f, 1.f, 3.f})));  // [CLS], then 5 and 7
   EXPECT_TRUE(torch::equal(kept.squeeze(-1).select(0, 1).narrow(0, 0, 2), torch::tensor({0.f, 2.f})));
@@ -280,9 +283,13 @@ TEST(TokenElimination, KeepsTheMostAttendedTokensInOrderWithClsFirst) {
   EXPECT_TRUE(torch::equal(score.select(0, 0), torch::tensor({0.f, 5.f, 7.f})));
   // Ties go to the earlier position.
   torch::Tensor flat_pad = torch::zeros({1, 5}, torch::kBool), flat = torch::zeros({1, 5});
-  const torch::Tensor first = select_tokens(torch::arange(5, torch::kFloat).view({1, 5, 1}), flat_pad, flat,
-                                            torch::tensor({3}));
-  EXPECT_TRUE(torch::equal(first.flatten(), torch::tensor({0.f, 1.f, 2.f})));
+  EXPECT_TRUE(torch::equal(choose_tokens(flat_pad, flat, torch::tensor({3})),
+                           torch::tensor({0, 1, 2}, torch::kLong).view({1, 3})));
+  // Attention probabilities [B, h, L, L] keep the rows of the chosen queries, every key.
+  const torch::Tensor probs = torch::arange(2 * 2 * 6 * 6, torch::kFloat).view({2, 2, 6, 6});
+  const torch::Tensor rows = gather_rows(probs, torch::tensor({0, 4, 0, 3}, torch::kLong).view({2, 2}), 2);
+  ASSERT_EQ(rows.sizes(), (std::vector<int64_t>{2, 2, 2, 6}));
+  EXPECT_TRUE(torch::equal(rows.select(0, 1).select(1, 1), probs.select(0, 1).select(1, 3)));
 }
 
 TEST(TokenElimination, PaddedBatchesGiveEachExampleItsOwnSelection) {
