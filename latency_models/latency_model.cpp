@@ -113,7 +113,7 @@ double AdditiveLatencyModel::table_ms(const Arch& arch) const {
 }
 
 std::array<double, AdditiveLatencyModel::kMaxFeatures> AdditiveLatencyModel::features(const Arch& arch) const {
-  Features f{1, 0, 0, 0, 0, table_ms(arch), 0};
+  Features f{1, 0, 0, 0, 0, table_ms(arch), 0, 0};
   int kept_pct = 100;
   for (const LayerArch& l : arch.layers) {
     if (l.skipped()) continue;
@@ -121,7 +121,13 @@ std::array<double, AdditiveLatencyModel::kMaxFeatures> AdditiveLatencyModel::fea
     f[2] += l.ffn > 0;
     f[3] += l.precision == Precision::INT8;
     f[4] += l.precision == Precision::BF16;
-    f[6] += l.keep_pct < kept_pct;
+    if (l.keep_pct < kept_pct) {
+      f[6] += 1;
+      if (l.heads > 0) {  // the table's block at the entering tokens, less the same block at the kept ones
+        f[7] += table_.attention_ms[attention_index(l.heads, l.precision, l.sparsity_pct, kept_pct)] -
+                table_.attention_ms[attention_index(l.heads, l.precision, l.sparsity_pct, l.keep_pct)];
+      }
+    }
     kept_pct = std::min(kept_pct, l.keep_pct);
   }
   return f;
@@ -190,9 +196,11 @@ AdditiveLatencyModel AdditiveLatencyModel::from_json(const nlohmann::json& j) {
     AdditiveLatencyModel model(space_config_from_json(j.at("space")), environment_from_json(j.at("environment")),
                                std::move(table));
     const auto coefficients = j.at("coefficients").get<std::vector<double>>();
-    QTNAS_CHECK(coefficients.size() == size_t(feature_count(model.space_)),
-                "the latency model has {} coefficients; its space needs {}", coefficients.size(),
-                feature_count(model.space_));
+    // Version 3 had no dropping-attention feature: its weight is 0 (the file's own predictions are unchanged).
+    const int features = feature_count(model.space_);
+    const int expected = features == 8 && j.at("version").get<int>() <= 3 ? 7 : features;
+    QTNAS_CHECK(coefficients.size() == size_t(expected), "the latency model has {} coefficients; its space needs {}",
+                coefficients.size(), expected);
     std::copy(coefficients.begin(), coefficients.end(), model.coefficients_.begin());
     for (const auto& r : j.value("references", nlohmann::json::array())) {  // version 1 has none
       model.references_.push_back({parse_arch(r.at("arch").get<std::string>()), r.at("baseline_ms").get<double>()});

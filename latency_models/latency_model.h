@@ -7,13 +7,13 @@
 //
 // The latency model file (JSON; written by save_latency_model, read by load_latency_model):
 //   {"kind": "additive",            the only kind
-//    "version": 3,                  kLatencyModelFormatVersion of the writer; a newer one is refused
+//    "version": 4,                  kLatencyModelFormatVersion of the writer; a newer one is refused
 //    "space": {...},                the SpaceConfig it was profiled for (space/space_json.h)
 //    "environment": {...},          what it was measured under (latency_models/environment.h)
 //    "empty_ms": 1.25,              LayerTable::empty_ms: the model with every layer skipped
 //    "attention_ms": [...],         LayerTable::attention_ms, in attention_index() order
 //    "ffn_ms": [...],               LayerTable::ffn_ms, in ffn_index() order
-//    "coefficients": [6 or 7],      the correction's weight of each feature (feature_count()), in their order
+//    "coefficients": [6 or 8],      the correction's weight of each feature (feature_count()), in their order
 //    "references": [{"arch": "...", "baseline_ms": 3.5}, ...],   the speed references (references())
 //    "db": "/abs/latency.sqlite",   optional (FitRecord): the measurement database it was fitted from
 //    "holdout": {"n", "within_10pct", "mape", "kendall_tau"},    optional (FitRecord): its HoldoutReport
@@ -21,6 +21,7 @@
 // Version 1 has no "references" (read as none: a model without speed correction). Version 2 added them.
 // Version 3 added the token keep: the tables' innermost index is the keep (over the space's keep choices, so a
 // space without them has the tables of version 2), and a space with keep choices has a seventh coefficient.
+// Version 4 added the dropping attention's coefficient (an eighth, with keep choices); read from version 3 as 0.
 // The optional fields describe where a model came from and change no prediction; files of either version may
 // carry them or not.
 #pragma once
@@ -37,7 +38,7 @@
 
 namespace qtnas {
 
-inline constexpr int kLatencyModelFormatVersion = 3;
+inline constexpr int kLatencyModelFormatVersion = 4;
 
 class LatencyModel {
  public:
@@ -86,10 +87,13 @@ struct FitRecord {
 
 class AdditiveLatencyModel : public LatencyModel {
  public:
-  // 1, attention blocks, FFN blocks, int8 layers, bf16 layers, table sum, and token selections (layers whose
-  // keep is below the previous layer's) in a space with keep choices.
-  static constexpr int kMaxFeatures = 7;
-  static int feature_count(const SpaceConfig& space) { return space.keep_pct_choices.size() > 1 ? 7 : 6; }
+  // 1, attention blocks, FFN blocks, int8 layers, bf16 layers, table sum; and in a space with keep choices,
+  // token selections (layers whose keep is below the previous layer's) and the dropping attention: for each
+  // selecting layer with heads, its attention block at the entering tokens less the same block at the kept
+  // ones. The table prices that block at the entering tokens, but its context and output projection run on the
+  // kept queries only (supernet.h); the fit learns which share of the difference that saves.
+  static constexpr int kMaxFeatures = 8;
+  static int feature_count(const SpaceConfig& space) { return space.keep_pct_choices.size() > 1 ? 8 : 6; }
 
   // Fits the correction on `train` (at least feature_count() subnets) by ridge-regularized least squares.
   static AdditiveLatencyModel fit(const SearchSpace& space, const Environment& env, LayerTable table,

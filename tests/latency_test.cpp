@@ -153,7 +153,8 @@ TEST(LatencyModel, FileRoundTripKeepsTheFitRecordAndReadsOlderVersions) {
 
 // With keep choices, a block costs what it was measured to cost on the tokens it runs on: attention on those
 // entering its layer, the FFN on those the layer keeps; a profile of a machine whose costs are not proportional
-// to tokens is recovered exactly, and the selections' count is the seventh feature of the file.
+// to tokens is recovered exactly, with what a dropping attention saves (its context and output projection run on
+// the kept queries): the eighth feature of the file.
 TEST(LatencyModel, BlocksAreCostedAtTheTokensTheyRunOn) {
   SpaceConfig config = tiny_space(3);
   config.keep_pct_choices = {50, 100};
@@ -171,9 +172,17 @@ TEST(LatencyModel, BlocksAreCostedAtTheTokensTheyRunOn) {
   EXPECT_LT(t.attention_ms[truth.attention_index(2, Precision::FP32, 0, 50)],
             t.attention_ms[truth.attention_index(2, Precision::FP32, 0, 100)]);
 
+  // The machine: subnets whose dropping attention costs 30% of (its block at 100% - at 50%) less than the table.
+  nlohmann::json saving = truth.to_json();
+  saving["coefficients"][7] = -0.3;
+  const AdditiveLatencyModel machine = AdditiveLatencyModel::from_json(saving);
+  const double drop_saving = t.attention_ms[truth.attention_index(2, Precision::INT8, 0, 100)] -
+                             t.attention_ms[truth.attention_index(2, Precision::INT8, 0, 50)];
+  EXPECT_NEAR(machine.predict_ms(arch), truth.predict_ms(arch) - 0.3 * drop_saving, 1e-12);
+
   const fs::path path = fresh("keep.sqlite");
   MeasurementStore store(path.string());
-  profile_toy_machine(store, space, truth, 40, 3);
+  profile_toy_machine(store, space, machine, 40, 3);
   const ProfileResult fitted = fit_from_store(space, truth.environment(), store);
   EXPECT_EQ(fitted.layer_kinds, 2 * (2 * 3 * 2 + 2 * 3 * 2));  // every kind at both keeps
   ASSERT_EQ(fitted.model.table().attention_ms.size(), t.attention_ms.size());
@@ -181,10 +190,18 @@ TEST(LatencyModel, BlocksAreCostedAtTheTokensTheyRunOn) {
   for (size_t i = 0; i < t.ffn_ms.size(); ++i) EXPECT_NEAR(fitted.model.table().ffn_ms[i], t.ffn_ms[i], 1e-9);
   EXPECT_LT(fitted.holdout.mape, 1e-6);
   const nlohmann::json file = fitted.model.to_json();
-  EXPECT_EQ(file.at("coefficients").size(), 7u);
+  ASSERT_EQ(file.at("coefficients").size(), 8u);
+  EXPECT_NEAR(file.at("coefficients")[7].get<double>(), -0.3, 1e-4);
   nlohmann::json short_file = file;
-  short_file["coefficients"].erase(6);
-  expect_error([&] { AdditiveLatencyModel::from_json(short_file); }, {"6 coefficients", "needs 7"});
+  short_file["coefficients"].erase(7);
+  expect_error([&] { AdditiveLatencyModel::from_json(short_file); }, {"7 coefficients", "needs 8"});
+  // A version 3 file (before this feature) has 7 coefficients: the eighth is read as 0.
+  nlohmann::json v3 = truth.to_json();
+  v3["version"] = 3;
+  v3["coefficients"].erase(7);
+  EXPECT_DOUBLE_EQ(AdditiveLatencyModel::from_json(v3).predict_ms(arch), truth.predict_ms(arch));
+  v3["coefficients"].erase(6);
+  expect_error([&] { AdditiveLatencyModel::from_json(v3); }, {"6 coefficients", "needs 7"});
 }
 
 TEST(MeasurementStore, KindsAreStoredAsTheirText) {
@@ -408,7 +425,7 @@ TEST(Profiler, MeasuresEveryBlockKindAtEveryKeep) {
   pc.measure.batch = 2;
   pc.measure.seq = 12;
   pc.measure.rounds = 3;
-  pc.subnets = 14;
+  pc.subnets = 16;  // the fewest with keep choices: twice the 8 features
   const ProfileResult r = profile(net, pc, store);
   EXPECT_EQ(r.layer_kinds, 2 * (2 * 3 * 2 + 2 * 3 * 2));
   int dropping = 0;

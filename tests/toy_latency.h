@@ -38,34 +38,40 @@ inline AdditiveLatencyModel toy_latency_model(const SearchSpace& space, int thre
 
 // Writes into `store` what `qtnas profile` would have measured on a machine whose latencies are exactly
 // `truth`'s table: every layer kind at every keep over its base model (layer_kind_arch), and `subnets` random
-// subnets (seeded) beside the empty model, in one group each and without speed references, so that
-// fit_from_store() recovers the table.
+// subnets (seeded) at truth's prediction beside the empty model, in one group each and without speed references,
+// so that fit_from_store() recovers the table and truth's correction.
 inline void profile_toy_machine(MeasurementStore& store, const SearchSpace& space, const AdditiveLatencyModel& truth,
                                 int subnets, uint64_t seed) {
   const SpaceConfig& c = space.config();
   const Environment& env = truth.environment();
   const std::string h = space.hash_hex();
-  auto add = [&](MeasurementKind kind, const Arch& arch, int keep_pct) {
+  auto add = [&](MeasurementKind kind, const Arch& arch, int keep_pct, double ms) {
     const int64_t group = store.new_group();
     const Arch base = layer_kind_base(c, keep_pct);
     store.add(env, h, MeasurementKind::Empty, base,
               LatencyStats{base.layers.empty() ? truth.table().empty_ms : truth.table_ms(base)}, group);
-    store.add(env, h, kind, arch, LatencyStats{truth.table_ms(arch)}, group);
+    store.add(env, h, kind, arch, LatencyStats{ms}, group);
   };
   for (Precision p : c.precisions) {
     for (int sparsity : c.sparsity_pct_choices) {
       for (int keep : c.keep_pct_choices) {
         for (int heads = 1; heads <= c.max_heads; ++heads) {
-          add(MeasurementKind::Attention, layer_kind_arch(c, {heads, 0, sparsity, p}, keep), keep);
+          const Arch a = layer_kind_arch(c, {heads, 0, sparsity, p}, keep);
+          add(MeasurementKind::Attention, a, keep, truth.table_ms(a));
         }
         for (int f : c.ffn_choices) {
-          if (f > 0) add(MeasurementKind::Ffn, layer_kind_arch(c, {0, f, sparsity, p}, keep), keep);
+          if (f == 0) continue;
+          const Arch a = layer_kind_arch(c, {0, f, sparsity, p}, keep);
+          add(MeasurementKind::Ffn, a, keep, truth.table_ms(a));
         }
       }
     }
   }
   Rng rng(seed);
-  for (int i = 0; i < subnets; ++i) add(MeasurementKind::Subnet, space.sample(rng), 100);
+  for (int i = 0; i < subnets; ++i) {
+    const Arch a = space.sample(rng);
+    add(MeasurementKind::Subnet, a, 100, truth.predict_ms(a));  // the correction included
+  }
 }
 
 }  // namespace qtnas::testing
