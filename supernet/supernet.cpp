@@ -28,6 +28,14 @@ torch::Tensor pruned(const torch::Tensor& w, int sparsity_pct) {
   return sparsity_pct == 0 ? w : w * magnitude_mask(w, sparsity_pct);
 }
 
+// A linear of a layer, at its precision and sparsity. INT8 inputs have their padding rows zeroed (keep [B, L, 1])
+// so that padding never moves the dynamic range.
+torch::Tensor layer_linear(const torch::Tensor& in, const torch::Tensor& keep, const torch::Tensor& w,
+                           const torch::Tensor& b, const LayerArch& arch) {
+  const bool int8 = arch.precision == Precision::INT8;
+  return linear_at_precision(int8 ? in * keep : in, pruned(w, arch.sparsity_pct), b, arch.precision);
+}
+
 }  // namespace
 
 // Four elements' 16 random bits from one 64-bit draw: Bernoulli sampling, which torch::dropout uses, is serial
@@ -81,7 +89,6 @@ SuperLayerImpl::SuperLayerImpl(int hidden, int max_heads, int head_dim_, int max
 
 SelfAttention SuperLayerImpl::attention(const torch::Tensor& x, const torch::Tensor& key_bias,
                                         const torch::Tensor& keep, const LayerArch& arch) {
-  const bool int8 = arch.precision == Precision::INT8;
   const int64_t batch = x.size(0), len = x.size(1), inner = int64_t{arch.heads} * head_dim;
   const torch::Tensor h = attn_norm(x);
   auto heads_of = [&](const torch::Tensor& t) {  // [B, L, k*d] -> [B, L, k, d], a view
@@ -91,8 +98,7 @@ SelfAttention SuperLayerImpl::attention(const torch::Tensor& x, const torch::Ten
   // weight scales) are those of the three separate weights, and the input's int8 range is the same.
   const torch::Tensor w = torch::cat({wq.narrow(0, 0, inner), wk.narrow(0, 0, inner), wv.narrow(0, 0, inner)});
   const torch::Tensor b = torch::cat({bq.narrow(0, 0, inner), bk.narrow(0, 0, inner), bv.narrow(0, 0, inner)});
-  const std::vector<torch::Tensor> qkv =
-      linear_at_precision(int8 ? h * keep : h, pruned(w, arch.sparsity_pct), b, arch.precision).chunk(3, -1);
+  const std::vector<torch::Tensor> qkv = layer_linear(h, keep, w, b, arch).chunk(3, -1);
   const torch::Tensor q = heads_of(qkv[0]), k = heads_of(qkv[1]), v = heads_of(qkv[2]);
   const torch::Tensor scores = head_scores(q, k) / std::sqrt(double(head_dim)) + key_bias;
   return {torch::softmax(scores, -1), v};
@@ -100,14 +106,12 @@ SelfAttention SuperLayerImpl::attention(const torch::Tensor& x, const torch::Ten
 
 torch::Tensor SuperLayerImpl::attention_output(const torch::Tensor& x, const SelfAttention& a,
                                                const torch::Tensor& keep, const LayerArch& arch, double dropout) {
-  const bool int8 = arch.precision == Precision::INT8, train = is_training();
+  const bool train = is_training();
   const int64_t inner = int64_t{arch.heads} * head_dim;
   const torch::Tensor probs = inverted_dropout(a.probs, dropout, train);
   const torch::Tensor context =
       head_context(probs.to(a.v.scalar_type()), a.v).reshape({x.size(0), x.size(1), inner});
-  const torch::Tensor out = linear_at_precision(int8 ? context * keep : context,
-                                                pruned(wo.narrow(1, 0, inner), arch.sparsity_pct), bo, arch.precision);
-  return x + inverted_dropout(out, dropout, train);
+  return x + inverted_dropout(layer_linear(context, keep, wo.narrow(1, 0, inner), bo, arch), dropout, train);
 }
 
 torch::Tensor received_attention(const SelfAttention& a, const torch::Tensor& keep) {
@@ -117,14 +121,10 @@ torch::Tensor received_attention(const SelfAttention& a, const torch::Tensor& ke
 torch::Tensor SuperLayerImpl::feed_forward(torch::Tensor x, const torch::Tensor& keep, const LayerArch& arch,
                                            double dropout) {
   if (arch.ffn == 0) return x;
-  const bool int8 = arch.precision == Precision::INT8;
-  auto linear = [&](const torch::Tensor& in, const torch::Tensor& w, const torch::Tensor& b) {
-    return linear_at_precision(int8 ? in * keep : in, pruned(w, arch.sparsity_pct), b, arch.precision);
-  };
-  const bool train = is_training();
   const torch::Tensor h = ffn_norm(x);
-  const torch::Tensor a = torch::gelu(linear(h, w1.narrow(0, 0, arch.ffn), b1.narrow(0, 0, arch.ffn)));
-  return x + inverted_dropout(linear(a, w2.narrow(1, 0, arch.ffn), b2), dropout, train);
+  const torch::Tensor a =
+      torch::gelu(layer_linear(h, keep, w1.narrow(0, 0, arch.ffn), b1.narrow(0, 0, arch.ffn), arch));
+  return x + inverted_dropout(layer_linear(a, keep, w2.narrow(1, 0, arch.ffn), b2, arch), dropout, is_training());
 }
 
 SupernetImpl::SupernetImpl(const SpaceConfig& config, double dropout) : space_(config), dropout_(dropout) {
@@ -215,8 +215,8 @@ torch::Tensor choose_tokens(torch::Tensor& pad, torch::Tensor& score, const torc
   // last by an index past every token, then pointed at [CLS] (their content is ignored).
   const int64_t past = pad.size(1);
   const torch::Tensor extra = torch::arange(width, torch::kLong).unsqueeze(0).ge(keep.unsqueeze(1));
-  const torch::Tensor sorted = std::get<0>(
-      torch::sort(order.narrow(1, 0, width).masked_fill(extra, past), /*stable=*/true, /*dim=*/1, /*descending=*/false));
+  const torch::Tensor sorted = std::get<0>(torch::sort(order.narrow(1, 0, width).masked_fill(extra, past),
+                                                       /*stable=*/true, /*dim=*/1, /*descending=*/false));
   pad = sorted.eq(past);
   const torch::Tensor chosen = sorted.masked_fill(pad, 0);
   score = score.gather(1, chosen);
