@@ -1,21 +1,27 @@
 // `qtnas data`: load a task, train (or reuse) its tokenizer, and print the splits, class counts and token
-// lengths.
+// lengths. `qtnas arch`: print random archs of the space, or check one arch string, with sizes and ids.
 #include <iostream>
+#include <memory>
+
+#include <nlohmann/json.hpp>
 
 #include "cli/command.h"
 #include "cli/common_options.h"
+#include "space/error.h"
+#include "space/space_json.h"
 
 namespace qtnas::cli {
 namespace {
 
 int run_data(const po::variables_map& vm) {
-  const TaskContext task = prepare_task(vm);
-  const int seq_len = seq_len_from(vm, &task);
+  const TaskContext task = prepare_task(task_options_json(vm), vm["vocab-size"].as<int>(), workdir(vm), {},
+                                        [](const std::string& line) { std::cerr << line << "\n"; });
   if (vm.count("write-split")) {
     const std::string dir = vm["write-split"].as<std::string>();
     write_split_jsonl(task.data, dir);
     std::cerr << fmt::format("split written to {}/{{train,val,test}}.jsonl\n", dir);
   }
+  const int seq_len = parse_seq_len(vm["seq-len"].as<std::string>(), &task, 0);
   const DatasetStats stats = compute_stats(task.data, task.tokenizer, seq_len);
   std::optional<BaselineResult> baseline;
   std::string why = "not computed (--no-baseline)";
@@ -25,11 +31,46 @@ int run_data(const po::variables_map& vm) {
   return 0;
 }
 
+int run_arch(SpaceConfig options, const po::variables_map& vm) {
+  options.max_seq_len = parse_seq_len(vm["seq-len"].as<std::string>(), nullptr, SpaceConfig{}.max_seq_len);
+  const SearchSpace space(options);  // validated, and its lists sorted
+  const int modes = int(vm.count("random")) + int(vm.count("check")) + int(vm.count("largest")) +
+                    int(vm.count("smallest"));
+  QTNAS_CHECK(modes == 1, "qtnas arch needs exactly one of --random N, --check STR, --largest, --smallest");
+
+  std::vector<nlohmann::json> rows;
+  if (vm.count("random")) {
+    const int n = vm["random"].as<int>();
+    QTNAS_CHECK(n >= 1, "--random must be at least 1, got {}", n);
+    Rng rng(vm["seed"].as<uint64_t>());
+    for (int i = 0; i < n; ++i) rows.push_back(arch_row(space, space.sample(rng)));
+  } else if (vm.count("check")) {
+    const Arch arch = parse_arch(vm["check"].as<std::string>());
+    space.validate(arch);
+    rows.push_back(arch_row(space, arch));
+  } else {
+    const Precision p = parse_precision(vm["precision"].as<std::string>());
+    rows.push_back(arch_row(space, vm.count("largest") ? space.largest(p) : space.smallest(p)));
+  }
+
+  if (vm["json"].as<bool>()) {
+    nlohmann::json out = {{"space_hash", space.hash_hex()},
+                          {"log10_archs", space.log10_cardinality()},
+                          {"archs", rows}};
+    std::cout << out.dump(2) << "\n";
+  } else {
+    std::cerr << fmt::format("space {} ({}): 10^{:.1f} archs\n", space.hash_hex(), to_string(space.config()),
+                             space.log10_cardinality());
+    std::cout << arch_table(rows);
+  }
+  return 0;
+}
+
 }  // namespace
 
 Command data_command() {
   return {"data", "load a task, train its tokenizer, print splits, classes and token lengths",
-          [](po::options_description& desc) {
+          [](po::options_description& desc) -> Run {
             add_task_options(desc);
             add_dims_options(desc);
             desc.add_options()
@@ -37,8 +78,27 @@ Command data_command() {
                 ("write-split", po::value<std::string>(),
                  "write the task's split to DIR/train.jsonl, val.jsonl, test.jsonl ({\"text\", \"label\"} lines)")
                 ("json", po::bool_switch(), "machine-readable output");
-          },
-          run_data, /*positional=*/""};
+            return run_data;
+          }};
+}
+
+Command arch_command() {
+  return {"arch", "print random archs of the search space, or check an arch string",
+          [](po::options_description& desc) -> Run {
+            auto space = std::make_shared<SpaceConfig>(default_space());
+            desc.add_options()
+                ("random", po::value<int>(), "print N random archs")
+                ("seed", po::value<uint64_t>()->default_value(0), "random seed for --random")
+                ("check", po::value<std::string>(), "validate this arch string against the space")
+                ("largest", "print the largest arch")
+                ("smallest", "print the smallest arch")
+                ("precision", po::value<std::string>()->default_value("fp32"), "precision for --largest/--smallest")
+                ("num-classes", bound(&space->num_classes), "classifier outputs")
+                ("json", po::bool_switch(), "machine-readable output");
+            add_space_options(desc, space.get());
+            add_dims_options(desc, &space->vocab_size);
+            return [space](const po::variables_map& vm) { return run_arch(*space, vm); };
+          }};
 }
 
 }  // namespace qtnas::cli

@@ -4,6 +4,7 @@
 #include <torch/torch.h>
 
 #include <iostream>
+#include <memory>
 #include <optional>
 
 #include "cli/command.h"
@@ -37,12 +38,10 @@ ExportSource source_from(const po::variables_map& vm) {
                                      vm["batch"].as<int>(), optional_value<int>(vm, "seq"));
 }
 
-int run_export(const po::variables_map& vm) {
+int run_export(const ExportOptions& options, const po::variables_map& vm) {
   set_threads(vm);
   set_openblas_single_threaded();
   ExportSource source = source_from(vm);
-  const ExportOptions options{vm["out"].as<std::string>(), vm["rounds"].as<int>(), !vm["no-evaluate"].as<bool>(),
-                              vm["finetune-steps"].as<int64_t>(), vm["finetune-lr"].as<double>()};
   std::optional<Progress> progress;  // of a fine-tune
   FinetuneCallbacks callbacks;
   callbacks.on_note = [](const std::string& note) { std::cerr << note << "\n"; };
@@ -70,13 +69,13 @@ int run_predict(const po::variables_map& vm) {
 
 Command export_command() {
   return {"export", "save a run's chosen subnet as a deployable TorchScript checkpoint, re-measured and re-evaluated",
-          [](po::options_description& desc) {
-            const ExportOptions d;
+          [](po::options_description& desc) -> Run {
+            auto options = std::make_shared<ExportOptions>();
             desc.add_options()
                 ("db", po::value<std::string>(), "run database (or --supernet and --arch)")
                 ("supernet", po::value<std::string>(), "supernet checkpoint, to export --arch")
                 ("arch", po::value<std::string>(), "arch string to export from --supernet, or 'largest' / 'smallest'")
-                ("batch", defaulted(MeasureConfig{}.batch),
+                ("batch", po::value<int>()->default_value(MeasureConfig{}.batch),
                  "with --arch: examples per forward of the latency measurement")
                 ("seq", po::value<int>(), "with --arch: tokens per example of the latency measurement (default: the "
                  "supernet's sequence length)")
@@ -84,31 +83,32 @@ Command export_command() {
                 ("best-under-ms", po::value<double>(),
                  "the final choice within this latency instead of the run's budget")
                 ("best", po::bool_switch(), "the most accurate front member within the run's budget")
-                ("out", po::value<std::string>()->required(), "model file to write")
-                ("rounds", defaulted(d.rounds), "timed repetitions of the latency re-measurement (at most)")
-                ("no-evaluate", po::bool_switch(), "save and re-measure only: no accuracy on validation and test")
-                ("finetune-steps", defaulted(d.finetune_steps),
+                ("out", required(&options->out), "model file to write")
+                ("rounds", bound(&options->rounds), "timed repetitions of the latency re-measurement (at most)")
+                ("no-evaluate", negated(&options->evaluate),
+                 "save and re-measure only: no accuracy on validation and test")
+                ("finetune-steps", bound(&options->finetune_steps),
                  "train the arch alone this many steps first, distilled from the largest subnet (0: inherited weights)")
-                ("finetune-lr", defaulted(d.finetune_lr), "peak learning rate of the fine-tune")
-                ("threads", po::value<int>()->default_value(0), "LibTorch threads for evaluation (0: all cores)")
-                ("json", po::bool_switch(), "machine-readable report");
+                ("finetune-lr", bound(&options->finetune_lr), "peak learning rate of the fine-tune");
+            add_output_options(desc);
             add_task_options(desc);
-          },
-          run_export, /*positional=*/""};
+            return [options](const po::variables_map& vm) { return run_export(*options, vm); };
+          }};
 }
 
 Command predict_command() {
   return {"predict", "label texts with an exported model",
-          [](po::options_description& desc) {
+          [](po::options_description& desc) -> Run {
             desc.add_options()
                 ("model", po::value<std::string>()->required(), "exported model (qtnas export)")
                 ("text", po::value<std::vector<std::string>>(), "texts to label (also as bare arguments; two by two "
                  "for a pair model)")
-                ("input", po::value<std::string>(), "file with one text per line ('first<TAB>second' for a pair model)")
-                ("threads", po::value<int>()->default_value(0), "LibTorch threads (0: all cores)")
-                ("json", po::bool_switch(), "machine-readable output");
+                ("input", po::value<std::string>(),
+                 "file with one text per line ('first<TAB>second' for a pair model)");
+            add_output_options(desc);
+            return run_predict;
           },
-          run_predict, "text"};
+          "text"};
 }
 
 }  // namespace qtnas::cli

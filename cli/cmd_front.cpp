@@ -41,23 +41,23 @@ int run_plot(const po::variables_map& vm) {
 
 Command front_command() {
   return {"front", "the Pareto front of a search run",
-          [](po::options_description& desc) {
+          [](po::options_description& desc) -> Run {
             desc.add_options()
                 ("db", po::value<std::string>()->required(), "run database")
                 ("budget-ms", po::value<double>()->default_value(0), "only members within this latency (0: all)")
                 ("json", po::bool_switch(), "a JSON list of {id, arch, accuracy, latency_ms, size_bytes, ...}");
-          },
-          run_front, /*positional=*/""};
+            return run_front;
+          }};
 }
 
 Command plot_command() {
   return {"plot", "an SVG picture of a search run: all candidates, the front and the budget",
-          [](po::options_description& desc) {
+          [](po::options_description& desc) -> Run {
             desc.add_options()
                 ("db", po::value<std::string>()->required(), "run database")
                 ("out", po::value<std::string>()->default_value("front.svg"), "SVG file to write");
-          },
-          run_plot, /*positional=*/""};
+            return run_plot;
+          }};
 }
 
 }  // namespace qtnas::cli

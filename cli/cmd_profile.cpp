@@ -3,6 +3,7 @@
 #include <torch/torch.h>
 
 #include <iostream>
+#include <memory>
 #include <optional>
 
 #include "cli/command.h"
@@ -14,20 +15,6 @@
 
 namespace qtnas::cli {
 namespace {
-
-// The measuring settings from the options, checked against the supernet's space.
-ProfileConfig profile_config_from(const po::variables_map& vm, const SpaceConfig& space) {
-  ProfileConfig config;
-  config.measure.batch = vm["batch"].as<int>();
-  // Latency is measured at the length the supernet was trained for, unless asked otherwise.
-  config.measure.seq = optional_value<int>(vm, "seq").value_or(space.max_seq_len);
-  config.measure.rounds = vm["rounds"].as<int>();
-  config.measure.min_rounds = vm["min-rounds"].as<int>();
-  config.subnets = vm["samples"].as<int>();
-  config.seed = vm["seed"].as<uint64_t>();
-  check_profile_config(config, space);
-  return config;
-}
 
 // Measures with a progress bar, or (--refit) fits from what the database holds for this environment.
 ProfileResult measure_or_refit(const po::variables_map& vm, Supernet& net, const ProfileConfig& config,
@@ -44,13 +31,15 @@ ProfileResult measure_or_refit(const po::variables_map& vm, Supernet& net, const
   return measured;
 }
 
-int run_profile(const po::variables_map& vm) {
+int run_profile(ProfileConfig config, const po::variables_map& vm) {
   set_threads(vm);
   // Measured modules run with LibTorch's OpenMP threads only (supernet/machine.h says why). Training keeps
   // OpenBLAS's own threads: its speed was measured that way.
   set_openblas_single_threaded();
   LoadedCheckpoint ckpt = load_checkpoint(vm["supernet"].as<std::string>());
-  const ProfileConfig config = profile_config_from(vm, ckpt.net->space().config());
+  // Latency is measured at the length the supernet was trained for, unless asked otherwise.
+  config.measure.seq = optional_value<int>(vm, "seq").value_or(ckpt.net->space().config().max_seq_len);
+  check_profile_config(config, ckpt.net->space().config());
   const std::string db_path = vm["db"].as<std::string>();
   MeasurementStore store(db_path);
   const std::string out = vm.count("out") ? vm["out"].as<std::string>()
@@ -71,25 +60,24 @@ int run_profile(const po::variables_map& vm) {
 
 Command profile_command() {
   return {"profile", "measure deployable subnets on this machine and fit the latency model",
-          [](po::options_description& desc) {
-            const ProfileConfig d;
+          [](po::options_description& desc) -> Run {
+            auto config = std::make_shared<ProfileConfig>();
+            MeasureConfig& m = config->measure;
             desc.add_options()
                 ("supernet", po::value<std::string>()->required(), "supernet checkpoint")
                 ("db", po::value<std::string>()->required(), "SQLite file the measurements are added to")
-                ("batch", defaulted(d.measure.batch), "examples per forward")
+                ("batch", bound(&m.batch), "examples per forward")
                 ("seq", po::value<int>(), "tokens per example (default: the supernet's sequence length)")
-                ("samples", defaulted(d.subnets), "subnets measured (a quarter held out)")
-                ("rounds", defaulted(d.measure.rounds),
-                 "timed repetitions per module (at most; fewer for slow modules)")
-                ("min-rounds", defaulted(d.measure.min_rounds),
+                ("samples", bound(&config->subnets), "subnets measured (a quarter held out)")
+                ("rounds", bound(&m.rounds), "timed repetitions per module (at most; fewer for slow modules)")
+                ("min-rounds", bound(&m.min_rounds),
                  "timed repetitions per module at least (a module slower than 1.5 s / rounds gets fewer than --rounds)")
-                ("seed", defaulted(d.seed), "which subnets are sampled")
+                ("seed", bound(&config->seed), "which subnets are sampled")
                 ("refit", po::bool_switch(), "measure nothing: refit the model from the database's measurements")
-                ("out", po::value<std::string>(), "latency model file (default: next to the database)")
-                ("threads", po::value<int>()->default_value(0), "LibTorch threads (0: all cores)")
-                ("json", po::bool_switch(), "machine-readable report");
-          },
-          run_profile, /*positional=*/""};
+                ("out", po::value<std::string>(), "latency model file (default: next to the database)");
+            add_output_options(desc);
+            return [config](const po::variables_map& vm) { return run_profile(*config, vm); };
+          }};
 }
 
 }  // namespace qtnas::cli

@@ -15,6 +15,15 @@ namespace {
 
 constexpr int kBadInput = 2;
 
+const std::vector<Command>& commands() {
+  // In the order of the data flow: data -> supernet -> latency -> search -> runs -> export.
+  static const std::vector<Command> all = {data_command(),    arch_command(),    pretrain_command(), train_command(),
+                                           eval_command(),    profile_command(), search_command(),
+                                           resume_command(),  worker_command(),  score_command(),   front_command(),
+                                           plot_command(),    export_command(),  predict_command()};
+  return all;
+}
+
 void print_usage(std::ostream& out) {
   out << "qtnas: search fast, small and accurate quantized transformer encoders\n\n"
       << "usage: qtnas <subcommand> [options]     (qtnas <subcommand> --help for its options)\n\n"
@@ -24,19 +33,20 @@ void print_usage(std::ostream& out) {
       << "--dump-config (print the effective configuration and exit).\n";
 }
 
-po::options_description make_options(const Command& command) {
-  po::options_description desc(fmt::format("qtnas {} options", command.name));
+// The command's options, after the meta options every command takes; returns its run.
+Run declare(const Command& command, po::options_description& desc) {
   desc.add_options()
       ("help,h", "show this help")
       ("config", po::value<std::string>(), "read options from this INI file (the command line wins)")
       ("dump-config", "print the effective configuration as INI and exit");
-  command.add_options(desc);
-  return desc;
+  return command.declare(desc);
 }
 
 bool known_in_any_command(const std::string& key) {
   for (const auto& c : commands()) {
-    if (make_options(c).find_nothrow(key, false)) return true;
+    po::options_description desc;
+    declare(c, desc);
+    if (desc.find_nothrow(key, false)) return true;
   }
   return false;
 }
@@ -104,7 +114,8 @@ int run(int argc, char** argv) {
     QTNAS_FAIL("unknown subcommand '{}' (available: {}; see qtnas --help)", name, names);
   }
 
-  const po::options_description desc = make_options(*command);
+  po::options_description desc(fmt::format("qtnas {} options", command->name));
+  const Run run_command = declare(*command, desc);
   po::variables_map vm;
   try {
     po::positional_options_description positional;
@@ -129,7 +140,7 @@ int run(int argc, char** argv) {
     std::cout << dump_config(*command, desc, vm);
     return 0;
   }
-  return command->run(vm);
+  return run_command(vm);
 }
 
 }  // namespace
