@@ -2,6 +2,7 @@
 // the subcommand. The only place that catches every exception: one line on stderr, exit code 2 for bad input.
 #include <iostream>
 #include <optional>
+#include <vector>
 
 #include <fmt/format.h>
 
