@@ -14,18 +14,19 @@ namespace qtnas::cli {
 namespace {
 
 int run_data(const po::variables_map& vm) {
-  const TaskContext task = prepare_task(task_options_json(vm), vm["vocab-size"].as<int>(), workdir(vm), {},
+  const std::string dir = workdir(vm);
+  const TaskContext task = prepare_task(task_options_json(vm), vm["vocab-size"].as<int>(), dir, {},
                                         [](const std::string& line) { std::cerr << line << "\n"; });
   if (vm.count("write-split")) {
-    const std::string dir = vm["write-split"].as<std::string>();
-    write_split_jsonl(task.data, dir);
-    std::cerr << fmt::format("split written to {}/{{train,val,test}}.jsonl\n", dir);
+    const std::string split_dir = vm["write-split"].as<std::string>();
+    write_split_jsonl(task.data, split_dir);
+    std::cerr << fmt::format("split written to {}/{{train,val,test}}.jsonl\n", split_dir);
   }
   const int seq_len = parse_seq_len(vm["seq-len"].as<std::string>(), &task, 0);
   const DatasetStats stats = compute_stats(task.data, task.tokenizer, seq_len);
   std::optional<BaselineResult> baseline;
   std::string why = "not computed (--no-baseline)";
-  if (!vm["no-baseline"].as<bool>()) baseline = tfidf_svm_baseline(task.data, workdir(vm), &why);
+  if (!vm["no-baseline"].as<bool>()) baseline = tfidf_svm_baseline(task.data, dir, &why);
   std::cout << (vm["json"].as<bool>() ? task_summary(task, stats, baseline, why).dump(2) + "\n"
                                       : describe_task_summary(task, stats, baseline, why));
   return 0;

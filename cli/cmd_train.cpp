@@ -23,7 +23,6 @@ namespace {
 int run_training(TrainJob job, const po::variables_map& vm) {
   job.task_options = task_options_json(vm);
   job.workdir = workdir(vm);
-  job.overrides.teacher = !job.teacher.empty();
   job.dist = distributed_options_from(vm);
   job.cores = cores_from(vm);
   const bool json = vm["json"].as<bool>();

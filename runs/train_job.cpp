@@ -93,6 +93,8 @@ nlohmann::json run_train_job(const TrainJob& job, const TrainJobCallbacks& callb
   open_session(job, callbacks, s);
   const SearchSpace space(s.space);
   const bool mlm = job.objective == Objective::MaskedLm;
+  RecipeOverrides overrides = job.overrides;
+  overrides.teacher = !job.teacher.empty();  // the recipe distils from a frozen teacher when the job names one
   const std::string out =
       !job.out.empty() ? job.out : job.workdir + (mlm ? "/pretrained.pt" : "/supernet.pt");
   if (s.ranks.rank() == 0) place_training_tokenizer(out, s.task->tokenizer);
@@ -100,17 +102,17 @@ nlohmann::json run_train_job(const TrainJob& job, const TrainJobCallbacks& callb
   if (mlm) {
     const EncodedSplit texts = pretraining_split(train, *s.task, s.seq_len);
     nlohmann::json report;
-    run_phase(job, callbacks, s, texts, out, recipe(job.preset, job.objective, job.overrides, texts.size(), space),
+    run_phase(job, callbacks, s, texts, out, recipe(job.preset, job.objective, overrides, texts.size(), space),
               "", report);
     return s.ranks.rank() == 0 ? report : nullptr;
   }
-  const TrainConfig on_labels = recipe(job.preset, job.objective, job.overrides, train.size(), space);
+  const TrainConfig on_labels = recipe(job.preset, job.objective, overrides, train.size(), space);
   const LabelPlan plan = plan_labels(job.preset, job.pretrain_epochs, train.size() + s.task->unlabeled.size(), space,
                                      on_labels, out, job.init, s.ranks);
   nlohmann::json pretrained;
   if (plan.pretrain) {
     TrainConfig pre = *plan.pretrain;
-    apply_run_settings(pre, job.overrides);
+    apply_run_settings(pre, overrides);
     run_phase(job, callbacks, s, pretraining_split(train, *s.task, s.seq_len), plan.init, pre, "", pretrained);
   }
   nlohmann::json labels;

@@ -31,7 +31,7 @@ struct TrainJob {
   std::string seq_len = "auto";  // data/task.h parse_seq_len, over the task's training texts
   SpaceConfig space;  // its classes, sequence length and vocabulary are replaced by the task's (its tokenizer's)
   std::string preset = "default";
-  RecipeOverrides overrides;
+  RecipeOverrides overrides;  // its `teacher` flag is ignored: set from `teacher` below
   std::optional<double> pretrain_epochs;  // train: replaces the preset's pretraining epochs (0: none)
   std::string init;     // train: the labels start from these pretrained weights ('' none; then no pretraining)
   std::string teacher;  // train: every subnet distils from this frozen supernet's largest subnet ('' none)
