@@ -7,7 +7,6 @@
 
 #include "cli/command.h"
 #include "cli/common_options.h"
-#include "space/error.h"
 #include "space/space_json.h"
 
 namespace qtnas::cli {
@@ -32,28 +31,10 @@ int run_data(const po::variables_map& vm) {
   return 0;
 }
 
-int run_arch(SpaceConfig options, const po::variables_map& vm) {
+int run_arch(SpaceConfig options, const ArchQuery& query, const po::variables_map& vm) {
   options.max_seq_len = parse_seq_len(vm["seq-len"].as<std::string>(), nullptr, SpaceConfig{}.max_seq_len);
   const SearchSpace space(options);  // validated, and its lists sorted
-  const int modes = int(vm.count("random")) + int(vm.count("check")) + int(vm.count("largest")) +
-                    int(vm.count("smallest"));
-  QTNAS_CHECK(modes == 1, "qtnas arch needs exactly one of --random N, --check STR, --largest, --smallest");
-
-  std::vector<nlohmann::json> rows;
-  if (vm.count("random")) {
-    const int n = vm["random"].as<int>();
-    QTNAS_CHECK(n >= 1, "--random must be at least 1, got {}", n);
-    Rng rng(vm["seed"].as<uint64_t>());
-    for (int i = 0; i < n; ++i) rows.push_back(arch_row(space, space.sample(rng)));
-  } else if (vm.count("check")) {
-    const Arch arch = parse_arch(vm["check"].as<std::string>());
-    space.validate(arch);
-    rows.push_back(arch_row(space, arch));
-  } else {
-    const Precision p = parse_precision(vm["precision"].as<std::string>());
-    rows.push_back(arch_row(space, vm.count("largest") ? space.largest(p) : space.smallest(p)));
-  }
-
+  const std::vector<nlohmann::json> rows = arch_rows(space, query);
   if (vm["json"].as<bool>()) {
     nlohmann::json out = {{"space_hash", space.hash_hex()},
                           {"log10_archs", space.log10_cardinality()},
@@ -87,18 +68,20 @@ Command arch_command() {
   return {"arch", "print random archs of the search space, or check an arch string",
           [](po::options_description& desc) -> Run {
             auto space = std::make_shared<SpaceConfig>(default_space());
+            auto query = std::make_shared<ArchQuery>();
             desc.add_options()
-                ("random", po::value<int>(), "print N random archs")
-                ("seed", po::value<uint64_t>()->default_value(0), "random seed for --random")
-                ("check", po::value<std::string>(), "validate this arch string against the space")
-                ("largest", "print the largest arch")
-                ("smallest", "print the smallest arch")
-                ("precision", po::value<std::string>()->default_value("fp32"), "precision for --largest/--smallest")
+                ("random", optional(&query->random), "print N random archs")
+                ("seed", bound(&query->seed), "random seed for --random")
+                ("check", optional(&query->check), "validate this arch string against the space")
+                ("largest", po::bool_switch(&query->largest), "print the largest arch")
+                ("smallest", po::bool_switch(&query->smallest), "print the smallest arch")
+                ("precision", parsed(&query->precision, parse_precision, to_string(query->precision)),
+                 "precision for --largest/--smallest")
                 ("num-classes", bound(&space->num_classes), "classifier outputs")
                 ("json", po::bool_switch(), "machine-readable output");
             add_space_options(desc, space.get());
             add_dims_options(desc, &space->vocab_size);
-            return [space](const po::variables_map& vm) { return run_arch(*space, vm); };
+            return [space, query](const po::variables_map& vm) { return run_arch(*space, *query, vm); };
           }};
 }
 

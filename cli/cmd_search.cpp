@@ -2,12 +2,8 @@
 // generation to a run database, and continued from it after any interruption.
 // `qtnas worker`: evaluates candidates for a `search --distributed` (rank 0) until its search ends; it loads the
 // same supernet and task (checked by hash) and evaluates with rank 0's settings.
-// `qtnas score`: arch strings read one per line on stdin, each scored as the search scores a candidate
-// (runs/score.h), one JSON line each, so that another program (bench/optuna_search.py) can drive the real
-// problem through a pipe:
-//   printf 'h4-f1024-s0-fp32,skip,skip,skip,skip,skip\n' | qtnas score --supernet qtnas_work/supernet.pt
-//       --latency-model qtnas_work/latency.sqlite.b1.s64.t2.json --val-subset 200     (one command line)
-//   -> {"arch": ..., "accuracy": ..., "latency_ms": ..., "size_bytes": ..., "ok": true, "error": ""}
+// `qtnas score`: arch strings read one per line on stdin, each scored as the search scores a candidate, one
+// JSON line each on stdout (runs/score.h).
 #include <torch/torch.h>
 
 #include <iostream>
@@ -22,10 +18,8 @@
 #include "runs/score.h"
 #include "runs/search_job.h"
 #include "runs/search_run.h"
-#include "space/error.h"
 #include "space/progress.h"
 #include "supernet/machine.h"
-#include "supernet/task.h"
 
 namespace qtnas::cli {
 namespace {
@@ -51,10 +45,7 @@ int search_and_report(RunStore& store, SearchJob job, const po::variables_map& v
 }
 
 int run_search(NewRun r, const SearchJob& job, const po::variables_map& vm) {
-  set_threads(vm);
-  set_openblas_single_threaded();  // evaluation and measuring run on LibTorch's threads only
-  QTNAS_CHECK(vm.count("latency-budget-ms") != vm.count("latency-budget-fraction"),
-              "give exactly one of --latency-budget-ms X and --latency-budget-fraction F");
+  set_measuring_threads(vm);
   r.config.threads = at::get_num_threads();
   r.task_options = task_options_json(vm);
   RunStore store(create_search_run(r), RunStore::Mode::Write);
@@ -62,8 +53,7 @@ int run_search(NewRun r, const SearchJob& job, const po::variables_map& vm) {
 }
 
 int run_resume(const std::string& db, const SearchJob& job, const po::variables_map& vm) {
-  set_threads(vm);
-  set_openblas_single_threaded();
+  set_measuring_threads(vm);
   RunStore store(db, RunStore::Mode::Write);
   return search_and_report(store, job, vm);
 }
@@ -78,17 +68,13 @@ void add_job_options(po::options_description& desc, SearchJob* job) {
   add_output_options(desc);
 }
 
-int run_worker_command(const po::variables_map& vm) {
+// Evaluates candidates for rank 0 until its search ends (or this worker is lost).
+int serve_rank0(const std::string& supernet, const WorkerOptions& options, const po::variables_map& vm) {
   set_openblas_single_threaded();
   const DistributedOptions dist = distributed_options_from(vm);
-  const bool json = vm["json"].as<bool>();
   auto note = [&](const std::string& line) { std::cerr << fmt::format("worker (rank {}): {}\n", dist.rank, line); };
-  const MakeEvaluation make =
-      proxy_evaluation_maker(optional_value<std::string>(vm, "supernet").value_or(""), note);
-  WorkerOptions options;
-  options.crash_after_jobs = vm["crash-after-jobs"].as<int>();
-  const WorkerSummary s = run_worker(dist, make, options, note);
-  if (json) {
+  const WorkerSummary s = run_worker(dist, proxy_evaluation_maker(supernet, note), options, note);
+  if (vm["json"].as<bool>()) {
     std::cout << nlohmann::json{{"rank", dist.rank}, {"jobs", s.jobs}, {"stopped_by_rank0", s.stopped_by_rank0},
                                 {"reason", s.reason}}.dump() << "\n";
   }
@@ -97,24 +83,10 @@ int run_worker_command(const po::variables_map& vm) {
   return s.stopped_by_rank0 ? 0 : 1;
 }
 
-int run_score(const po::variables_map& vm) {
-  set_threads(vm);
-  set_openblas_single_threaded();
-  const std::string supernet = vm["supernet"].as<std::string>();
-  const std::string model_path = vm["latency-model"].as<std::string>();
-  SupernetTask task = load_supernet_task(supernet, task_options_json(vm));
-  const SearchSpace& space = task.checkpoint.net->space();
-  const AdditiveLatencyModel model =
-      load_latency_model(model_path, space, supernet, vm["allow-other-environment"].as<bool>());
-  const ProxyEvaluator evaluator(task.checkpoint.net, task.val, vm["val-subset"].as<size_t>());
-  const double skip_accuracy_over_ms = vm["skip-accuracy-over-ms"].as<double>();
-
-  std::string line;
-  while (std::getline(std::cin, line)) {
-    if (line.find_first_not_of(" \t\r") == std::string::npos) continue;
-    // std::endl flushes: the program at the other end of the pipe waits for this line.
-    std::cout << score_arch_line(line, space, evaluator, model, skip_accuracy_over_ms).dump() << std::endl;
-  }
+int run_score(ScoreJob job, const po::variables_map& vm) {
+  set_measuring_threads(vm);
+  job.task_options = task_options_json(vm);
+  score_lines(job, std::cin, std::cout);
   return 0;
 }
 
@@ -129,7 +101,7 @@ Command search_command() {
             desc.add_options()
                 ("supernet", required(&r->supernet), "supernet checkpoint")
                 ("latency-model", required(&r->latency_model), "latency model (JSON from qtnas profile)")
-                ("latency-budget-ms", po::value(&c.latency_budget_ms), "hard latency budget")
+                ("latency-budget-ms", optional(&r->budget_ms), "hard latency budget")
                 ("latency-budget-fraction", optional(&r->budget_fraction),
                  "the budget as a fraction of the largest FP32 subnet's predicted latency (instead of -ms)")
                 ("size-budget-mb", bound(&c.size_budget_mb), "optional size budget (0: none)")
@@ -168,30 +140,33 @@ Command resume_command() {
 Command worker_command() {
   return {"worker", "evaluate candidates for a qtnas search --distributed running elsewhere (rank 0)",
           [](po::options_description& desc) -> Run {
+            auto supernet = std::make_shared<std::string>();  // '': rank 0's path
+            auto options = std::make_shared<WorkerOptions>();
             desc.add_options()
-                ("supernet", po::value<std::string>(), "this host's copy of the supernet (default: rank 0's path)")
-                ("crash-after-jobs", po::value<int>()->default_value(WorkerOptions{}.crash_after_jobs),
+                ("supernet", po::value(supernet.get()), "this host's copy of the supernet (default: rank 0's path)")
+                ("crash-after-jobs", bound(&options->crash_after_jobs),
                  "for failure tests: kill this worker (SIGKILL) when its next job after N arrives")
                 ("json", po::bool_switch(), "machine-readable summary");
             add_distributed_options(desc);
-            return run_worker_command;
+            return [supernet, options](const po::variables_map& vm) { return serve_rank0(*supernet, *options, vm); };
           }};
 }
 
 Command score_command() {
   return {"score", "score arch strings read from stdin as the search does (JSON lines)",
           [](po::options_description& desc) -> Run {
+            auto job = std::make_shared<ScoreJob>();
             desc.add_options()
-                ("supernet", po::value<std::string>()->required(), "supernet checkpoint")
-                ("latency-model", po::value<std::string>()->required(), "latency model (JSON from qtnas profile)")
-                ("val-subset", po::value<size_t>()->default_value(SearchConfig{}.val_subset),
-                 "validation examples of the proxy")
-                ("skip-accuracy-over-ms", po::value<double>()->default_value(0),
+                ("supernet", required(&job->supernet_path), "supernet checkpoint")
+                ("latency-model", required(&job->latency_model), "latency model (JSON from qtnas profile)")
+                ("val-subset", bound(&job->val_subset), "validation examples of the proxy")
+                ("skip-accuracy-over-ms", bound(&job->skip_accuracy_over_ms),
                  "leave the accuracy of archs predicted slower than this null (0: evaluate every arch)")
-                ("allow-other-environment", po::bool_switch(), "use a latency model profiled under another setup")
+                ("allow-other-environment", po::bool_switch(&job->allow_other_environment),
+                 "use a latency model profiled under another setup")
                 ("threads", po::value<int>()->default_value(0), "LibTorch threads (0: all cores)");
             add_task_options(desc);
-            return run_score;
+            return [job](const po::variables_map& vm) { return run_score(*job, vm); };
           }};
 }
 

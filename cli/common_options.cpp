@@ -23,6 +23,11 @@ int cores_from(const po::variables_map& vm) {
 
 void set_threads(const po::variables_map& vm) { at::set_num_threads(cores_from(vm)); }
 
+void set_measuring_threads(const po::variables_map& vm) {
+  set_threads(vm);
+  set_openblas_single_threaded();
+}
+
 void add_space_options(po::options_description& desc, SpaceConfig* c) {
   desc.add_options()
       ("layers", bound(&c->layers), "supernet layers (maximum depth)")
@@ -52,9 +57,8 @@ void add_dims_options(po::options_description& desc, int* vocab_size, std::strin
 
 void add_task_options(po::options_description& desc) {
   desc.add_options()
-      ("task", po::value<std::string>()->default_value("wordnet"),
-       "wordnet (the embedded default: WordNet glosses -> 45 lexicographer classes), or files (implied by --data or "
-       "--train)")
+      ("task", po::value<std::string>(), "wordnet (the default: WordNet glosses -> 45 lexicographer classes), or "
+       "files (the default with --data or --train)")
       ("wordnet-dir", po::value<std::string>()->default_value(kWordnetDir), "WordNet 3.0 data files")
       ("data", po::value<std::string>(), "one tsv/csv/json(l) file, split 80/10/10 by a hash of each example")
       ("train", po::value<std::string>(), "training file (with --val and --test instead of --data)")
@@ -73,9 +77,7 @@ nlohmann::json task_options_json(const po::variables_map& vm) {
   for (const char* key : kTaskOptionKeys) {
     if (vm.count(key)) j[key] = vm[key].as<std::string>();
   }
-  const bool has_files = vm.count("data") || vm.count("train") || vm.count("val") || vm.count("test");
-  if (has_files && vm["task"].defaulted()) j["task"] = "files";
-  return j;
+  return j;  // without "task", load_task infers it from the files given
 }
 
 std::string workdir(const po::variables_map& vm) {

@@ -44,17 +44,13 @@ po::typed_value<std::string>* parsed(T* field, Parse parse, const std::string& t
       [field, parse](const std::string& value) { *field = parse(value); });
 }
 
-// The value of an option that has no default, if it was given.
-template <typename T>
-std::optional<T> optional_value(const po::variables_map& vm, const char* name) {
-  return vm.count(name) ? std::optional<T>(vm[name].as<T>()) : std::nullopt;
-}
-
 // --threads N (0: all cores) and --json, which most commands take. set_threads gives the cores to LibTorch's
-// intra-op threads.
+// intra-op threads. set_measuring_threads also leaves OpenBLAS one thread, for commands that evaluate or measure
+// modules (supernet/machine.h says why); training keeps OpenBLAS's own threads, as its speed was measured.
 void add_output_options(po::options_description& desc);
 int cores_from(const po::variables_map& vm);
 void set_threads(const po::variables_map& vm);
+void set_measuring_threads(const po::variables_map& vm);
 
 // --layers --hidden --heads --head-dim --ffn-choices --sparsity-choices --precisions --keep-choices --pooling
 // --min-active-layers --skip-probability, bound to `*space`, whose initial values are the defaults (the

@@ -6,6 +6,7 @@
 #include "export/package.h"
 #include "export/subnet_module.h"
 #include "latency_models/profiler.h"
+#include "runs/final_choice.h"
 #include "runs/run_inputs.h"
 #include "space/error.h"
 #include "space/hash.h"
@@ -84,6 +85,20 @@ ExportSource export_source_from_supernet(const std::string& supernet_path, const
                                {"supernet_hash", file_hash(supernet_path)},
                                {"environment", to_json(env)}};
   return {std::move(task), supernet_path, arch, env, {}, std::move(provenance), std::nullopt};
+}
+
+ExportSource export_source(const ExportRequest& r) {
+  QTNAS_CHECK(r.db.has_value() + r.arch.has_value() == 1,
+              "give a run (--db RUN.sqlite) or an arch (--supernet CKPT --arch A)");
+  if (r.db) {
+    RunStore store(*r.db, RunStore::Mode::Read);
+    QTNAS_CHECK(r.id.has_value() + r.best_under_ms.has_value() + r.best == 1,
+                "give exactly one of --id N, --best-under-ms X and --best");
+    return export_source_from_run(store, export_choice(store, r.id, r.best_under_ms));
+  }
+  QTNAS_CHECK(r.supernet && !r.id && !r.best_under_ms && !r.best,
+              "--arch exports an arch of --supernet CKPT; --id, --best-under-ms and --best choose from a run (--db)");
+  return export_source_from_supernet(*r.supernet, r.task_options, *r.arch, r.batch, r.seq);
 }
 
 ExportResult export_subnet(ExportSource& source, const ExportOptions& options, const FinetuneCallbacks& callbacks) {

@@ -41,6 +41,28 @@ ExportSource export_source_from_run(RunStore& store, const CandidateRecord& chos
 ExportSource export_source_from_supernet(const std::string& supernet_path, const nlohmann::json& task_options,
                                          const std::string& arch_name, int batch, std::optional<int> seq);
 
+// What a user asks to export (`qtnas export`'s options): a run's candidate, or an arch of a supernet.
+struct ExportRequest {
+  // A run's candidate: the run, and exactly one of a candidate id, the final choice within a latency, and the
+  // final choice within the run's own budget.
+  std::optional<std::string> db;
+  std::optional<int64_t> id;
+  std::optional<double> best_under_ms;
+  bool best = false;
+  // Or an arch string ("largest", "smallest" too) of a supernet, on a task, measured at batch x seq (default
+  // seq: the supernet's length).
+  std::optional<std::string> supernet;
+  std::optional<std::string> arch;
+  nlohmann::json task_options;
+  int batch = MeasureConfig{}.batch;
+  std::optional<int> seq;
+};
+
+// The source `request` names: export_source_from_run of export_choice (runs/final_choice.h), or
+// export_source_from_supernet. Throws qtnas::Error, naming the options, unless it names exactly one source, and
+// a run's with exactly one of id, best_under_ms and best.
+ExportSource export_source(const ExportRequest& request);
+
 struct ExportOptions {
   std::string out;             // the model file written
   int rounds = MeasureConfig{}.rounds;  // timed forwards of the re-measurement, at most

@@ -12,11 +12,14 @@
 namespace qtnas {
 
 std::string create_search_run(const NewRun& r) {
+  QTNAS_CHECK(r.budget_ms.has_value() != r.budget_fraction.has_value(),
+              "give exactly one of --latency-budget-ms X and --latency-budget-fraction F");
   LoadedCheckpoint ckpt = load_checkpoint(r.supernet);
   const SearchSpace& space = ckpt.net->space();
   const AdditiveLatencyModel model = load_latency_model(r.latency_model, space, r.supernet, r.allow_other_environment);
   SearchConfig config = r.config;
-  if (r.budget_fraction) config.latency_budget_ms = *r.budget_fraction * model.predict_ms(space.largest(Precision::FP32));
+  config.latency_budget_ms =
+      r.budget_ms ? *r.budget_ms : *r.budget_fraction * model.predict_ms(space.largest(Precision::FP32));
   QTNAS_CHECK(config.population >= 2, "--population must be at least 2, got {}", config.population);
   QTNAS_CHECK(config.generations >= 1, "--generations must be at least 1, got {}", config.generations);
   QTNAS_CHECK(config.size_budget_mb >= 0, "--size-budget-mb must not be negative");

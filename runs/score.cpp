@@ -1,6 +1,9 @@
 #include "runs/score.h"
 
+#include <iostream>
+
 #include "space/error.h"
+#include "supernet/task.h"
 
 namespace qtnas {
 
@@ -30,6 +33,19 @@ nlohmann::json score_arch_line(const std::string& line, const SearchSpace& space
   out["size_bytes"] = space.size(arch).size_bytes;
   out["ok"] = true;
   return out;
+}
+
+void score_lines(const ScoreJob& job, std::istream& in, std::ostream& out) {
+  SupernetTask task = load_supernet_task(job.supernet_path, job.task_options);
+  const SearchSpace& space = task.checkpoint.net->space();
+  const AdditiveLatencyModel model =
+      load_latency_model(job.latency_model, space, job.supernet_path, job.allow_other_environment);
+  const ProxyEvaluator evaluator(task.checkpoint.net, task.val, job.val_subset);
+  std::string line;
+  while (std::getline(in, line)) {
+    if (line.find_first_not_of(" \t\r") == std::string::npos) continue;
+    out << score_arch_line(line, space, evaluator, model, job.skip_accuracy_over_ms).dump() << std::endl;
+  }
 }
 
 }  // namespace qtnas

@@ -4,6 +4,7 @@
 
 #include "space/error.h"
 #include "space/hash.h"
+#include "space/rng.h"
 
 namespace qtnas {
 
@@ -57,6 +58,24 @@ nlohmann::json arch_row(const SearchSpace& space, const Arch& arch) {
   const ArchSize size = space.size(arch);
   return {{"id", hash_hex(arch_id(arch))}, {"arch", to_string(arch)},   {"active_layers", arch.active_layers()},
           {"params", size.params},         {"nonzeros", size.nonzeros}, {"size_bytes", size.size_bytes}};
+}
+
+std::vector<nlohmann::json> arch_rows(const SearchSpace& space, const ArchQuery& q) {
+  QTNAS_CHECK(q.random.has_value() + q.check.has_value() + q.largest + q.smallest == 1,
+              "qtnas arch needs exactly one of --random N, --check STR, --largest, --smallest");
+  std::vector<nlohmann::json> rows;
+  if (q.random) {
+    QTNAS_CHECK(*q.random >= 1, "--random must be at least 1, got {}", *q.random);
+    Rng rng(q.seed);
+    for (int i = 0; i < *q.random; ++i) rows.push_back(arch_row(space, space.sample(rng)));
+  } else if (q.check) {
+    const Arch arch = parse_arch(*q.check);
+    space.validate(arch);
+    rows.push_back(arch_row(space, arch));
+  } else {
+    rows.push_back(arch_row(space, q.largest ? space.largest(q.precision) : space.smallest(q.precision)));
+  }
+  return rows;
 }
 
 std::string arch_table(const std::vector<nlohmann::json>& rows) {

@@ -11,6 +11,7 @@
 
 #include "evaluators/proxy_evaluator.h"
 #include "runs/budgets.h"
+#include "runs/export_job.h"
 #include "runs/final_choice.h"
 #include "runs/run_report.h"
 #include "runs/run_store.h"
@@ -174,6 +175,21 @@ TEST(FinalChoice, MostAccurateFeasibleMemberWithinTheBudgetByMeasurementElsePred
   EXPECT_EQ(export_choice(store, std::nullopt, 0.6).arch, members[3].arch);
   qtnas::testing::expect_error([&] { export_choice(store, 999, std::nullopt); },
                                {fmt::format("run '{}' has no evaluated candidate with id 999", path.string())});
+  // Which request options combine: a run or an arch, and a run's candidate chosen exactly one way.
+  const auto refused = [](auto edit, const std::string& message) {
+    ExportRequest r;
+    edit(r);
+    qtnas::testing::expect_error([&] { export_source(r); }, {message});
+  };
+  const std::string run_or_arch = "give a run (--db RUN.sqlite) or an arch (--supernet CKPT --arch A)";
+  refused([](ExportRequest&) {}, run_or_arch);
+  refused([&](ExportRequest& r) { r.db = path.string(), r.arch = "largest"; }, run_or_arch);
+  const std::string one_choice = "give exactly one of --id N, --best-under-ms X and --best";
+  refused([&](ExportRequest& r) { r.db = path.string(); }, one_choice);
+  refused([&](ExportRequest& r) { r.db = path.string(), r.best = true, r.id = front[0].id; }, one_choice);
+  const std::string arch_of_supernet = "--arch exports an arch of --supernet CKPT";
+  refused([](ExportRequest& r) { r.arch = "largest"; }, arch_of_supernet);
+  refused([](ExportRequest& r) { r.supernet = "s.pt", r.arch = "largest", r.best = true; }, arch_of_supernet);
 
   // A front with no feasible member has no final choice under any budget.
   const fs::path none_path = scratch("final_choice_infeasible.sqlite");

@@ -159,6 +159,15 @@ TEST(SearchCli, BadInputIsRefusedWithOneLineAndNoDataLost) {
   EXPECT_EQ(infeasible.code, 2);
   EXPECT_NE(infeasible.err.find("fastest arch"), std::string::npos) << infeasible.err;
   EXPECT_FALSE(fs::exists(db));
+  // A budget given twice, or not at all.
+  for (const char* budget : {"--latency-budget-ms 1 --latency-budget-fraction 0.5", ""}) {
+    const Result r = run(fmt::format("search --supernet {} --latency-model {} {} --threads 1 --db {} {}",
+                                     a.supernet.string(), a.model.string(), budget, db.string(), a.task));
+    EXPECT_EQ(r.code, 2) << budget;
+    EXPECT_NE(r.err.find("exactly one of --latency-budget-ms X and --latency-budget-fraction F"), std::string::npos)
+        << r.err;
+    EXPECT_FALSE(fs::exists(db));
+  }
   // A truncated checkpoint.
   const fs::path truncated = dir() / "truncated.pt";
   const std::string bytes = read_file(a.supernet);

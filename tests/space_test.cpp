@@ -12,6 +12,7 @@
 #include "space/hash.h"
 #include "space/json_text.h"
 #include "space/progress.h"
+#include "space/rng.h"
 #include "space/search_space.h"
 #include "space/space_json.h"
 #include "tests/expect_error.h"
@@ -278,6 +279,37 @@ TEST(SearchSpace, SamplingIsDeterministicPerSeed) {
   Rng a(42), b(42), c(43);
   EXPECT_EQ(space.sample(a), space.sample(b));
   EXPECT_NE(to_string(space.sample(a)), to_string(space.sample(c)));
+}
+
+TEST(SpaceJson, ArchQueryAsksExactlyOneThing) {
+  const SearchSpace space{SpaceConfig{}};
+  ArchQuery random;
+  random.random = 3;
+  random.seed = 5;
+  const std::vector<nlohmann::json> rows = arch_rows(space, random);
+  ASSERT_EQ(rows.size(), 3u);
+  Rng rng(5);
+  EXPECT_EQ(rows[0]["arch"], to_string(space.sample(rng)));
+  EXPECT_EQ(arch_rows(space, random), rows);
+
+  ArchQuery largest;
+  largest.largest = true;
+  largest.precision = Precision::INT8;
+  EXPECT_EQ(arch_rows(space, largest).at(0)["arch"], to_string(space.largest(Precision::INT8)));
+  ArchQuery check;
+  check.check = "h1-f256-s50-int8,skip,skip,skip,skip,skip";
+  EXPECT_EQ(arch_rows(space, check).at(0)["arch"], *check.check);
+
+  const std::string one_thing = "qtnas arch needs exactly one of --random N, --check STR, --largest, --smallest";
+  expect_error([&] { arch_rows(space, ArchQuery{}); }, {one_thing});
+  ArchQuery two = largest;
+  two.smallest = true;
+  expect_error([&] { arch_rows(space, two); }, {one_thing});
+  ArchQuery none = random;
+  none.random = 0;
+  expect_error([&] { arch_rows(space, none); }, {"--random must be at least 1, got 0"});
+  check.check = "h1-f256-s50-int8";
+  expect_error([&] { arch_rows(space, check); }, {"the arch has 1 layers; the space has 6"});
 }
 
 TEST(SearchSpace, SizesFollowPrecisionAndSparsity) {
