@@ -12,22 +12,11 @@
 namespace qtnas::cli {
 namespace {
 
-int run_data(const po::variables_map& vm) {
-  const std::string dir = workdir(vm);
-  const TaskContext task = prepare_task(task_options_json(vm), vm["vocab-size"].as<int>(), dir, {},
-                                        [](const std::string& line) { std::cerr << line << "\n"; });
-  if (vm.count("write-split")) {
-    const std::string split_dir = vm["write-split"].as<std::string>();
-    write_split_jsonl(task.data, split_dir);
-    std::cerr << fmt::format("split written to {}/{{train,val,test}}.jsonl\n", split_dir);
-  }
-  const int seq_len = parse_seq_len(vm["seq-len"].as<std::string>(), &task, 0);
-  const DatasetStats stats = compute_stats(task.data, task.tokenizer, seq_len);
-  std::optional<BaselineResult> baseline;
-  std::string why = "not computed (--no-baseline)";
-  if (!vm["no-baseline"].as<bool>()) baseline = tfidf_svm_baseline(task.data, dir, &why);
-  std::cout << (vm["json"].as<bool>() ? task_summary(task, stats, baseline, why).dump(2) + "\n"
-                                      : describe_task_summary(task, stats, baseline, why));
+int run_data(DataJob job, const po::variables_map& vm) {
+  job.task_options = task_options_json(vm);
+  job.workdir = workdir(vm);
+  const DataReport r = run_data_job(job, [](const std::string& line) { std::cerr << line << "\n"; });
+  std::cout << (vm["json"].as<bool>() ? to_json(r).dump(2) + "\n" : describe(r));
   return 0;
 }
 
@@ -53,14 +42,16 @@ int run_arch(SpaceConfig options, const ArchQuery& query, const po::variables_ma
 Command data_command() {
   return {"data", "load a task, train its tokenizer, print splits, classes and token lengths",
           [](po::options_description& desc) -> Run {
+            auto job = std::make_shared<DataJob>();
             add_task_options(desc);
-            add_dims_options(desc);
+            add_dims_options(desc, &job->vocab_size, &job->seq_len);
             desc.add_options()
-                ("no-baseline", po::bool_switch(), "skip the TF-IDF SVM baseline (computed once per task, cached)")
-                ("write-split", po::value<std::string>(),
+                ("no-baseline", negated(&job->baseline),
+                 "skip the TF-IDF SVM baseline (computed once per task, cached)")
+                ("write-split", po::value(&job->write_split),
                  "write the task's split to DIR/train.jsonl, val.jsonl, test.jsonl ({\"text\", \"label\"} lines)")
                 ("json", po::bool_switch(), "machine-readable output");
-            return run_data;
+            return [job](const po::variables_map& vm) { return run_data(*job, vm); };
           }};
 }
 

@@ -103,24 +103,34 @@ int parse_seq_len(const std::string& text, const TaskContext* task, int fallback
   return value;
 }
 
-nlohmann::json task_summary(const TaskContext& task, const DatasetStats& stats,
-                            const std::optional<BaselineResult>& baseline, const std::string& why) {
-  nlohmann::json out = to_json(stats);
-  out["baseline"] = to_json(baseline, why);
-  out["tokenizer"] = {{"path", task.tokenizer_path},
-                      {"reused", task.tokenizer_reused},
-                      {"vocab_size", task.tokenizer.vocab_size()},
-                      {"fingerprint", task.tokenizer_fingerprint}};
-  out["pairs"] = task.data.pairs;
+DataReport run_data_job(const DataJob& job, const std::function<void(const std::string&)>& on_note) {
+  DataReport r{prepare_task(job.task_options, job.vocab_size, job.workdir, {}, on_note), {}, std::nullopt,
+               "not computed (--no-baseline)"};
+  if (!job.write_split.empty()) {
+    write_split_jsonl(r.task.data, job.write_split);
+    on_note(fmt::format("split written to {}/{{train,val,test}}.jsonl", job.write_split));
+  }
+  r.stats = compute_stats(r.task.data, r.task.tokenizer, parse_seq_len(job.seq_len, &r.task, 0));
+  if (job.baseline) r.baseline = tfidf_svm_baseline(r.task.data, job.workdir, &r.baseline_why);
+  return r;
+}
+
+nlohmann::json to_json(const DataReport& r) {
+  nlohmann::json out = to_json(r.stats);
+  out["baseline"] = to_json(r.baseline, r.baseline_why);
+  out["tokenizer"] = {{"path", r.task.tokenizer_path},
+                      {"reused", r.task.tokenizer_reused},
+                      {"vocab_size", r.task.tokenizer.vocab_size()},
+                      {"fingerprint", r.task.tokenizer_fingerprint}};
+  out["pairs"] = r.task.data.pairs;
   return out;
 }
 
-std::string describe_task_summary(const TaskContext& task, const DatasetStats& stats,
-                                  const std::optional<BaselineResult>& baseline, const std::string& why) {
-  return to_table(stats) + describe(baseline, why) + "\n" +
-         fmt::format("tokenizer: {} ({}, vocabulary {}, fingerprint {})\n", task.tokenizer_path,
-                     task.tokenizer_reused ? "reused" : "trained", task.tokenizer.vocab_size(),
-                     task.tokenizer_fingerprint);
+std::string describe(const DataReport& r) {
+  return to_table(r.stats) + describe(r.baseline, r.baseline_why) + "\n" +
+         fmt::format("tokenizer: {} ({}, vocabulary {}, fingerprint {})\n", r.task.tokenizer_path,
+                     r.task.tokenizer_reused ? "reused" : "trained", r.task.tokenizer.vocab_size(),
+                     r.task.tokenizer_fingerprint);
 }
 
 }  // namespace qtnas

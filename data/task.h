@@ -60,12 +60,33 @@ struct TaskContext {
 TaskContext prepare_task(const nlohmann::json& options, int vocab_size, const std::string& workdir,
                          std::vector<std::string> unlabeled, const std::function<void(const std::string&)>& on_note);
 
-// What `qtnas data` shows of a prepared task: its statistics, the baseline beside them (or `why` there is none),
-// its tokenizer {"path", "reused", "vocab_size", "fingerprint"} and "pairs"; as JSON, or as text.
-nlohmann::json task_summary(const TaskContext& task, const DatasetStats& stats,
-                            const std::optional<BaselineResult>& baseline, const std::string& why);
-std::string describe_task_summary(const TaskContext& task, const DatasetStats& stats,
-                                  const std::optional<BaselineResult>& baseline, const std::string& why);
+// `qtnas data`'s job: the task prepared in `workdir` (prepare_task), its split written as JSONL when
+// `write_split` names a folder (write_split_jsonl), its statistics at `seq_len` (parse_seq_len's text), and the
+// TF-IDF SVM baseline beside them (tfidf_svm_baseline) unless skipped.
+struct DataJob {
+  nlohmann::json task_options;
+  int vocab_size = 0;
+  std::string workdir;
+  std::string seq_len = "auto";
+  std::string write_split;  // '': none
+  bool baseline = true;
+};
+
+struct DataReport {
+  TaskContext task;
+  DatasetStats stats;
+  std::optional<BaselineResult> baseline;
+  std::string baseline_why;  // when there is none
+};
+
+// `on_note` gets a line each for the tokenizer and the split written. Throws qtnas::Error as the functions named
+// above do.
+DataReport run_data_job(const DataJob& job, const std::function<void(const std::string&)>& on_note);
+
+// What `qtnas data` shows: the statistics, the baseline beside them (or why there is none), the tokenizer
+// {"path", "reused", "vocab_size", "fingerprint"} and "pairs"; as JSON, or as text.
+nlohmann::json to_json(const DataReport& r);
+std::string describe(const DataReport& r);
 
 // A sequence length as a user gives it: an integer of at least 2, or "auto", the length that covers 95% of
 // the training texts (stats.h covering_seq_len), or `fallback` without a task. Throws qtnas::Error otherwise.
