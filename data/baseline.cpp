@@ -121,4 +121,11 @@ nlohmann::json to_json(const std::optional<BaselineResult>& b, const std::string
           {"C", b->c}};
 }
 
+std::optional<BaselineResult> baseline_if_wanted(bool wanted, const Dataset& data, const std::string& workdir,
+                                                 std::string* why) {
+  if (wanted) return tfidf_svm_baseline(data, workdir, why);
+  *why = "not computed (--no-baseline)";
+  return std::nullopt;
+}
+
 }  // namespace qtnas

@@ -25,6 +25,9 @@ struct BaselineResult {
 // and sets `*why` when it cannot be computed here (no python3 or no scikit-learn): reports then say so instead
 // of a number. Throws qtnas::Error when the script fails otherwise.
 std::optional<BaselineResult> tfidf_svm_baseline(const Dataset& data, const std::string& workdir, std::string* why);
+// tfidf_svm_baseline when `wanted`; else none, and `*why` says it was skipped (--no-baseline).
+std::optional<BaselineResult> baseline_if_wanted(bool wanted, const Dataset& data, const std::string& workdir,
+                                                 std::string* why);
 
 // "TF-IDF linear SVM baseline: val 76.1%, test 76.5% (C=0.3)", or "... unavailable: <why>".
 std::string describe(const std::optional<BaselineResult>& baseline, const std::string& why);

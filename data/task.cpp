@@ -104,14 +104,13 @@ int parse_seq_len(const std::string& text, const TaskContext* task, int fallback
 }
 
 DataReport run_data_job(const DataJob& job, const std::function<void(const std::string&)>& on_note) {
-  DataReport r{prepare_task(job.task_options, job.vocab_size, job.workdir, {}, on_note), {}, std::nullopt,
-               "not computed (--no-baseline)"};
+  DataReport r{prepare_task(job.task_options, job.vocab_size, job.workdir, {}, on_note), {}, std::nullopt, ""};
   if (!job.write_split.empty()) {
     write_split_jsonl(r.task.data, job.write_split);
     on_note(fmt::format("split written to {}/{{train,val,test}}.jsonl", job.write_split));
   }
   r.stats = compute_stats(r.task.data, r.task.tokenizer, parse_seq_len(job.seq_len, &r.task, 0));
-  if (job.baseline) r.baseline = tfidf_svm_baseline(r.task.data, job.workdir, &r.baseline_why);
+  r.baseline = baseline_if_wanted(job.baseline, r.task.data, job.workdir, &r.baseline_why);
   return r;
 }
 

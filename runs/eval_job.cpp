@@ -34,11 +34,8 @@ EvalReport run_eval_job(const EvalJob& job) {
   }
   // A baseline beside an accuracy on part of a split would compare unlike things.
   r.with_baseline = job.limit == 0 && job.baseline;
-  r.baseline_why = "not computed (--no-baseline)";
-  if (r.with_baseline) {
-    const std::string cache_dir = std::filesystem::path(job.supernet_path).parent_path().string();
-    r.baseline = tfidf_svm_baseline(data, cache_dir, &r.baseline_why);
-  }
+  const std::string cache_dir = std::filesystem::path(job.supernet_path).parent_path().string();
+  r.baseline = baseline_if_wanted(r.with_baseline, data, cache_dir, &r.baseline_why);
   return r;
 }
 

@@ -51,9 +51,8 @@ void report_phase(const TrainJob& job, const TrainJobCallbacks& callbacks, const
   report = phase_report(trainer, out, train_size, s.seq_len, seconds, s.val, job.eval_limit);
   std::string text = describe_validation_rows(report);
   if (trainer.config().objective == Objective::Classify) {
-    std::optional<BaselineResult> baseline;
-    std::string why = "not computed (--no-baseline)";
-    if (job.baseline) baseline = tfidf_svm_baseline(s.task->data, job.workdir, &why);
+    std::string why;
+    const std::optional<BaselineResult> baseline = baseline_if_wanted(job.baseline, s.task->data, job.workdir, &why);
     report["baseline"] = to_json(baseline, why);
     text += describe(baseline, why) + "\n";
   }
