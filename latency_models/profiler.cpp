@@ -254,23 +254,26 @@ ProfileResult profile(Supernet& net, const ProfileConfig& c, MeasurementStore& s
 
   // Groups of jobs over the same base model: those of each keep, the subnets with keep 100's. Layer kinds and
   // subnets in a random order: a slow spell of the machine then spreads over all kinds instead of inflating one
-  // precision's whole table.
+  // precision's whole table. A subnet's further measurements go to groups of subnets alone, so that no group
+  // holds one subnet twice and each measurement is taken at another moment.
   const int group = std::max(1, c.group - 1);
   std::vector<std::vector<Job>> by_keep = layer_jobs(sc);
-  for (auto& j : subnet_jobs(space, c.subnets, c.seed)) by_keep.back().push_back(std::move(j));  // keep 100 is last
+  const std::vector<Job> subnets = subnet_jobs(space, c.subnets, c.seed);
+  by_keep.back().insert(by_keep.back().end(), subnets.begin(), subnets.end());  // keep 100 is last
   Rng rng(c.seed ^ 0x5eedULL);
   struct Group {
     int keep_pct;
     std::vector<Job> jobs;
   };
   std::vector<Group> planned;
-  for (size_t k = 0; k < by_keep.size(); ++k) {
-    std::vector<Job>& jobs = by_keep[k];
+  auto plan = [&](int keep_pct, std::vector<Job> jobs) {
     for (size_t i = jobs.size(); i > 1; --i) std::swap(jobs[i - 1], jobs[rng.uniform(i)]);
     for (size_t begin = 0; begin < jobs.size(); begin += group) {
-      planned.push_back({sc.keep_pct_choices[k], {jobs.begin() + begin, jobs.begin() + std::min(jobs.size(), begin + group)}});
+      planned.push_back({keep_pct, {jobs.begin() + begin, jobs.begin() + std::min(jobs.size(), begin + group)}});
     }
-  }
+  };
+  for (size_t k = 0; k < by_keep.size(); ++k) plan(sc.keep_pct_choices[k], std::move(by_keep[k]));
+  for (int r = 1; r < c.subnet_repeats; ++r) plan(100, subnets);
   for (size_t i = planned.size(); i > 1; --i) std::swap(planned[i - 1], planned[rng.uniform(i)]);
 
   // Each group is measured interleaved with the speed references and the empty model, and layer costs are
@@ -391,6 +394,7 @@ void check_profile_config(const ProfileConfig& config, const SpaceConfig& space)
   QTNAS_CHECK(m.seq >= 1 && m.seq <= space.max_seq_len, "--seq must be in 1..{}, got {}", space.max_seq_len, m.seq);
   QTNAS_CHECK(m.rounds >= 3, "--rounds must be at least 3, got {}", m.rounds);
   QTNAS_CHECK(m.min_rounds >= 1, "--min-rounds must be positive, got {}", m.min_rounds);
+  QTNAS_CHECK(config.subnet_repeats >= 1, "--subnet-repeats must be positive, got {}", config.subnet_repeats);
 }
 
 std::string default_latency_model_path(const std::string& db_path, const MeasureConfig& measure, int threads) {

@@ -4,6 +4,7 @@
 
 #include <filesystem>
 #include <fstream>
+#include <map>
 #include <set>
 
 #include "latency_models/profiler.h"
@@ -465,9 +466,17 @@ TEST(Profiler, TinyEndToEnd) {
     for (const auto& a : r.anchors) EXPECT_NE(held.arch, a.arch) << "anchors are never held out";
     for (const auto& t : r.train) EXPECT_NE(held.arch, t.arch) << "a held-out subnet was fitted on";
   }
-  // Every module measured, plus one empty baseline per group, is in the database; and the speed references of
-  // every group, whose baselines the model carries.
-  EXPECT_EQ(store.count(), int64_t(r.layer_kinds + 16 + reports));
+  // Every module measured (each subnet twice, by default), plus one empty baseline per group, is in the
+  // database; and the speed references of every group, whose baselines the model carries.
+  ASSERT_EQ(config.subnet_repeats, 2);
+  EXPECT_EQ(store.count(), int64_t(r.layer_kinds + 2 * 16 + reports));
+  // A subnet's two measurements come from two groups: two moments, not one.
+  std::map<std::string, std::set<int64_t>> subnet_groups;
+  for (const auto& row : store.rows(r.model.environment(), net->space().hash_hex())) {
+    if (row.kind == MeasurementKind::Subnet) subnet_groups[to_string(row.arch)].insert(row.group);
+  }
+  EXPECT_EQ(subnet_groups.size(), 16u);
+  for (const auto& [arch, groups] : subnet_groups) EXPECT_EQ(groups.size(), 2u) << arch;
   const size_t references = speed_reference_archs(net->space()).size();
   EXPECT_EQ(store.references(r.model.environment(), net->space().hash_hex()).size(), references * reports);
   ASSERT_EQ(r.model.references().size(), references);

@@ -446,6 +446,10 @@ TEST(SearchCli, ProfileWritesAModelAndReportsItsHeldOutSubnetsWorstFirst) {
   const Result bad = run(fmt::format("profile --supernet {} --db {} --rounds 2 --threads 1", a.supernet.string(), db.string()));
   EXPECT_EQ(bad.code, 2);
   EXPECT_NE(bad.err.find("--rounds"), std::string::npos) << bad.err;
+  const Result no_repeats = run(fmt::format("profile --supernet {} --db {} --subnet-repeats 0 --threads 1",
+                                            a.supernet.string(), db.string()));
+  EXPECT_EQ(no_repeats.code, 2);
+  EXPECT_NE(no_repeats.err.find("--subnet-repeats"), std::string::npos) << no_repeats.err;
   const Result r = run(fmt::format("profile --supernet {} --db {} --out {} --samples 12 --rounds 3 --min-rounds 1 "
                                    "--threads 1 --json", a.supernet.string(), db.string(), out.string()));
   ASSERT_EQ(r.code, 0) << r.err;
