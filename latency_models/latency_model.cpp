@@ -137,7 +137,8 @@ double AdditiveLatencyModel::predict_ms(const Arch& arch) const {
   const auto f = features(arch);
   double correction = 0;
   for (int i = 0; i < kMaxFeatures; ++i) correction += coefficients_[i] * f[i];
-  return f[5] + correction;
+  const double ms = f[5] + correction;
+  return ms < table_.empty_ms ? table_.empty_ms : ms;  // a NaN stays NaN, to be seen
 }
 
 AdditiveLatencyModel AdditiveLatencyModel::table_only(const SearchSpace& space, const Environment& env,

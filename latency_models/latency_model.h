@@ -98,9 +98,13 @@ class AdditiveLatencyModel : public LatencyModel {
   // Fits the correction on `train` (at least feature_count() subnets) by ridge-regularized least squares.
   static AdditiveLatencyModel fit(const SearchSpace& space, const Environment& env, LayerTable table,
                                   const std::vector<SubnetMeasurement>& train);
-  // The table alone, with no correction (all coefficients zero): predict_ms == table_ms.
+  // The table alone, with no correction (all coefficients zero): predict_ms == table_ms, unless the table's
+  // blocks sum below zero.
   static AdditiveLatencyModel table_only(const SearchSpace& space, const Environment& env, LayerTable table);
 
+  // The table's sum plus the correction, never below the empty model's latency (table().empty_ms): every subnet
+  // runs the embeddings and the classifier, and a correction fitted on few or noisy subnets (tiny modules timed in
+  // tests) can extrapolate below them, even below zero.
   double predict_ms(const Arch& arch) const override;
   double table_ms(const Arch& arch) const;  // the table's sum alone, no correction
   const Environment& environment() const override { return env_; }

@@ -97,6 +97,22 @@ TEST(LatencyModel, FitRecoversAnAdditiveTruthAndRefusesAnotherEnvironment) {
   EXPECT_NO_THROW(model.check_environment(env));
 }
 
+// A correction fitted on few or noisy subnets (tiny modules timed in tests) can extrapolate below zero. A
+// prediction never goes below the empty model, which every subnet runs.
+TEST(LatencyModel, NeverPredictsBelowTheEmptyModel) {
+  const SearchSpace space(tiny_space(3));
+  LayerTable table{2.0, std::vector<double>(2 * 3 * 2, 0.5), std::vector<double>(2 * 3 * 2, 0.25)};
+  const AdditiveLatencyModel plain = AdditiveLatencyModel::table_only(space, Environment{}, table);
+  nlohmann::json j = plain.to_json();
+  j["coefficients"][0] = -100.0;  // an intercept no machine has
+  const AdditiveLatencyModel wild = AdditiveLatencyModel::from_json(j);
+  for (const Arch& a : {space.largest(), space.smallest()}) {
+    EXPECT_GT(plain.predict_ms(a), 2.0);
+    EXPECT_DOUBLE_EQ(plain.predict_ms(a), plain.table_ms(a));
+    EXPECT_DOUBLE_EQ(wild.predict_ms(a), 2.0);
+  }
+}
+
 TEST(LatencyModel, FileRoundTripKeepsTheFitRecordAndReadsOlderVersions) {
   const SearchSpace space(tiny_space(3));
   Environment env;
