@@ -20,6 +20,10 @@ Environment current_environment(int batch, int seq) {
   return env;
 }
 
+bool measurable_statistic(const std::string& statistic) {
+  return statistic == "round-ref" || statistic == "p10-ref" || statistic == "p10";
+}
+
 std::string differences(const Environment& a, const Environment& b) {
   std::string out;
   auto add = [&](const char* what, const std::string& x, const std::string& y) {

@@ -16,12 +16,14 @@ struct Environment {
   int threads = 1;
   int batch = 1;
   int seq = 64;
-  // Which statistic of the timed forwards a latency is (measure.h): "p10-ref", the 10th percentile divided by
-  // the arch's speed factor from the reference modules measured with it; "p10", the 10th percentile alone (a
-  // measurement with no latency model to take references from); "median", in files that lack the field.
+  // Which statistic of the timed forwards a latency is (measure.h): "round-ref", the median of the forwards each
+  // divided by its round's speed factor, then by the pass's factor (what profiles measure); "p10-ref", the 10th
+  // percentile divided by the pass's factor alone (profiles before "round-ref"; still measured for their models);
+  // "p10", the 10th percentile alone (a measurement with no latency model to take references from); "median", in
+  // files that lack the field.
   std::string statistic = kLatencyStatistic;
 
-  static constexpr const char* kLatencyStatistic = "p10-ref";
+  static constexpr const char* kLatencyStatistic = "round-ref";
 
   bool operator==(const Environment& o) const {
     return cpu == o.cpu && isa == o.isa && torch_version == o.torch_version && threads == o.threads &&
@@ -32,6 +34,11 @@ struct Environment {
 
 // This machine and process, for the given workload. Threads are LibTorch's current intra-op threads.
 Environment current_environment(int batch, int seq);
+
+// Whether this build measures `statistic` (measure_in_environment): "round-ref", "p10-ref" or "p10". A latency
+// model fitted under one of them can still be measured against, so it is checked against this machine under its
+// own statistic.
+bool measurable_statistic(const std::string& statistic);
 
 // "threads 2 vs 4; batch 1 vs 32" etc.: what differs, for error messages. Empty if equal.
 std::string differences(const Environment& fitted, const Environment& asked);

@@ -233,8 +233,9 @@ AdditiveLatencyModel load_latency_model(const std::string& path, const SearchSpa
   AdditiveLatencyModel model = load_latency_model(path);
   QTNAS_CHECK(to_string(model.space()) == to_string(space.config()),
               "latency model '{}' was profiled for another search space than supernet '{}'", path, supernet_path);
-  model.check_environment(current_environment(model.environment().batch, model.environment().seq),
-                          allow_other_environment);
+  Environment here = current_environment(model.environment().batch, model.environment().seq);
+  if (measurable_statistic(model.environment().statistic)) here.statistic = model.environment().statistic;
+  model.check_environment(here, allow_other_environment);
   return model;
 }
 

@@ -155,7 +155,7 @@ void save_latency_model(const std::string& path, const AdditiveLatencyModel& mod
 // A latency model file; throws qtnas::Error if it is missing, not JSON or malformed.
 AdditiveLatencyModel load_latency_model(const std::string& path);
 // The same, checked to be of `space` (the space of supernet `supernet_path`) and, unless allowed otherwise, of
-// this machine's environment at the model's batch and seq.
+// this machine's environment at the model's batch and seq (and statistic, if measurable_statistic).
 AdditiveLatencyModel load_latency_model(const std::string& path, const SearchSpace& space,
                                         const std::string& supernet_path, bool allow_other_environment);
 

@@ -6,6 +6,7 @@
 #include <limits>
 #include <numeric>
 
+#include "space/error.h"
 #include "space/rng.h"
 
 namespace qtnas {
@@ -39,7 +40,7 @@ LatencyStats summarize(std::vector<double> samples) {
   return s;
 }
 
-std::vector<LatencyStats> measure_interleaved(std::vector<torch::jit::Module>& modules, const MeasureConfig& c) {
+std::vector<std::vector<double>> time_interleaved(std::vector<torch::jit::Module>& modules, const MeasureConfig& c) {
   torch::InferenceMode inference;
   const torch::Tensor ids = torch::randint(4, c.vocab_size, {c.batch, c.seq}, torch::kLong);
   const torch::Tensor pad = torch::zeros({c.batch, c.seq}, torch::kBool);
@@ -71,9 +72,47 @@ std::vector<LatencyStats> measure_interleaved(std::vector<torch::jit::Module>& m
       samples[k].push_back(timed_forward(modules[k]));
     }
   }
+  return samples;
+}
+
+std::vector<LatencyStats> measure_interleaved(std::vector<torch::jit::Module>& modules, const MeasureConfig& c) {
   std::vector<LatencyStats> out;
-  for (auto& s : samples) out.push_back(summarize(std::move(s)));
+  for (auto& s : time_interleaved(modules, c)) out.push_back(summarize(std::move(s)));
   return out;
+}
+
+std::vector<LatencyStats> summarize_against_references(const std::vector<std::vector<double>>& times_ms,
+                                                       const std::vector<Arch>& archs, size_t references) {
+  QTNAS_CHECK(archs.size() == times_ms.size() && references <= times_ms.size(),
+              "{} archs for {} measured modules ({} references)", archs.size(), times_ms.size(), references);
+  std::vector<LatencyStats> out;
+  std::vector<double> reference_p10;
+  for (size_t k = 0; k < references; ++k) {
+    out.push_back(summarize(times_ms[k]));
+    reference_p10.push_back(out.back().latency_ms);
+  }
+  for (size_t k = references; k < times_ms.size(); ++k) {
+    std::vector<double> corrected;
+    for (size_t round = 0; round < times_ms[k].size(); ++round) {
+      std::map<Precision, PrecisionSpeed> speeds;
+      for (size_t r = 0; r < references; ++r) {
+        const bool timed = round < times_ms[r].size() && reference_p10[r] > 0;
+        speeds[reference_precision(archs[r])] =
+            precision_speed(archs[r], reference_p10[r], timed ? times_ms[r][round] : reference_p10[r]);
+      }
+      corrected.push_back(times_ms[k][round] / speed_factor(archs[k], speeds));
+    }
+    LatencyStats s = summarize(corrected);
+    s.latency_ms = median(corrected);
+    out.push_back(s);
+  }
+  return out;
+}
+
+std::vector<LatencyStats> measure_one_pass(std::vector<torch::jit::Module>& modules, const std::vector<Arch>& archs,
+                                           size_t references, const std::string& statistic, const MeasureConfig& c) {
+  if (statistic != "round-ref" || references == 0) return measure_interleaved(modules, c);
+  return summarize_against_references(time_interleaved(modules, c), archs, references);
 }
 
 Precision reference_precision(const Arch& reference) {
@@ -134,12 +173,15 @@ LatencyStats measure_in_environment(torch::jit::Module module, const Environment
   const int threads = at::get_num_threads();
   at::set_num_threads(env.threads);
   std::vector<torch::jit::Module> modules;
+  std::vector<Arch> archs;
   std::vector<double> baselines;
   for (const auto& r : references) {
     modules.push_back(r.module);
+    archs.push_back(r.arch);
     baselines.push_back(r.baseline_ms);
   }
   modules.push_back(std::move(module));
+  archs.push_back(arch);
   MeasureConfig mc;
   mc.batch = env.batch;
   mc.seq = env.seq;
@@ -148,7 +190,7 @@ LatencyStats measure_in_environment(torch::jit::Module module, const Environment
   const ReferencedPass measured = measure_referenced(
       [&](int pass) {
         mc.seed = pass;
-        return measure_interleaved(modules, mc);
+        return measure_one_pass(modules, archs, references.size(), env.statistic, mc);
       },
       baselines, mc.disturbed_above, mc.max_passes);  // without references: one pass
   at::set_num_threads(threads);

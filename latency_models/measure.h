@@ -17,6 +17,16 @@
 // their typical ones, each layer weighing by its precision's typical cost (measure.cpp). What is predicted and
 // reported is then the latency at the machine's typical speed; the factor is recorded too.
 //
+// Why each forward is divided by its own round's speed ("round-ref", the statistic profiles measure): the
+// machine's speed changes within a pass, from one round to the next, and a pass-level factor (the references'
+// 10th percentiles over their baselines) leaves those changes in. A module's forward and the references'
+// forwards of the same round ran a few milliseconds apart, so their ratio cancels what the pass-level factor
+// cannot. So each forward is divided by the arch's speed factor in its round (the references' forwards of that
+// round over their 10th percentiles in the pass), and the latency is the median of those: the module's latency
+// at the pass's reference speed, which the pass-level factor then brings to the machine's typical speed as
+// before. On the AVX2-only AMD EPYC Zen 3, 40 passes of 31 rounds in one process gave a subnet's latency over its
+// reference a pass-to-pass spread of 2.8-4.3% this way against 5.6-6.1% from the 10th percentiles (README).
+//
 // Why passes are repeated: in disturbed spells (references well over their typical latency) kernels do not slow
 // alike even within one precision, and no factor corrects them. So a group whose references run more than
 // `disturbed_above` over their baselines is measured again (measure_referenced below).
@@ -52,7 +62,10 @@ struct MeasureConfig {
 };
 
 struct LatencyStats {
-  double latency_ms = 0;  // the 10th percentile of all timed forwards: the latency qtnas predicts and reports
+  // The latency qtnas predicts and reports: the 10th percentile of all timed forwards, or for a module measured
+  // against speed references under "round-ref", the median of its forwards each divided by its round's speed
+  // factor (summarize_against_references).
+  double latency_ms = 0;
   double median_ms = 0, min_ms = 0, max_ms = 0, mad_ms = 0;  // of the forwards within 5 MADs of the median
   int samples = 0;   // timed forwards kept
   int outliers = 0;  // dropped from median/min/max
@@ -93,8 +106,29 @@ double median(std::vector<double> values);
 LatencyStats summarize(std::vector<double> samples_ms);
 
 // Times forward(ids, pad) of every module on the same input: `batch` examples of `seq` tokens, no padding
-// (the worst case a deployment meets). Runs under InferenceMode with the current LibTorch threads.
+// (the worst case a deployment meets). Runs under InferenceMode with the current LibTorch threads. Returns each
+// module's timed forwards by round: times[k][r] is module k's forward in round r (a module that stops early,
+// being slow, has fewer).
+std::vector<std::vector<double>> time_interleaved(std::vector<torch::jit::Module>& modules,
+                                                  const MeasureConfig& config);
+
+// summarize() of each module's forwards from time_interleaved.
 std::vector<LatencyStats> measure_interleaved(std::vector<torch::jit::Module>& modules, const MeasureConfig& config);
+
+// The "round-ref" statistics of one pass whose first `references` modules are speed references (archs[k] is
+// module k's arch, references first). The references keep summarize()'s statistics (their 10th percentiles make
+// the pass-level factor). Every other module's forwards are each divided by speed_factor(its arch) in their round,
+// each precision's ratio being its reference's forward in that round over the reference's 10th percentile in the
+// pass; its latency_ms is the median of those, its other statistics are summarize()'s of them. Rounds where a
+// reference has no forward (a slow reference stopped early) take the reference's ratio 1.
+std::vector<LatencyStats> summarize_against_references(const std::vector<std::vector<double>>& times_ms,
+                                                       const std::vector<Arch>& archs, size_t references);
+
+// One pass of `modules` (archs as above, the first `references` of them speed references), summarized as
+// `statistic` says: "round-ref" by summarize_against_references (given references), anything else by summarize().
+std::vector<LatencyStats> measure_one_pass(std::vector<torch::jit::Module>& modules, const std::vector<Arch>& archs,
+                                           size_t references, const std::string& statistic,
+                                           const MeasureConfig& config);
 
 // The outcome of measure_referenced: every module's statistics (not divided by any factor) and each speed
 // reference's latency, from the least disturbed pass.
@@ -111,10 +145,10 @@ struct ReferencedPass {
 ReferencedPass measure_referenced(const std::function<std::vector<LatencyStats>(int pass)>& measure_pass,
                                   const std::vector<double>& baselines_ms, double disturbed_above, int max_passes);
 
-// One module measured as `env` says (its batch, seq and threads; LibTorch's threads are restored after), at most
-// `rounds` timed forwards, interleaved with the speed references if any (passes repeated while they show the
-// machine disturbed) and divided by the arch's speed factor: how the search and the export measure a single
-// subnet (`arch`, the module's arch, weighs the references).
+// One module measured as `env` says (its batch, seq, threads and statistic; LibTorch's threads are restored
+// after), at most `rounds` timed forwards, interleaved with the speed references if any (passes repeated while
+// they show the machine disturbed) and divided by the arch's speed factor: how the search and the export measure
+// a single subnet (`arch`, the module's arch, weighs the references).
 LatencyStats measure_in_environment(torch::jit::Module module, const Environment& env, int vocab_size, int rounds,
                                     const std::vector<SpeedReference>& references = {}, const Arch& arch = {});
 

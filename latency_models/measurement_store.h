@@ -40,7 +40,7 @@ class MeasurementStore {
   struct Row {
     MeasurementKind kind = MeasurementKind::Subnet;
     Arch arch;  // no layers for the empty model
-    double latency_ms = 0;  // the environment's latency statistic, as measured (no speed correction)
+    double latency_ms = 0;  // the environment's latency statistic, before the group's speed correction
     int64_t group = 0;      // 0: measured before groups were recorded
   };
   struct Reference {

@@ -196,6 +196,13 @@ SortedMeasurements sort_measurements(const SearchSpace& space, const Environment
   return out;
 }
 
+// A subnet's latency from its measurements: their median under "round-ref" (each a median of per-round ratios,
+// off either way), their lowest under the other statistics (10th percentiles, which a slow spell raises and
+// nothing lowers).
+double subnet_latency(const std::vector<double>& ms, const std::string& statistic) {
+  return statistic == "round-ref" ? median(ms) : *std::min_element(ms.begin(), ms.end());
+}
+
 }  // namespace
 
 ProfileResult fit_from_store(const SearchSpace& space, const Environment& env, MeasurementStore& store,
@@ -208,14 +215,14 @@ ProfileResult fit_from_store(const SearchSpace& space, const Environment& env, M
   const AdditiveLatencyModel layout = AdditiveLatencyModel::table_only(space, env, zeros);
   const SortedMeasurements sorted = sort_measurements(space, env, layout, zeros, rows);
 
-  // Each subnet's fastest measurement; anchors always fitted, the others held out by a hash of their id.
+  // Each subnet's latency from its measurements; anchors always fitted, the others held out by a hash of their id.
   ProfileResult result{layout, {}, {}, {}, {}, sorted.layer_kinds};
   std::set<std::string> anchors;
   for (const Arch& a : anchor_archs(space)) anchors.insert(to_string(a));
   const uint64_t held = static_cast<uint64_t>(std::lround(1000 * holdout_fraction));
   for (const std::string& key : sorted.subnet_order) {
     const std::vector<double>& ms = sorted.subnet_ms.at(key);
-    const SubnetMeasurement m{parse_arch(key), *std::min_element(ms.begin(), ms.end())};
+    const SubnetMeasurement m{parse_arch(key), subnet_latency(ms, env.statistic)};
     if (anchors.count(key)) {
       result.anchors.push_back(m);
       result.train.push_back(m);
@@ -277,8 +284,9 @@ ProfileResult profile(Supernet& net, const ProfileConfig& c, MeasurementStore& s
   for (size_t i = planned.size(); i > 1; --i) std::swap(planned[i - 1], planned[rng.uniform(i)]);
 
   // Each group is measured interleaved with the speed references and the empty model, and layer costs are
-  // taken against the empty model of their own group, so slow drifts of the machine cancel (the fit divides by
-  // each arch's speed factor in its group too). A group whose references ran more than `disturbed_above` over
+  // taken against the empty model of their own group, so slow drifts of the machine cancel (each forward is
+  // divided by its round's speed, measure.h "round-ref", and the fit divides by each arch's speed factor in its
+  // group too). A group whose references ran more than `disturbed_above` over
   // their typical latencies (the medians of the store's and this profile's so far) is measured again, up to
   // `max_passes` in all (measure.h). The first group runs a short untimed pass before: the first forwards of a
   // process pay for allocation and caches.
@@ -298,9 +306,14 @@ ProfileResult profile(Supernet& net, const ProfileConfig& c, MeasurementStore& s
     const std::vector<Job>& jobs = planned[g].jobs;
     const Arch base = layer_kind_base(sc, planned[g].keep_pct);
     std::vector<torch::jit::Module> modules = reference_modules;
+    std::vector<Arch> archs = references;
     modules.push_back(base.layers.empty() ? build_subnet_module(net, empty, /*allow_empty=*/true)
                                           : build_subnet_module(net, base));
-    for (const Job& job : jobs) modules.push_back(build_subnet_module(net, job.arch));
+    archs.push_back(base.layers.empty() ? empty : base);
+    for (const Job& job : jobs) {
+      modules.push_back(build_subnet_module(net, job.arch));
+      archs.push_back(job.arch);
+    }
     MeasureConfig mc = c.measure;
     mc.vocab_size = sc.vocab_size;
     if (g == 0) {  // warms the process up: its warm-up forwards and one round, not timed
@@ -313,7 +326,7 @@ ProfileResult profile(Supernet& net, const ProfileConfig& c, MeasurementStore& s
     const ReferencedPass measured = measure_referenced(
         [&](int pass) {
           mc.seed = c.seed + 1000 * pass + g;
-          return measure_interleaved(modules, mc);
+          return measure_one_pass(modules, archs, references.size(), env.statistic, mc);
         },
         baselines, mc.disturbed_above, mc.max_passes);
     passes += measured.passes;

@@ -30,9 +30,10 @@ struct ProfileConfig {
   MeasureConfig measure;
   int subnets = 60;               // sampled subnets measured (anchors included)
   double holdout_fraction = 0.25; // of the sampled subnets (chosen by arch id), never used in fitting
-  // Times each sampled subnet is measured, each time in another group (so at another moment); the fit keeps its
-  // lowest latency. One measurement of a small subnet (a few ms at batch 1) can be off by 10% while its group's
-  // references are not (README, "Deployable subnets and latency"); a second one taken elsewhere catches most.
+  // Times each sampled subnet is measured, each time in another group (so at another moment); the fit takes their
+  // median (fit_from_store). One measurement of a small subnet (a few ms at batch 1) can be off by 5-10% while its
+  // group's references are not (README, "Deployable subnets and latency"); a second one taken elsewhere halves
+  // the misses.
   int subnet_repeats = 2;
   int group = 8;                  // modules measured interleaved at a time
   uint64_t seed = 0;
@@ -67,17 +68,19 @@ std::string default_latency_model_path(const std::string& db_path, const Measure
 ProfileResult profile(Supernet& net, const ProfileConfig& config, MeasurementStore& store,
                       const std::function<void(int, int)>& progress = {});
 
-// Fits the model from every measurement of `env` and this space in the store, without measuring. Each speed reference's
-// baseline is its median latency over all groups; each latency is divided by its arch's speed factor in its group
-// (measure.h) before anything else. Each layer kind's cost is its latency minus that of the empty model measured in the
-// same group; the kinds that run the same computation (the deployable module stores weights of every sparsity dense at
-// run time) are pooled by their median. A subnet measured more than once (ProfileConfig::subnet_repeats, or profiled
-// again) takes its lowest latency: a whole measurement of one module can run slow while its group's references do not
-// (measured here: a BF16 subnet at 163 ms in a profile, 135 ms alone twice), and nothing makes a module run faster than
-// it can. A subnet is held out by its arch id alone (the anchors never are). Throws qtnas::Error if the store lacks the
-// layer kinds or enough subnets. `extra_train` (e.g. a search's closed-loop measurements) is always fitted on, never
-// held out. The model's FitRecord names the store's file (absolute), the holdout report and what the store held (its
-// seconds stay 0: the same measurements give the same model, whenever they are fitted).
+// Fits the model from every measurement of `env` and this space in the store, without measuring. Each speed
+// reference's baseline is its median latency over all groups; each latency is divided by its arch's speed factor in
+// its group (measure.h) before anything else. Each layer kind's cost is its latency minus that of the empty model
+// measured in the same group; the kinds that run the same computation (the deployable module stores weights of
+// every sparsity dense at run time) are pooled by their median. A subnet measured more than once
+// (ProfileConfig::subnet_repeats, or profiled again) takes the median of its latencies under "round-ref" (medians
+// of per-round ratios, off either way), and its lowest under the older statistics (10th percentiles: a whole
+// measurement of one module can run slow while its group's references do not, as a BF16 subnet at 163 ms in a
+// profile and 135 ms alone twice, and nothing makes a module run faster than it can). A subnet is held out by its
+// arch id alone (the anchors never are). Throws qtnas::Error if the store lacks the layer kinds or enough subnets.
+// `extra_train` (e.g. a search's closed-loop measurements) is always fitted on, never held out. The model's
+// FitRecord names the store's file (absolute), the holdout report and what the store held (its seconds stay 0:
+// the same measurements give the same model, whenever they are fitted).
 ProfileResult fit_from_store(const SearchSpace& space, const Environment& env, MeasurementStore& store,
                              double holdout_fraction = 0.25, const std::vector<SubnetMeasurement>& extra_train = {});
 

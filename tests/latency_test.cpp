@@ -172,6 +172,28 @@ TEST(LatencyModel, FileRoundTripKeepsTheFitRecordAndReadsOlderVersions) {
 // entering its layer, the FFN on those the layer keeps; a profile of a machine whose costs are not proportional
 // to tokens is recovered exactly, with what a dropping attention saves (its context and output projection run on
 // the kept queries): the eighth feature of the file.
+// Profiles measure "round-ref" now; a model profiled under "p10-ref" is still measured under its own statistic
+// (measure_in_environment), so it loads on its machine. A statistic this build cannot measure is refused.
+TEST(LatencyModel, LoadsUnderItsOwnMeasurableStatistic) {
+  const SearchSpace space(tiny_space(2));
+  EXPECT_EQ(std::string(Environment::kLatencyStatistic), "round-ref");
+  for (const std::string statistic : {"round-ref", "p10-ref", "p10", "median"}) {
+    const AdditiveLatencyModel toy = toy_latency_model(space, at::get_num_threads());
+    Environment env = toy.environment();
+    env.statistic = statistic;
+    const AdditiveLatencyModel model = AdditiveLatencyModel::table_only(space, env, toy.table());
+    const fs::path path = fresh("statistic_" + statistic + ".json");
+    save_latency_model(path.string(), model);
+    if (statistic == "median") {
+      expect_error([&] { load_latency_model(path.string(), space, "sup.pt", false); },
+                   {"another environment", "latency statistic median vs round-ref"});
+      EXPECT_NO_THROW(load_latency_model(path.string(), space, "sup.pt", /*allow_other_environment=*/true));
+    } else {
+      EXPECT_EQ(load_latency_model(path.string(), space, "sup.pt", false).environment().statistic, statistic);
+    }
+  }
+}
+
 TEST(LatencyModel, BlocksAreCostedAtTheTokensTheyRunOn) {
   SpaceConfig config = tiny_space(3);
   config.keep_pct_choices = {50, 100};
@@ -320,75 +342,91 @@ TEST(Profiler, SpeedReferencesDivideOutTheMachinesDrift) {
   // Every group of measurements taken while FP32 kernels ran 0.8x, 1x or 1.25x as fast as usual, INT8 kernels
   // 1.4x, 0.9x or 1x and BF16 ones 1x, 1.1x or 0.95x (drifts seen here, not in step): references, empty model,
   // layer blocks and subnets slowed by their speed factor. The fit must give back the undisturbed latencies;
-  // without the correction, held-out subnets would be off by up to 40%.
-  const SearchSpace space(tiny_space(3));
-  const SpaceConfig& sc = space.config();
-  Environment env;
-  env.cpu = "test cpu";
-  LayerTable table{0.5, {}, {}};
-  for (int i = 0; i < 2 * 3 * 2; ++i) table.attention_ms.push_back(0.4 + 0.1 * (i / 2));  // equal over sparsity
-  for (int i = 0; i < 2 * 3 * 2; ++i) table.ffn_ms.push_back(0.3 + 0.05 * (i / 2));
-  const AdditiveLatencyModel truth = AdditiveLatencyModel::table_only(space, env, table);
-  const std::vector<Arch> references = speed_reference_archs(space);
-  ASSERT_EQ(references.size(), 3u);  // one per precision
-  EXPECT_EQ(references[1].active_layers(), 1);  // BF16's: one small layer
-  const fs::path path = fresh("drift.sqlite");
-  MeasurementStore store(path.string());
-  const std::map<Precision, std::vector<double>> drift = {
-      {Precision::FP32, {0.8, 1.0, 1.25}}, {Precision::BF16, {1.0, 1.1, 0.95}}, {Precision::INT8, {1.4, 0.9, 1.0}}};
-  const std::string h = space.hash_hex();
-  int groups = 0;
-  // `slowed`: a module that ran slower than the machine's speed says (seen here: one BF16 subnet at 163 ms in a
-  // profile, 135 ms alone twice); only measuring it again tells.
-  auto measure_group = [&](const std::vector<std::pair<MeasurementKind, Arch>>& modules, double slowed = 1) {
-    std::map<Precision, PrecisionSpeed> speeds;
-    for (const Arch& r : references) {
-      const Precision p = reference_precision(r);
-      speeds[p] = precision_speed(r, truth.table_ms(r), truth.table_ms(r) * drift.at(p)[groups % 3]);
-    }
-    ++groups;
-    const int64_t id = store.new_group();
-    for (const Arch& r : references) {
-      store.add_reference(env, h, id, r, truth.table_ms(r) * speeds.at(reference_precision(r)).ratio);
-    }
-    store.add(env, h, MeasurementKind::Empty, Arch{}, LatencyStats{table.empty_ms * speeds.at(Precision::FP32).ratio}, id);
-    for (const auto& [kind, arch] : modules) {
-      store.add(env, h, kind, arch, LatencyStats{slowed * truth.table_ms(arch) * speed_factor(arch, speeds)}, id);
-    }
-  };
-  const Arch empty{std::vector<LayerArch>(sc.layers)};
-  for (Precision p : sc.precisions) {
-    for (int sparsity : sc.sparsity_pct_choices) {
-      for (int h = 1; h <= sc.max_heads; ++h) {
-        Arch a = empty;
-        a.layers[0] = {h, 0, sparsity, p};
-        measure_group({{MeasurementKind::Attention, a}});
+  // without the correction, held-out subnets would be off by up to 40%. Under either referenced statistic.
+  for (const std::string statistic : {"p10-ref", "round-ref"}) {
+    SCOPED_TRACE(statistic);
+    const SearchSpace space(tiny_space(3));
+    const SpaceConfig& sc = space.config();
+    Environment env;
+    env.cpu = "test cpu";
+    env.statistic = statistic;
+    LayerTable table{0.5, {}, {}};
+    for (int i = 0; i < 2 * 3 * 2; ++i) table.attention_ms.push_back(0.4 + 0.1 * (i / 2));  // equal over sparsity
+    for (int i = 0; i < 2 * 3 * 2; ++i) table.ffn_ms.push_back(0.3 + 0.05 * (i / 2));
+    const AdditiveLatencyModel truth = AdditiveLatencyModel::table_only(space, env, table);
+    const std::vector<Arch> references = speed_reference_archs(space);
+    ASSERT_EQ(references.size(), 3u);  // one per precision
+    EXPECT_EQ(references[1].active_layers(), 1);  // BF16's: one small layer
+    const fs::path path = fresh("drift_" + statistic + ".sqlite");
+    MeasurementStore store(path.string());
+    const std::map<Precision, std::vector<double>> drift = {
+        {Precision::FP32, {0.8, 1.0, 1.25}}, {Precision::BF16, {1.0, 1.1, 0.95}}, {Precision::INT8, {1.4, 0.9, 1.0}}};
+    const std::string h = space.hash_hex();
+    int groups = 0;
+    // `slowed`: a module that ran slower than the machine's speed says (seen here: one BF16 subnet at 163 ms in a
+    // profile, 135 ms alone twice); only measuring it again tells.
+    auto measure_group = [&](const std::vector<std::pair<MeasurementKind, Arch>>& modules, double slowed = 1) {
+      std::map<Precision, PrecisionSpeed> speeds;
+      for (const Arch& r : references) {
+        const Precision p = reference_precision(r);
+        speeds[p] = precision_speed(r, truth.table_ms(r), truth.table_ms(r) * drift.at(p)[groups % 3]);
       }
-      for (int f : sc.ffn_choices) {
-        if (f == 0) continue;
-        Arch a = empty;
-        a.layers[0] = {0, f, sparsity, p};
-        measure_group({{MeasurementKind::Ffn, a}});
+      ++groups;
+      const int64_t id = store.new_group();
+      for (const Arch& r : references) {
+        store.add_reference(env, h, id, r, truth.table_ms(r) * speeds.at(reference_precision(r)).ratio);
+      }
+      store.add(env, h, MeasurementKind::Empty, Arch{}, LatencyStats{table.empty_ms * speeds.at(Precision::FP32).ratio},
+                id);
+      for (const auto& [kind, arch] : modules) {
+        store.add(env, h, kind, arch, LatencyStats{slowed * truth.table_ms(arch) * speed_factor(arch, speeds)}, id);
+      }
+    };
+    const Arch empty{std::vector<LayerArch>(sc.layers)};
+    for (Precision p : sc.precisions) {
+      for (int sparsity : sc.sparsity_pct_choices) {
+        for (int h = 1; h <= sc.max_heads; ++h) {
+          Arch a = empty;
+          a.layers[0] = {h, 0, sparsity, p};
+          measure_group({{MeasurementKind::Attention, a}});
+        }
+        for (int f : sc.ffn_choices) {
+          if (f == 0) continue;
+          Arch a = empty;
+          a.layers[0] = {0, f, sparsity, p};
+          measure_group({{MeasurementKind::Ffn, a}});
+        }
       }
     }
+    Rng rng(5);
+    std::vector<Arch> subnets;
+    for (int i = 0; i < 84; ++i) subnets.push_back(space.sample(rng));
+    for (int i = 0; i < 42; ++i) {
+      measure_group({{MeasurementKind::Subnet, subnets[2 * i]}, {MeasurementKind::Subnet, subnets[2 * i + 1]}});
+    }
+    // 30 of the subnets measured again, 1.3x slow. Under "p10-ref" a subnet's latency is its lowest measurement (a
+    // 10th percentile: spells only raise it); under "round-ref", their median (here the mean of the two).
+    std::set<std::string> again;
+    for (int i = 0; i < 15; ++i) {
+      measure_group({{MeasurementKind::Subnet, subnets[2 * i]}, {MeasurementKind::Subnet, subnets[2 * i + 1]}}, 1.3);
+      again.insert({to_string(subnets[2 * i]), to_string(subnets[2 * i + 1])});
+    }
+    ASSERT_EQ(groups % 3, 0);  // every speed equally often, so the references' medians are their true latencies
+    const ProfileResult r = fit_from_store(space, env, store, 0.25);
+    ASSERT_GT(r.holdout.n, 5);
+    const double twice = statistic == "p10-ref" ? 1.0 : (1.0 + 1.3) / 2;
+    if (statistic == "p10-ref") EXPECT_LT(r.holdout.mape, 1e-9);
+    for (const auto& m : r.train) {
+      const double measured_twice = again.count(to_string(m.arch)) ? twice : 1.0;
+      EXPECT_NEAR(m.latency_ms, measured_twice * truth.table_ms(m.arch), 1e-9) << to_string(m.arch);
+    }
+    ASSERT_EQ(r.model.references().size(), references.size());
+    for (const auto& ref : r.model.references()) EXPECT_NEAR(ref.latency_ms, truth.table_ms(ref.arch), 1e-12);
+    // The references travel with the model file.
+    const auto loaded = AdditiveLatencyModel::from_json(nlohmann::json::parse(r.model.to_json().dump()));
+    ASSERT_EQ(loaded.references().size(), references.size());
+    EXPECT_EQ(loaded.references()[1].arch, r.model.references()[1].arch);
   }
-  Rng rng(5);
-  std::vector<Arch> subnets;
-  for (int i = 0; i < 84; ++i) subnets.push_back(space.sample(rng));
-  for (int i = 0; i < 42; ++i) measure_group({{MeasurementKind::Subnet, subnets[2 * i]}, {MeasurementKind::Subnet, subnets[2 * i + 1]}});
-  // 30 of the subnets measured again, 1.3x slow: a subnet's latency is its lowest measurement.
-  for (int i = 0; i < 15; ++i) measure_group({{MeasurementKind::Subnet, subnets[2 * i]}, {MeasurementKind::Subnet, subnets[2 * i + 1]}}, 1.3);
-  ASSERT_EQ(groups % 3, 0);  // every speed equally often, so the references' medians are their true latencies
-  const ProfileResult r = fit_from_store(space, env, store, 0.25);
-  ASSERT_GT(r.holdout.n, 5);
-  EXPECT_LT(r.holdout.mape, 1e-9);
-  for (const auto& m : r.train) EXPECT_NEAR(m.latency_ms, truth.table_ms(m.arch), 1e-9) << to_string(m.arch);
-  ASSERT_EQ(r.model.references().size(), references.size());
-  for (const auto& ref : r.model.references()) EXPECT_NEAR(ref.latency_ms, truth.table_ms(ref.arch), 1e-12);
-  // The references travel with the model file.
-  const auto loaded = AdditiveLatencyModel::from_json(nlohmann::json::parse(r.model.to_json().dump()));
-  ASSERT_EQ(loaded.references().size(), references.size());
-  EXPECT_EQ(loaded.references()[1].arch, r.model.references()[1].arch);
 }
 
 TEST(Measure, SpeedFactorWeighsEachLayerByItsPrecisionsCost) {
@@ -404,6 +442,43 @@ TEST(Measure, SpeedFactorWeighsEachLayerByItsPrecisionsCost) {
   EXPECT_DOUBLE_EQ(s.ratio, 1.2);
   EXPECT_DOUBLE_EQ(s.layer_ms, 15);
   EXPECT_EQ(reference_precision(parse_arch("skip,h1-f32-s0-bf16,skip")), Precision::BF16);
+}
+
+// "round-ref": each forward is divided by its own round's speed. A slow module stops after few rounds; if the
+// machine was slow in those rounds and fast later, its 10th percentile is a slow one while the references' is a
+// fast one, and a pass-level factor cannot tell. Divided round by round, it comes out at the pass's reference speed.
+TEST(Measure, EachForwardIsDividedByItsRoundsSpeed) {
+  const std::vector<Arch> archs = {parse_arch("h1-f32-s0-int8,h1-f32-s0-int8"), parse_arch("h1-f32-s0-fp32,skip"),
+                                   parse_arch("h2-f32-s0-int8,skip"), parse_arch("h1-f32-s0-int8,h1-f32-s0-fp32")};
+  // The machine's slowdown in each of 10 rounds, per precision: slow (2x) in the first five, then fast (1x).
+  std::vector<double> int8_speed, fp32_speed;
+  for (int r = 0; r < 10; ++r) {
+    int8_speed.push_back(r < 5 ? 2.0 : 1.0 + 0.01 * r);
+    fp32_speed.push_back(r < 5 ? 1.5 + 0.1 * r : 1.0);
+  }
+  std::vector<std::vector<double>> times(4);
+  for (int r = 0; r < 10; ++r) {
+    times[0].push_back(2 * int8_speed[r]);  // the INT8 reference: 1 ms a layer at full speed
+    times[1].push_back(4 * fp32_speed[r]);  // the FP32 reference: 4 ms a layer
+    if (r < 5) {  // both modules are slow: five rounds only
+      times[2].push_back(3 * int8_speed[r] * (r == 2 ? 10 : 1));  // one forward disturbed on its own
+      times[3].push_back(1 * int8_speed[r] + 4 * fp32_speed[r]);
+    }
+  }
+  const std::vector<LatencyStats> s = summarize_against_references(times, archs, 2);
+  ASSERT_EQ(s.size(), 4u);
+  EXPECT_DOUBLE_EQ(s[0].latency_ms, summarize(times[0]).latency_ms);  // references keep their 10th percentiles
+  EXPECT_DOUBLE_EQ(s[1].latency_ms, summarize(times[1]).latency_ms);
+  const double int8_p10 = s[0].latency_ms, fp32_p10 = s[1].latency_ms;
+  // 3 ms at full speed, at the pass's INT8 reference speed (its 10th percentile over 2 ms); the disturbed forward
+  // does not move the median. The 10th percentile of the forwards alone says 6 ms.
+  EXPECT_NEAR(s[2].latency_ms, 3 * int8_p10 / 2, 1e-12);
+  EXPECT_NEAR(summarize(times[2]).latency_ms, 6, 1e-12);
+  // A mixed arch: its INT8 and FP32 layers at their own precisions' speeds, weighed by their cost per layer.
+  const double int8_ratio = int8_p10 / 2, fp32_ratio = fp32_p10 / 4;
+  EXPECT_NEAR(s[3].latency_ms, 1 * int8_ratio + 4 * fp32_ratio, 1e-12);
+  EXPECT_GT(summarize(times[3]).latency_ms, 1.2 * s[3].latency_ms);
+  EXPECT_THROW(summarize_against_references(times, {archs[0]}, 1), Error);
 }
 
 TEST(Measure, DisturbedPassesAreMeasuredAgainAndTheLeastDisturbedKept) {
