@@ -60,7 +60,7 @@ CREATE TABLE front (
 
 -- Deployable modules measured during the run (closed loop, final choice): committed before they are used, and
 -- reused instead of measured again when the run resumes. latency_ms is the statistic its environment names
--- ("statistic": the 10th percentile of the timed forwards; the median when the environment has none).
+-- ("statistic", latency_models/environment.h: "round-ref", "p10-ref" or "p10"; the median when it has none).
 CREATE TABLE latency_measurements (
   arch        TEXT    PRIMARY KEY,
   latency_ms  REAL    NOT NULL,
