@@ -21,7 +21,7 @@ Environment current_environment(int batch, int seq) {
 }
 
 bool measurable_statistic(const std::string& statistic) {
-  return statistic == "round-ref" || statistic == "p10-ref" || statistic == "p10";
+  return statistic == Environment::kRoundReferenced || statistic == "p10-ref" || statistic == "p10";
 }
 
 std::string differences(const Environment& a, const Environment& b) {

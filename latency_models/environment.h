@@ -23,7 +23,8 @@ struct Environment {
   // files that lack the field.
   std::string statistic = kLatencyStatistic;
 
-  static constexpr const char* kLatencyStatistic = "round-ref";
+  static constexpr const char* kRoundReferenced = "round-ref";
+  static constexpr const char* kLatencyStatistic = kRoundReferenced;  // what profiles measure
 
   bool operator==(const Environment& o) const {
     return cpu == o.cpu && isa == o.isa && torch_version == o.torch_version && threads == o.threads &&

@@ -91,16 +91,20 @@ std::vector<LatencyStats> summarize_against_references(const std::vector<std::ve
     out.push_back(summarize(times_ms[k]));
     reference_p10.push_back(out.back().latency_ms);
   }
+  size_t rounds = 0;
+  for (const auto& t : times_ms) rounds = std::max(rounds, t.size());
+  std::vector<std::map<Precision, PrecisionSpeed>> round_speeds(rounds);
+  for (size_t round = 0; round < rounds; ++round) {
+    for (size_t r = 0; r < references; ++r) {
+      const bool timed = round < times_ms[r].size() && reference_p10[r] > 0;
+      round_speeds[round][reference_precision(archs[r])] =
+          precision_speed(archs[r], reference_p10[r], timed ? times_ms[r][round] : reference_p10[r]);
+    }
+  }
   for (size_t k = references; k < times_ms.size(); ++k) {
     std::vector<double> corrected;
     for (size_t round = 0; round < times_ms[k].size(); ++round) {
-      std::map<Precision, PrecisionSpeed> speeds;
-      for (size_t r = 0; r < references; ++r) {
-        const bool timed = round < times_ms[r].size() && reference_p10[r] > 0;
-        speeds[reference_precision(archs[r])] =
-            precision_speed(archs[r], reference_p10[r], timed ? times_ms[r][round] : reference_p10[r]);
-      }
-      corrected.push_back(times_ms[k][round] / speed_factor(archs[k], speeds));
+      corrected.push_back(times_ms[k][round] / speed_factor(archs[k], round_speeds[round]));
     }
     LatencyStats s = summarize(corrected);
     s.latency_ms = median(corrected);
@@ -111,7 +115,7 @@ std::vector<LatencyStats> summarize_against_references(const std::vector<std::ve
 
 std::vector<LatencyStats> measure_one_pass(std::vector<torch::jit::Module>& modules, const std::vector<Arch>& archs,
                                            size_t references, const std::string& statistic, const MeasureConfig& c) {
-  if (statistic != "round-ref" || references == 0) return measure_interleaved(modules, c);
+  if (statistic != Environment::kRoundReferenced || references == 0) return measure_interleaved(modules, c);
   return summarize_against_references(time_interleaved(modules, c), archs, references);
 }
 

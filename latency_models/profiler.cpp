@@ -200,7 +200,7 @@ SortedMeasurements sort_measurements(const SearchSpace& space, const Environment
 // off either way), their lowest under the other statistics (10th percentiles, which a slow spell raises and
 // nothing lowers).
 double subnet_latency(const std::vector<double>& ms, const std::string& statistic) {
-  return statistic == "round-ref" ? median(ms) : *std::min_element(ms.begin(), ms.end());
+  return statistic == Environment::kRoundReferenced ? median(ms) : *std::min_element(ms.begin(), ms.end());
 }
 
 }  // namespace
