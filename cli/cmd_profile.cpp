@@ -38,7 +38,8 @@ Command profile_command() {
                 ("seq", optional(&job->seq), "tokens per example (default: the supernet's sequence length)")
                 ("samples", bound(&job->config.subnets), "subnets measured (a quarter held out)")
                 ("subnet-repeats", bound(&job->config.subnet_repeats),
-                 "times each subnet is measured, each in another group; the fit keeps its lowest latency")
+                 "times each subnet is measured, each in another group; the fit keeps their median under round-ref, "
+                 "their lowest under the 10th-percentile statistics")
                 ("rounds", bound(&m.rounds), "timed repetitions per module (at most; fewer for slow modules)")
                 ("min-rounds", bound(&m.min_rounds),
                  "timed repetitions per module at least (a module slower than 1.5 s / rounds gets fewer than --rounds)")
