@@ -307,9 +307,10 @@ ProfileResult profile(Supernet& net, const ProfileConfig& c, MeasurementStore& s
     const Arch base = layer_kind_base(sc, planned[g].keep_pct);
     std::vector<torch::jit::Module> modules = reference_modules;
     std::vector<Arch> archs = references;
-    modules.push_back(base.layers.empty() ? build_subnet_module(net, empty, /*allow_empty=*/true)
-                                          : build_subnet_module(net, base));
-    archs.push_back(base.layers.empty() ? empty : base);
+    const bool base_is_empty = base.layers.empty();
+    const Arch& group_base = base_is_empty ? empty : base;
+    modules.push_back(build_subnet_module(net, group_base, /*allow_empty=*/base_is_empty));
+    archs.push_back(group_base);
     for (const Job& job : jobs) {
       modules.push_back(build_subnet_module(net, job.arch));
       archs.push_back(job.arch);

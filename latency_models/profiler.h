@@ -31,9 +31,9 @@ struct ProfileConfig {
   int subnets = 60;               // sampled subnets measured (anchors included)
   double holdout_fraction = 0.25; // of the sampled subnets (chosen by arch id), never used in fitting
   // Times each sampled subnet is measured, each time in another group (so at another moment); the fit takes their
-  // median (fit_from_store). One measurement of a small subnet (a few ms at batch 1) can be off by 5-10% while its
-  // group's references are not (README, "Deployable subnets and latency"); a second one taken elsewhere halves
-  // the misses.
+  // median under "round-ref", their lowest under the 10th-percentile statistics (fit_from_store). One measurement
+  // of a small subnet (a few ms at batch 1) can be off by 5-10% while its group's references are not (README,
+  // "Deployable subnets and latency"); a second one taken elsewhere halves the misses.
   int subnet_repeats = 2;
   int group = 8;                  // modules measured interleaved at a time
   uint64_t seed = 0;
