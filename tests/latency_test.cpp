@@ -168,11 +168,7 @@ TEST(LatencyModel, FileRoundTripKeepsTheFitRecordAndReadsOlderVersions) {
   expect_error([&] { load_latency_model(fresh("none.json").string()); }, {"cannot open latency model", "none.json"});
 }
 
-// With keep choices, a block costs what it was measured to cost on the tokens it runs on: attention on those
-// entering its layer, the FFN on those the layer keeps; a profile of a machine whose costs are not proportional
-// to tokens is recovered exactly, with what a dropping attention saves (its context and output projection run on
-// the kept queries): the eighth feature of the file.
-// Profiles measure "round-ref" now; a model profiled under "p10-ref" is still measured under its own statistic
+// Profiles measure "round-ref"; a model profiled under "p10-ref" is still measured under its own statistic
 // (measure_in_environment), so it loads on its machine. A statistic this build cannot measure is refused.
 TEST(LatencyModel, LoadsUnderItsOwnMeasurableStatistic) {
   const SearchSpace space(tiny_space(2));
@@ -194,6 +190,10 @@ TEST(LatencyModel, LoadsUnderItsOwnMeasurableStatistic) {
   }
 }
 
+// With keep choices, a block costs what it was measured to cost on the tokens it runs on: attention on those
+// entering its layer, the FFN on those the layer keeps; a profile of a machine whose costs are not proportional
+// to tokens is recovered exactly, with what a dropping attention saves (its context and output projection run on
+// the kept queries): the eighth feature of the file.
 TEST(LatencyModel, BlocksAreCostedAtTheTokensTheyRunOn) {
   SpaceConfig config = tiny_space(3);
   config.keep_pct_choices = {50, 100};
